@@ -1,0 +1,41 @@
+# glimmer_cc_library(NAME <name> [SRCS ...] [DEPS ...])
+#   Builds a static library glimmer_<name> with alias glimmer::<name>.
+#   Without SRCS it is an INTERFACE (header-only) library.
+#   Public headers are included as "<component>/<file>.h" relative to src/.
+function(glimmer_cc_library)
+  cmake_parse_arguments(G "" "NAME" "SRCS;DEPS" ${ARGN})
+  if(G_SRCS)
+    add_library(glimmer_${G_NAME} STATIC ${G_SRCS})
+    target_include_directories(glimmer_${G_NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(glimmer_${G_NAME} PUBLIC ${G_DEPS})
+  else()
+    add_library(glimmer_${G_NAME} INTERFACE)
+    target_include_directories(glimmer_${G_NAME} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(glimmer_${G_NAME} INTERFACE ${G_DEPS})
+  endif()
+  add_library(glimmer::${G_NAME} ALIAS glimmer_${G_NAME})
+endfunction()
+
+# glimmer_cc_test(NAME <name> SRCS ... DEPS ...)
+#   A GoogleTest binary registered with CTest (test names prefixed by the binary).
+function(glimmer_cc_test)
+  if(NOT GLIMMER_BUILD_TESTS)
+    return()
+  endif()
+  cmake_parse_arguments(G "" "NAME" "SRCS;DEPS" ${ARGN})
+  add_executable(${G_NAME} ${G_SRCS})
+  target_link_libraries(${G_NAME} PRIVATE ${G_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
+  include(GoogleTest)
+  gtest_discover_tests(${G_NAME} DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# Sources of a component folder: every .cc that is not a test.
+function(glimmer_sources OUT DIR)
+  file(GLOB _all CONFIGURE_DEPENDS ${DIR}/*.cc)
+  list(FILTER _all EXCLUDE REGEX "_test\\.cc$")
+  set(${OUT} ${_all} PARENT_SCOPE)
+endfunction()
+function(glimmer_tests OUT DIR)
+  file(GLOB _all CONFIGURE_DEPENDS ${DIR}/*_test.cc)
+  set(${OUT} ${_all} PARENT_SCOPE)
+endfunction()

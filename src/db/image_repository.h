@@ -1,0 +1,64 @@
+#pragma once
+// Image metadata repository: the only way the rest of Glimmer reads or writes image records.
+// Implementations: db/sqlite (embedded default); PostgreSQL later. Every implementation must pass
+// the repository contract tests (db/sqlite/*_test.cc today).
+//
+// Thread-safety: all methods may be called concurrently from any thread.
+// Errors: NotFound (absent or soft-deleted), AlreadyExists (duplicate id/member),
+// Aborted (a conditional update lost its race), Unavailable/Internal (database errors).
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "domain/image.h"
+#include "domain/list_query.h"
+
+namespace glimmer::db {
+
+class ImageRepository {
+ public:
+  virtual ~ImageRepository() = default;
+  ImageRepository(const ImageRepository&) = delete;
+  ImageRepository& operator=(const ImageRepository&) = delete;
+
+  // Inserts a new image with its tags, properties and locations. AlreadyExists if the id was
+  // ever used (Glance never reuses ids, even of deleted images).
+  virtual Status Create(const domain::Image& image) = 0;
+
+  // Returns the image (with tags, properties, locations). NotFound if absent or deleted.
+  virtual StatusOr<domain::Image> Get(std::string_view id) = 0;
+
+  // Replaces the stored record (all columns, tags, properties, locations) with `image`, in one
+  // transaction. If `expected_status` is set, the update only happens when the stored status
+  // equals it; otherwise Aborted. NotFound if absent or deleted.
+  virtual Status Update(const domain::Image& image,
+                        std::optional<domain::ImageStatus> expected_status) = 0;
+
+  // Soft-deletes: status becomes deleted, the row is never returned again and its id can
+  // never be reused. NotFound if absent or already deleted.
+  virtual Status Delete(std::string_view id) = 0;
+
+  // Executes a validated list query. NotFound if the marker is not a visible image.
+  virtual StatusOr<std::vector<domain::Image>> List(const domain::ListQuery& query) = 0;
+
+  // Images in any of `statuses` (crash recovery at start-up: saving/uploading/importing).
+  virtual StatusOr<std::vector<domain::Image>> ListByStatus(
+      const std::vector<domain::ImageStatus>& statuses) = 0;
+
+  // Members (sharing). A member row gives read access regardless of its status.
+  virtual StatusOr<std::optional<domain::Member>> GetMember(std::string_view image_id,
+                                                            std::string_view member_id) = 0;
+  virtual StatusOr<std::vector<domain::Member>> ListMembers(std::string_view image_id) = 0;
+  virtual Status AddMember(const domain::Member& member) = 0;     // AlreadyExists on duplicate
+  virtual Status UpdateMember(const domain::Member& member) = 0;  // NotFound if absent
+  virtual Status RemoveMember(std::string_view image_id, std::string_view member_id) = 0;
+
+ protected:
+  ImageRepository() = default;
+};
+
+}  // namespace glimmer::db

@@ -1,0 +1,63 @@
+#pragma once
+// Identity records of the embedded Keystone-compatible service.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/time.h"
+
+namespace glimmer::domain {
+
+struct IdentityDomain {
+  std::string id;  // "default" for the built-in domain
+  std::string name;  // "Default"
+  std::string description;
+  bool enabled = true;
+};
+
+struct Project {
+  std::string id;  // 32 lowercase hex
+  std::string name;
+  std::string domain_id = "default";
+  std::string description;
+  bool enabled = true;
+  bool is_domain = false;
+};
+
+struct User {
+  std::string id;  // 32 lowercase hex
+  std::string name;
+  std::string domain_id = "default";
+  std::optional<std::string> default_project_id;
+  std::optional<std::string> email;
+  std::string description;
+  std::string password_hash;  // PHC-style string, never rendered
+  bool enabled = true;
+};
+
+struct Role {
+  std::string id;  // 32 lowercase hex
+  std::string name;  // lowercase: admin, member, reader, service, ...
+  std::optional<std::string> domain_id;
+  std::string description;
+};
+
+struct RoleAssignment {
+  std::string project_id;
+  std::string user_id;
+  std::string role_id;
+};
+
+// A token record. The bearer string itself is never stored: only its SHA-256 digest.
+struct Token {
+  std::string digest;  // hex sha256 of the bearer token
+  std::string user_id;
+  std::string project_id;  // "" for unscoped
+  std::string audit_id;
+  UnixMicros issued_at = 0;
+  UnixMicros expires_at = 0;
+  bool revoked = false;
+};
+
+}  // namespace glimmer::domain

@@ -1,0 +1,76 @@
+#pragma once
+// The store interface: where image bytes live. Stores know nothing about images' metadata,
+// hashing or size limits: those are decorators (store/hashing_writer.h) applied by the caller.
+// Implementations: store/filesystem (default); S3 and RBD later.
+//
+// Thread-safety: a Store may be used concurrently; a Writer or Reader by one thread at a time.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace glimmer::store {
+
+// Streaming write of one image's data. Data is invisible to readers until Commit() succeeds.
+// Destroying a Writer that was not committed aborts it (removes partial data).
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  // Appends bytes. Errors: ResourceExhausted (store full), Unavailable, Internal.
+  virtual Status Append(std::span<const std::byte> data) = 0;
+  // Makes the data durable (if the store was configured to) and visible under the returned
+  // location URI. The Writer is finished afterwards.
+  virtual StatusOr<std::string> Commit() = 0;
+  // Discards everything written. Idempotent.
+  virtual void Abort() = 0;
+};
+
+// Random-access read of stored data.
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  virtual int64_t size() const = 0;
+  // Reads up to out.size() bytes at `offset`; returns bytes read (0 at end).
+  virtual StatusOr<size_t> ReadAt(int64_t offset, std::span<std::byte> out) = 0;
+  // A file descriptor positioned-independent for sendfile(2), if the store is file-backed.
+  // Owned by the Reader.
+  virtual std::optional<int> file_descriptor() const { return std::nullopt; }
+};
+
+struct StoreInfo {
+  std::string id;           // e.g. "file"
+  std::string type;         // "file", "rbd", "s3"
+  std::string description;
+  bool is_default = false;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  virtual const StoreInfo& info() const = 0;
+  // Starts writing data for `image_id`. size_hint (if known) may be used to preallocate.
+  virtual StatusOr<std::unique_ptr<Writer>> NewWriter(std::string_view image_id,
+                                                      std::optional<int64_t> size_hint) = 0;
+  // Opens the data at `location` (a URI this store returned). NotFound if gone.
+  virtual StatusOr<std::unique_ptr<Reader>> Open(std::string_view location) = 0;
+  // Deletes the data at `location`. NotFound if already absent.
+  virtual Status Delete(std::string_view location) = 0;
+  // Whether `location` is a URI of this store.
+  virtual bool Owns(std::string_view location) const = 0;
+  // Removes leftovers of writes that never committed (called once at start-up).
+  virtual Status CleanupIncomplete() = 0;
+
+ protected:
+  Store() = default;
+};
+
+}  // namespace glimmer::store
