@@ -32,7 +32,7 @@ endfunction()
 # Sources of a component folder: every .cc that is not a test.
 function(glimmer_sources OUT DIR)
   file(GLOB _all CONFIGURE_DEPENDS ${DIR}/*.cc)
-  list(FILTER _all EXCLUDE REGEX "_test\\.cc$")
+  list(FILTER _all EXCLUDE REGEX "_(test|bench)\\.cc$")
   set(${OUT} ${_all} PARENT_SCOPE)
 endfunction()
 function(glimmer_tests OUT DIR)

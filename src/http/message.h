@@ -57,6 +57,7 @@ struct Request {
   std::string method;  // as sent, e.g. "GET"
   std::string target;  // raw request-target, e.g. "/v2/images?limit=1"
   std::string path;    // percent-decoded path, no query
+  std::vector<std::string> segments;  // path split on '/', each segment decoded separately
   std::string raw_query;  // after '?', undecoded
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order, repeats kept
   Headers headers;
@@ -64,6 +65,9 @@ struct Request {
   std::string remote_address;  // "ip:port"
   std::string host;            // Host header or listen address, for absolute URLs
   std::string scheme = "http";
+  // x-openstack-request-id of this request: "req-<uuid>", or the client's own id (prefixed with
+  // "req-" when needed) as Glance does. The server echoes it on the response.
+  std::string request_id;
 
   // First query value for `key`.
   std::optional<std::string_view> QueryValue(std::string_view key) const;
