@@ -1,7 +1,7 @@
 #pragma once
 // Glimmer's one error model: every fallible call that crosses a component boundary returns
 // Status or StatusOr<T>. Codes follow abseil's canonical list; the API layer maps them to HTTP
-// statuses in exactly one place (api/error_mapping.cc).
+// statuses in exactly one place (api/errors.cc).
 //
 // Thread-safety: Status and StatusOr are values; const methods may be called concurrently.
 

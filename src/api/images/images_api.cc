@@ -1,0 +1,329 @@
+#include "api/images/images_api.h"
+
+#include <charconv>
+
+#include <spdlog/spdlog.h>
+
+#include "api/errors.h"
+
+namespace glimmer::api::images {
+namespace {
+
+using json = nlohmann::ordered_json;
+using glimmer::images::ImageService;
+
+constexpr std::string_view kPatchV21 = "application/openstack-images-v2.1-json-patch";
+constexpr std::string_view kPatchV20 = "application/openstack-images-v2.0-json-patch";
+
+http::Response JsonResponse(int status, const json& body) {
+  http::Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+http::Response Empty(int status) {
+  http::Response r;
+  r.status = status;
+  return r;
+}
+
+// The media type without parameters, lower-cased.
+std::string MediaType(const http::Request& req) {
+  std::string ct(req.headers.Get("Content-Type").value_or(""));
+  auto semi = ct.find(';');
+  if (semi != std::string::npos) ct.resize(semi);
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  for (auto& c : ct) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ct;
+}
+
+bool ParseInt64(std::string_view s, int64_t& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && out >= 0;
+}
+
+// A Range request resolved against the data size.
+struct ByteRange {
+  int64_t start = 0;
+  int64_t end = 0;  // inclusive
+};
+
+// Parses "bytes=a-b" / "bytes=a-" / "bytes=-n" (single range). nullopt + OK = no range;
+// InvalidArgument for several ranges; OutOfRange when unsatisfiable or malformed.
+StatusOr<std::optional<ByteRange>> ParseRange(const http::Request& req, int64_t size) {
+  auto header = req.headers.Get("Range");
+  std::string spec;
+  if (header) {
+    spec = std::string(*header);
+  } else if (auto cr = req.headers.Get("Content-Range")) {
+    // Legacy: "bytes a-b/total" as a request header.
+    std::string v(*cr);
+    auto slash = v.find('/');
+    spec = v.substr(0, slash);
+    if (spec.rfind("bytes ", 0) == 0) spec = "bytes=" + spec.substr(6);
+  } else {
+    return std::optional<ByteRange>();
+  }
+  if (spec.rfind("bytes=", 0) != 0) return OutOfRangeError("Invalid Range header");
+  std::string set = spec.substr(6);
+  if (set.find(',') != std::string::npos) {
+    return InvalidArgumentError("Multiple ranges are not supported");
+  }
+  auto dash = set.find('-');
+  if (dash == std::string::npos) return OutOfRangeError("Invalid Range header");
+  std::string a = set.substr(0, dash), b = set.substr(dash + 1);
+  ByteRange r;
+  int64_t x, y;
+  if (a.empty()) {
+    if (!ParseInt64(b, y) || y == 0) return OutOfRangeError("Invalid Range header");
+    r.start = std::max<int64_t>(0, size - y);
+    r.end = size - 1;
+  } else {
+    if (!ParseInt64(a, x)) return OutOfRangeError("Invalid Range header");
+    r.start = x;
+    if (b.empty()) {
+      r.end = size - 1;
+    } else {
+      if (!ParseInt64(b, y) || y < x) return OutOfRangeError("Invalid Range header");
+      r.end = std::min(y, size - 1);
+    }
+  }
+  if (r.start >= size || size == 0) return OutOfRangeError("Requested range not satisfiable");
+  return std::optional<ByteRange>(r);
+}
+
+// Streams [offset, offset+length) of a store reader; exposes the fd for sendfile when the
+// store has one.
+class ReaderSource final : public http::BodySource {
+ public:
+  ReaderSource(std::unique_ptr<store::Reader> reader, int64_t offset, int64_t length)
+      : reader_(std::move(reader)), offset_(offset), end_(offset + length) {}
+  std::optional<FileRange> file() const override {
+    if (auto fd = reader_->file_descriptor()) return FileRange{*fd, offset_, end_ - offset_};
+    return std::nullopt;
+  }
+  StatusOr<size_t> Read(std::span<std::byte> out) override {
+    if (offset_ >= end_) return size_t{0};
+    size_t want = static_cast<size_t>(std::min<int64_t>(out.size(), end_ - offset_));
+    ASSIGN_OR_RETURN(size_t n, reader_->ReadAt(offset_, out.first(want)));
+    if (n == 0) return DataLossError("image data is shorter than its recorded size");
+    offset_ += static_cast<int64_t>(n);
+    return n;
+  }
+
+ private:
+  std::unique_ptr<store::Reader> reader_;
+  int64_t offset_;
+  int64_t end_;
+};
+
+bool RejectBody(const http::Request& req) { return req.body && req.body->MayHaveBody(); }
+
+}  // namespace
+
+ImagesApi::ImagesApi(ImageService& service, ImagesApiOptions options)
+    : service_(service), options_(std::move(options)) {}
+
+http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContext& ctx,
+                                 const std::vector<std::string>& s) {
+  const std::string& m = req.method;
+  if (s.empty()) return ErrorResponse(404, "", req);
+  if (s[0] == "images") {
+    if (s.size() == 1) {
+      if (m == "GET") return List(req, ctx);
+      if (m == "POST") return Create(req, ctx);
+      return MethodNotAllowedResponse("GET, POST", req);
+    }
+    const std::string& id = s[1];
+    if (s.size() == 2) {
+      if (m == "GET") return Show(req, ctx, id);
+      if (m == "PATCH") return Patch(req, ctx, id);
+      if (m == "DELETE") return Delete(req, ctx, id);
+      return MethodNotAllowedResponse("GET, PATCH, DELETE", req);
+    }
+    if (s.size() == 3 && s[2] == "file") {
+      if (m == "GET") return Download(req, ctx, id);
+      if (m == "PUT") return Upload(req, ctx, id);
+      return MethodNotAllowedResponse("GET, PUT", req);
+    }
+    if (s.size() == 4 && s[2] == "tags") {
+      if (m != "PUT" && m != "DELETE") return MethodNotAllowedResponse("PUT, DELETE", req);
+      Status st = m == "PUT" ? service_.AddTag(ctx, id, s[3]) : service_.RemoveTag(ctx, id, s[3]);
+      return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    }
+    if (s.size() == 4 && s[2] == "actions" && (s[3] == "deactivate" || s[3] == "reactivate")) {
+      if (m != "POST") return MethodNotAllowedResponse("POST", req);
+      Status st = s[3] == "deactivate" ? service_.Deactivate(ctx, id)
+                                       : service_.Reactivate(ctx, id);
+      return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    }
+    return ErrorResponse(404, "", req);
+  }
+  if (s[0] == "schemas") {
+    if (m != "GET") return MethodNotAllowedResponse("GET", req);
+    return Schema(req, s);
+  }
+  if (s[0] == "info") {
+    if (m != "GET") return MethodNotAllowedResponse("GET", req);
+    return Info(req, s);
+  }
+  return ErrorResponse(404, "", req);
+}
+
+http::Response ImagesApi::List(http::Request& req, const domain::RequestContext& ctx) {
+  auto query = ParseListQuery(req.query, options_.limits);
+  if (!query.ok()) return ErrorFromStatus(query.status(), req);
+  int limit = query->limit;
+  auto images = service_.List(ctx, std::move(*query));
+  if (!images.ok()) return ErrorFromStatus(images.status(), req);
+  json list = json::array();
+  for (const auto& image : *images) list.push_back(ImageToJson(image, options_.render));
+  json body;
+  body["images"] = std::move(list);
+  body["first"] = FirstLink(req.query);
+  body["schema"] = "/v2/schemas/images";
+  if (!images->empty() && static_cast<int>(images->size()) == limit) {
+    body["next"] = NextLink(req.query, images->back().id);
+  }
+  return JsonResponse(200, body);
+}
+
+http::Response ImagesApi::Create(http::Request& req, const domain::RequestContext& ctx) {
+  auto raw = http::ReadAll(*req.body, options_.max_json_body_bytes);
+  if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
+  auto fields = ParseCreateBody(*raw);
+  if (!fields.ok()) return ErrorFromStatus(fields.status(), req);
+  auto image = service_.Create(ctx, *fields);
+  if (!image.ok()) return ErrorFromStatus(image.status(), req);
+  http::Response r = JsonResponse(201, ImageToJson(*image, options_.render));
+  r.headers.Set("Location", req.BaseUrl() + "/v2/images/" + image->id);
+  if (!options_.import_methods.empty()) {
+    std::string methods;
+    for (const auto& m : options_.import_methods) methods += (methods.empty() ? "" : ",") + m;
+    r.headers.Set("OpenStack-image-import-methods", methods);
+  }
+  return r;
+}
+
+http::Response ImagesApi::Show(http::Request& req, const domain::RequestContext& ctx,
+                               const std::string& id) {
+  if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
+  auto image = service_.Get(ctx, id);
+  if (!image.ok()) return ErrorFromStatus(image.status(), req);
+  return JsonResponse(200, ImageToJson(*image, options_.render));
+}
+
+http::Response ImagesApi::Patch(http::Request& req, const domain::RequestContext& ctx,
+                                const std::string& id) {
+  std::string type = MediaType(req);
+  if (type != kPatchV21 && type != kPatchV20) {
+    http::Response r = ErrorResponse(415, "", req);
+    r.headers.Set("Accept-Patch", std::string(kPatchV20) + ", " + std::string(kPatchV21));
+    return r;
+  }
+  auto raw = http::ReadAll(*req.body, options_.max_json_body_bytes);
+  if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
+  bool legacy = type == kPatchV20;
+  auto ops = ParsePatchBody(*raw, legacy, options_.render.show_multiple_locations);
+  if (!ops.ok()) return ErrorFromStatus(ops.status(), req);
+  auto image = service_.Update(ctx, id, *ops, legacy);
+  if (!image.ok()) return ErrorFromStatus(image.status(), req);
+  return JsonResponse(200, ImageToJson(*image, options_.render));
+}
+
+http::Response ImagesApi::Delete(http::Request& req, const domain::RequestContext& ctx,
+                                 const std::string& id) {
+  if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
+  Status st = service_.Delete(ctx, id);
+  return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+}
+
+http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContext& ctx,
+                                 const std::string& id) {
+  if (MediaType(req) != "application/octet-stream") {
+    return ErrorResponse(415, "Content-Type must be application/octet-stream", req);
+  }
+  std::optional<int64_t> hint;
+  if (auto h = req.headers.Get("x-openstack-image-size")) {
+    int64_t v;
+    if (!ParseInt64(*h, v)) {
+      return ErrorResponse(400, "x-openstack-image-size must be a non-negative integer", req);
+    }
+    hint = v;
+  } else if (auto cl = req.body->content_length(); cl && !req.body->chunked()) {
+    hint = static_cast<int64_t>(*cl);
+  }
+  http::BodyReader& body = *req.body;
+  Status st = service_.Upload(
+      ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, hint);
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kAborted || st.code() == StatusCode::kUnavailable) {
+      // The client went away or stalled: nobody reads this answer, but log why.
+      spdlog::warn("upload of image {} failed: {}", id, st.ToString());
+      if (st.code() == StatusCode::kAborted) st = InvalidArgumentError(st.message());
+    }
+    return ErrorFromStatus(st, req);
+  }
+  return Empty(204);
+}
+
+http::Response ImagesApi::Download(http::Request& req, const domain::RequestContext& ctx,
+                                   const std::string& id) {
+  auto dl = service_.OpenDownload(ctx, id);
+  if (!dl.ok()) return ErrorFromStatus(dl.status(), req);
+  if (!dl->reader) return Empty(204);
+  int64_t size = dl->reader->size();
+  auto range = ParseRange(req, size);
+  if (!range.ok()) {
+    http::Response r = ErrorFromStatus(range.status(), req);
+    if (range.status().code() == StatusCode::kOutOfRange) {
+      r.headers.Set("Content-Range", "bytes */" + std::to_string(size));
+    }
+    return r;
+  }
+  http::Response r;
+  r.headers.Set("Content-Type", "application/octet-stream");
+  int64_t offset = 0, length = size;
+  if (*range) {
+    offset = (*range)->start;
+    length = (*range)->end - (*range)->start + 1;
+    r.status = 206;
+    r.headers.Set("Content-Range", "bytes " + std::to_string((*range)->start) + "-" +
+                                       std::to_string((*range)->end) + "/" +
+                                       std::to_string(size));
+  } else {
+    r.status = 200;
+  }
+  if (dl->image.checksum) r.headers.Set("Content-MD5", *dl->image.checksum);
+  r.stream = std::make_unique<ReaderSource>(std::move(dl->reader), offset, length);
+  r.stream_length = length;
+  return r;
+}
+
+http::Response ImagesApi::Schema(http::Request& req, const std::vector<std::string>& s) {
+  if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
+  std::string name;
+  for (size_t i = 1; i < s.size(); ++i) name += (i > 1 ? "/" : "") + s[i];
+  auto doc = SchemaByName(name, options_.schemas);
+  if (!doc) return ErrorResponse(404, "", req);
+  http::Response r;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = std::move(*doc);
+  return r;
+}
+
+http::Response ImagesApi::Info(http::Request& req, const std::vector<std::string>& s) {
+  if (s.size() == 2 && s[1] == "import") {
+    json body;
+    body["import-methods"] = {{"description", "Import methods available."},
+                              {"type", "array"},
+                              {"value", options_.import_methods}};
+    return JsonResponse(200, body);
+  }
+  // Multi-store discovery is answered 404 while a single store is configured, as Glance does.
+  return ErrorResponse(404, "", req);
+}
+
+}  // namespace glimmer::api::images

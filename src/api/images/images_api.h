@@ -1,0 +1,55 @@
+#pragma once
+// The Images v2 HTTP endpoints: /v2/images…, /v2/schemas/…, /v2/info/…. Parses requests into the
+// image service's types, renders results as Glance does, maps Status to Glance's error shape.
+//
+// Ownership: borrows the ImageService. Thread-safety: Handle() may be called concurrently.
+
+#include <string>
+#include <vector>
+
+#include "api/images/image_json.h"
+#include "api/images/list_params.h"
+#include "api/schemas.h"
+#include "domain/context.h"
+#include "http/message.h"
+#include "images/image_service.h"
+
+namespace glimmer::api::images {
+
+struct ImagesApiOptions {
+  RenderOptions render;
+  ListLimits limits;
+  SchemaOptions schemas;
+  size_t max_json_body_bytes = 1 << 20;
+  std::vector<std::string> import_methods;  // advertised import methods (empty: none)
+};
+
+class ImagesApi {
+ public:
+  ImagesApi(glimmer::images::ImageService& service, ImagesApiOptions options);
+
+  // `segments` are the path segments after the version prefix ("images", "<id>", ...).
+  http::Response Handle(http::Request& req, const domain::RequestContext& ctx,
+                        const std::vector<std::string>& segments);
+
+ private:
+  http::Response List(http::Request& req, const domain::RequestContext& ctx);
+  http::Response Create(http::Request& req, const domain::RequestContext& ctx);
+  http::Response Show(http::Request& req, const domain::RequestContext& ctx,
+                      const std::string& id);
+  http::Response Patch(http::Request& req, const domain::RequestContext& ctx,
+                       const std::string& id);
+  http::Response Delete(http::Request& req, const domain::RequestContext& ctx,
+                        const std::string& id);
+  http::Response Upload(http::Request& req, const domain::RequestContext& ctx,
+                        const std::string& id);
+  http::Response Download(http::Request& req, const domain::RequestContext& ctx,
+                          const std::string& id);
+  http::Response Schema(http::Request& req, const std::vector<std::string>& segments);
+  http::Response Info(http::Request& req, const std::vector<std::string>& segments);
+
+  glimmer::images::ImageService& service_;
+  ImagesApiOptions options_;
+};
+
+}  // namespace glimmer::api::images

@@ -1,0 +1,62 @@
+#include "api/router.h"
+
+#include "api/errors.h"
+#include "api/versions.h"
+
+namespace glimmer::api {
+
+Router::Router(glimmer::identity::IdentityService& identity, identity::IdentityApi& identity_api,
+               images::ImagesApi& images_api, RouterOptions options)
+    : identity_(identity),
+      identity_api_(identity_api),
+      images_api_(images_api),
+      options_(std::move(options)) {}
+
+http::Response Router::Versions(const http::Request& req, int status) const {
+  http::Response r;
+  r.status = status;
+  r.headers.Set("Content-Type", "application/json");
+  r.body = VersionsDocument(options_.public_endpoint.empty() ? req.BaseUrl()
+                                                            : options_.public_endpoint);
+  return r;
+}
+
+http::Response Router::Handle(http::Request& req) {
+  if (identity::IsIdentityPath(req.path)) return identity_api_.Handle(req);
+  std::vector<std::string> segments;
+  for (const auto& s : req.segments) {
+    if (!s.empty()) segments.push_back(s);
+  }
+  if (segments.empty()) return Versions(req, 300);
+  if (segments.size() == 1 && segments[0] == "versions") {
+    if (req.method != "GET" && req.method != "HEAD") return MethodNotAllowedResponse("GET", req);
+    return Versions(req, 200);
+  }
+  if (segments.size() == 1 && segments[0] == "healthcheck") {
+    http::Response r;
+    r.headers.Set("Content-Type", "text/plain; charset=UTF-8");
+    r.body = "OK";
+    return r;
+  }
+  if (!IsKnownVersionPrefix(segments[0])) return Versions(req, 300);
+
+  std::string auth_uri = (options_.public_endpoint.empty() ? req.BaseUrl()
+                                                           : options_.public_endpoint) +
+                         "/identity/v3";
+  auto token = identity::BearerToken(req);
+  if (!token) return UnauthorizedResponse(auth_uri, req, "The request you have made requires "
+                                                         "authentication.");
+  auto ctx = identity_.ValidateToken(*token);
+  if (!ctx.ok()) {
+    if (ctx.status().code() == StatusCode::kUnauthenticated) {
+      return UnauthorizedResponse(auth_uri, req,
+                                  "The request you have made requires authentication.");
+    }
+    return ErrorFromStatus(ctx.status(), req, auth_uri);
+  }
+  ctx->request_id = req.request_id;
+  segments.erase(segments.begin());
+  return images_api_.Handle(req, *ctx, segments);
+}
+
+}  // namespace glimmer::api

@@ -1,0 +1,170 @@
+#include "db/sqlite/database.h"
+
+#include <string>
+#include <utility>
+
+#include "db/sqlite/migrations.h"
+#include "db/sqlite/queries.h"
+
+namespace glimmer::db::sqlite {
+
+StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  return Open(path, DatabaseOptions{});
+}
+
+StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                   const DatabaseOptions& options) {
+  std::unique_ptr<Database> db(new Database(path, options));
+  ASSIGN_OR_RETURN(db->writer_,
+                   Connection::Open(path, options.synchronous_full, options.busy_timeout_ms));
+  {
+    ASSIGN_OR_RETURN(Statement wal, db->writer_->Prepare(queries::kJournalModeWal));
+    ASSIGN_OR_RETURN(bool row, wal.Step());
+    if (!row || wal.TextView(0) != "wal") {
+      return UnavailableError("sqlite: cannot enable WAL mode on " + path);
+    }
+  }
+  RETURN_IF_ERROR(db->Migrate());
+  return db;
+}
+
+Database::~Database() {
+  if (writer_ != nullptr) (void)writer_->Exec(queries::kOptimize);
+}
+
+int Database::LatestSchemaVersion() {
+  const auto& migrations = EmbeddedMigrations();
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
+namespace {
+
+StatusOr<int> ReadUserVersion(Connection& conn) {
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kGetUserVersion));
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return InternalError("sqlite: PRAGMA user_version returned nothing");
+  return static_cast<int>(st.Int(0));
+}
+
+}  // namespace
+
+Status Database::Migrate() {
+  const auto& migrations = EmbeddedMigrations();
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return InternalError("embedded migrations are not numbered 1..N");
+    }
+  }
+  const int latest = LatestSchemaVersion();
+  ASSIGN_OR_RETURN(int current, ReadUserVersion(*writer_));
+  if (current > latest) {
+    return FailedPreconditionError("database " + path_ + " has schema version " +
+                                   std::to_string(current) + ", newer than this binary's " +
+                                   std::to_string(latest));
+  }
+  for (const Migration& m : migrations) {
+    if (m.version <= current) continue;
+    RETURN_IF_ERROR(writer_->Exec(queries::kBeginImmediate));
+    // Another process may have migrated while we waited for the write lock.
+    StatusOr<int> now = ReadUserVersion(*writer_);
+    Status st = now.status();
+    if (st.ok() && *now < m.version) {
+      st = writer_->Exec(std::string(m.sql).c_str());
+      if (st.ok()) {
+        st = writer_->Exec(
+            (std::string(queries::kSetUserVersionPrefix) + std::to_string(m.version)).c_str());
+      }
+    }
+    if (!st.ok()) {
+      (void)writer_->Exec(queries::kRollback);
+      return Status(st.code(), "migration " + std::to_string(m.version) + "_" +
+                                   std::string(m.name) + ": " + st.message());
+    }
+    RETURN_IF_ERROR(writer_->Exec(queries::kCommit));
+  }
+  ASSIGN_OR_RETURN(schema_version_, ReadUserVersion(*writer_));
+  return OkStatus();
+}
+
+StatusOr<std::unique_ptr<Connection>> Database::AcquireReader() {
+  {
+    std::unique_lock lock(readers_mu_);
+    readers_cv_.wait(lock, [&] {
+      return !idle_readers_.empty() || open_readers_ < options_.max_readers;
+    });
+    if (!idle_readers_.empty()) {
+      auto conn = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return conn;
+    }
+    ++open_readers_;
+  }
+  auto conn = Connection::Open(path_, options_.synchronous_full, options_.busy_timeout_ms);
+  if (!conn.ok()) {
+    std::lock_guard lock(readers_mu_);
+    --open_readers_;
+    readers_cv_.notify_one();
+  }
+  return conn;
+}
+
+void Database::ReleaseReader(std::unique_ptr<Connection> conn) {
+  {
+    std::lock_guard lock(readers_mu_);
+    idle_readers_.push_back(std::move(conn));
+  }
+  readers_cv_.notify_one();
+}
+
+Status Database::Read(const std::function<Status(Connection&)>& fn) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
+  Status st;
+  {
+    StatusOr<Statement> begin = conn->Prepare(queries::kBegin);
+    st = begin.status();
+    if (st.ok()) st = begin->Run();
+  }
+  if (st.ok()) {
+    st = fn(*conn);
+    Status end_st;
+    {
+      StatusOr<Statement> end = conn->Prepare(queries::kCommit);
+      end_st = end.status();
+      if (end_st.ok()) end_st = end->Run();
+    }
+    if (!end_st.ok()) {
+      // Never hand a connection with an open transaction back to the pool.
+      conn.reset();
+      {
+        std::lock_guard lock(readers_mu_);
+        --open_readers_;
+      }
+      readers_cv_.notify_one();
+      return st.ok() ? end_st : st;
+    }
+  }
+  ReleaseReader(std::move(conn));
+  return st;
+}
+
+Status Database::Write(const std::function<Status(Connection&)>& fn) {
+  std::lock_guard lock(writer_mu_);
+  {
+    ASSIGN_OR_RETURN(Statement begin, writer_->Prepare(queries::kBeginImmediate));
+    RETURN_IF_ERROR(begin.Run());
+  }
+  Status st = fn(*writer_);
+  if (st.ok()) {
+    StatusOr<Statement> commit = writer_->Prepare(queries::kCommit);
+    st = commit.status();
+    if (st.ok()) st = commit->Run();
+    if (st.ok()) return st;
+  }
+  {
+    StatusOr<Statement> rollback = writer_->Prepare(queries::kRollback);
+    if (rollback.ok()) (void)rollback->Run();
+  }
+  return st;
+}
+
+}  // namespace glimmer::db::sqlite

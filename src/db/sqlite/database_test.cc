@@ -1,0 +1,111 @@
+#include "db/sqlite/database.h"
+
+#include <gtest/gtest.h>
+
+#include "db/sqlite/migrations.h"
+#include "db/sqlite/queries.h"
+#include "db/sqlite/test_util.h"
+
+namespace glimmer::db::sqlite {
+namespace {
+
+using testing::OpenOrDie;
+using testing::TempDir;
+
+StatusOr<int64_t> QueryInt(Database& db, const std::string& sql) {
+  int64_t value = -1;
+  RETURN_IF_ERROR(db.Read([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return NotFoundError("no row");
+    value = st.Int(0);
+    return OkStatus();
+  }));
+  return value;
+}
+
+TEST(DatabaseTest, FreshDatabaseGetsEveryMigration) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("meta.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_GE(EmbeddedMigrations().size(), 2u);
+  EXPECT_EQ(db->schema_version(), Database::LatestSchemaVersion());
+  EXPECT_EQ(db->schema_version(), EmbeddedMigrations().back().version);
+  for (const char* table : {"images", "image_tags", "image_properties", "image_locations",
+                            "image_members", "identity_domains", "projects", "users", "roles",
+                            "role_assignments", "tokens"}) {
+    auto n = QueryInt(*db, std::string("SELECT COUNT(*) FROM sqlite_master WHERE type = "
+                                       "'table' AND name = '") + table + "'");
+    ASSERT_TRUE(n.ok()) << n.status().ToString();
+    EXPECT_EQ(*n, 1) << table;
+  }
+  auto wal = QueryInt(*db, "SELECT journal_mode = 'wal' FROM pragma_journal_mode");
+  ASSERT_TRUE(wal.ok());
+  EXPECT_EQ(*wal, 1);
+  auto fk = QueryInt(*db, "PRAGMA foreign_keys");
+  ASSERT_TRUE(fk.ok());
+  EXPECT_EQ(*fk, 1);
+}
+
+TEST(DatabaseTest, ReopenKeepsDataAndDoesNotReapply) {
+  TempDir dir;
+  {
+    auto db = OpenOrDie(dir.File("meta.db"));
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Write([](Connection& conn) {
+                    return conn.Exec(
+                        "INSERT INTO identity_domains (id, name) VALUES ('default', 'Default')");
+                  }).ok());
+  }
+  auto db = OpenOrDie(dir.File("meta.db"));
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->schema_version(), Database::LatestSchemaVersion());
+  auto n = QueryInt(*db, "SELECT COUNT(*) FROM identity_domains");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 1);
+}
+
+TEST(DatabaseTest, NewerSchemaIsRefused) {
+  TempDir dir;
+  {
+    auto db = OpenOrDie(dir.File("meta.db"));
+    ASSERT_NE(db, nullptr);
+    const std::string sql = std::string(queries::kSetUserVersionPrefix) +
+                            std::to_string(Database::LatestSchemaVersion() + 1);
+    ASSERT_TRUE(db->Write([&](Connection& conn) { return conn.Exec(sql.c_str()); }).ok());
+  }
+  auto db = Database::Open(dir.File("meta.db"));
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(DatabaseTest, NotADatabaseIsDataLoss) {
+  TempDir dir;
+  const std::string path = dir.File("garbage.db");
+  FILE* f = fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  const std::string junk(8192, 'x');
+  fwrite(junk.data(), 1, junk.size(), f);
+  fclose(f);
+  auto db = Database::Open(path);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kDataLoss);
+}
+
+TEST(DatabaseTest, FailedWriteRollsBack) {
+  TempDir dir;
+  auto db = OpenOrDie(dir.File("meta.db"));
+  ASSERT_NE(db, nullptr);
+  Status st = db->Write([](Connection& conn) -> Status {
+    RETURN_IF_ERROR(
+        conn.Exec("INSERT INTO identity_domains (id, name) VALUES ('default', 'Default')"));
+    return AbortedError("changed my mind");
+  });
+  EXPECT_EQ(st.code(), StatusCode::kAborted);
+  auto n = QueryInt(*db, "SELECT COUNT(*) FROM identity_domains");
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 0);
+}
+
+}  // namespace
+}  // namespace glimmer::db::sqlite

@@ -1,0 +1,274 @@
+#include "db/sqlite/identity_repository.h"
+
+#include <gtest/gtest.h>
+
+#include "db/sqlite/test_util.h"
+
+namespace glimmer::db::sqlite {
+namespace {
+
+using domain::IdentityDomain;
+using domain::Project;
+using domain::Role;
+using domain::RoleAssignment;
+using domain::Token;
+using domain::User;
+using testing::TempDir;
+
+class IdentityRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = testing::OpenOrDie(dir_.File("meta.db"));
+    ASSERT_NE(db_, nullptr);
+    repo_ = NewIdentityRepository(*db_);
+    ASSERT_TRUE(repo_->CreateDomain({"default", "Default", "The default domain", true}).ok());
+    ASSERT_TRUE(repo_->CreateDomain({"other", "Other", "", false}).ok());
+  }
+
+  static Project MakeProject(std::string id, std::string name, std::string domain = "default") {
+    Project p;
+    p.id = std::move(id);
+    p.name = std::move(name);
+    p.domain_id = std::move(domain);
+    p.description = "desc of " + p.name;
+    return p;
+  }
+  static User MakeUser(std::string id, std::string name, std::string domain = "default") {
+    User u;
+    u.id = std::move(id);
+    u.name = std::move(name);
+    u.domain_id = std::move(domain);
+    u.password_hash = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA";
+    return u;
+  }
+  static Token MakeToken(std::string digest, std::string user, std::string project,
+                         UnixMicros expires) {
+    return Token{std::move(digest), std::move(user), std::move(project), "audit", 1, expires,
+                 false};
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<IdentityRepository> repo_;
+};
+
+TEST_F(IdentityRepositoryTest, Domains) {
+  auto d = repo_->GetDomain("default");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->name, "Default");
+  EXPECT_EQ(d->description, "The default domain");
+  EXPECT_TRUE(d->enabled);
+  auto o = repo_->GetDomainByName("Other");
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->id, "other");
+  EXPECT_FALSE(o->enabled);
+  EXPECT_EQ(repo_->GetDomain("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetDomainByName("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->CreateDomain({"default", "X", "", true}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(repo_->CreateDomain({"x", "Default", "", true}).code(), StatusCode::kAlreadyExists);
+  auto all = repo_->ListDomains();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+}
+
+TEST_F(IdentityRepositoryTest, ProjectsCrudAndUniqueness) {
+  Project p = MakeProject("p1", "demo");
+  p.is_domain = false;
+  ASSERT_TRUE(repo_->CreateProject(p).ok());
+  EXPECT_EQ(repo_->CreateProject(MakeProject("p2", "demo")).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(repo_->CreateProject(MakeProject("p1", "other-name")).code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p3", "demo", "other")).ok());  // other domain
+  EXPECT_EQ(repo_->CreateProject(MakeProject("p4", "x", "no-domain")).code(),
+            StatusCode::kNotFound);
+
+  auto got = repo_->GetProject("p1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->name, "demo");
+  EXPECT_EQ(got->description, "desc of demo");
+  EXPECT_TRUE(got->enabled);
+  auto by_name = repo_->GetProjectByName("other", "demo");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->id, "p3");
+  EXPECT_EQ(repo_->GetProjectByName("default", "none").status().code(), StatusCode::kNotFound);
+
+  p.enabled = false;
+  p.description = "changed";
+  ASSERT_TRUE(repo_->UpdateProject(p).ok());
+  got = repo_->GetProject("p1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->enabled);
+  EXPECT_EQ(got->description, "changed");
+  EXPECT_EQ(repo_->UpdateProject(MakeProject("zz", "zz")).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p5", "second")).ok());
+  Project clash = MakeProject("p5", "demo");
+  EXPECT_EQ(repo_->UpdateProject(clash).code(), StatusCode::kAlreadyExists);
+
+  auto all = repo_->ListProjects();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u);
+  ASSERT_TRUE(repo_->DeleteProject("p1").ok());
+  EXPECT_EQ(repo_->DeleteProject("p1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetProject("p1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityRepositoryTest, UsersCrudAndUniqueness) {
+  User u = MakeUser("u1", "alice");
+  u.email = "alice@example.org";
+  u.default_project_id = "p1";
+  ASSERT_TRUE(repo_->CreateUser(u).ok());
+  EXPECT_EQ(repo_->CreateUser(MakeUser("u2", "alice")).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u3", "alice", "other")).ok());
+  auto got = repo_->GetUser("u1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->email, "alice@example.org");
+  EXPECT_EQ(got->default_project_id, "p1");
+  EXPECT_EQ(got->password_hash, u.password_hash);
+  auto by_name = repo_->GetUserByName("other", "alice");
+  ASSERT_TRUE(by_name.ok());
+  EXPECT_EQ(by_name->id, "u3");
+  EXPECT_FALSE(by_name->email.has_value());
+
+  u.email = std::nullopt;
+  u.password_hash = "new-hash";
+  u.enabled = false;
+  ASSERT_TRUE(repo_->UpdateUser(u).ok());
+  got = repo_->GetUser("u1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->email.has_value());
+  EXPECT_EQ(got->password_hash, "new-hash");
+  EXPECT_FALSE(got->enabled);
+  EXPECT_EQ(repo_->UpdateUser(MakeUser("nobody", "x")).code(), StatusCode::kNotFound);
+
+  auto all = repo_->ListUsers();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  ASSERT_TRUE(repo_->DeleteUser("u1").ok());
+  EXPECT_EQ(repo_->DeleteUser("u1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetUser("u1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityRepositoryTest, RolesUniqueByName) {
+  ASSERT_TRUE(repo_->CreateRole({"r1", "admin", std::nullopt, ""}).ok());
+  EXPECT_EQ(repo_->CreateRole({"r2", "admin", std::nullopt, ""}).code(),
+            StatusCode::kAlreadyExists);
+  ASSERT_TRUE(repo_->CreateRole({"r3", "member", "default", "members"}).ok());
+  auto got = repo_->GetRoleByName("member");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->id, "r3");
+  EXPECT_EQ(got->domain_id, "default");
+  auto admin = repo_->GetRole("r1");
+  ASSERT_TRUE(admin.ok());
+  EXPECT_FALSE(admin->domain_id.has_value());
+  auto all = repo_->ListRoles();
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u);
+  ASSERT_TRUE(repo_->DeleteRole("r1").ok());
+  EXPECT_EQ(repo_->DeleteRole("r1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetRoleByName("admin").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityRepositoryTest, AssignmentsAndCascades) {
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p2", "two")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u2", "bob")).ok());
+  ASSERT_TRUE(repo_->CreateRole({"r1", "admin", std::nullopt, ""}).ok());
+  ASSERT_TRUE(repo_->CreateRole({"r2", "member", std::nullopt, ""}).ok());
+
+  ASSERT_TRUE(repo_->AddAssignment({"p1", "u1", "r1"}).ok());
+  ASSERT_TRUE(repo_->AddAssignment({"p1", "u1", "r1"}).ok());  // idempotent
+  ASSERT_TRUE(repo_->AddAssignment({"p1", "u2", "r2"}).ok());
+  ASSERT_TRUE(repo_->AddAssignment({"p2", "u1", "r2"}).ok());
+  ASSERT_TRUE(repo_->AddAssignment({"p2", "u2", "r2"}).ok());
+  EXPECT_EQ(repo_->AddAssignment({"p9", "u1", "r1"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->AddAssignment({"p1", "u9", "r1"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->AddAssignment({"p1", "u1", "r9"}).code(), StatusCode::kNotFound);
+
+  auto count = [&](std::string_view p, std::string_view u, std::string_view r) -> size_t {
+    auto got = repo_->ListAssignments(p, u, r);
+    EXPECT_TRUE(got.ok());
+    return got.ok() ? got->size() : 9999;
+  };
+  EXPECT_EQ(count("", "", ""), 4u);
+  EXPECT_EQ(count("p1", "", ""), 2u);
+  EXPECT_EQ(count("", "u1", ""), 2u);
+  EXPECT_EQ(count("", "", "r2"), 3u);
+  EXPECT_EQ(count("p2", "u1", ""), 1u);
+  EXPECT_EQ(count("p1", "u1", "r2"), 0u);
+  auto one = repo_->ListAssignments("p1", "u1", "r1");
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].project_id, "p1");
+  EXPECT_EQ((*one)[0].user_id, "u1");
+  EXPECT_EQ((*one)[0].role_id, "r1");
+
+  ASSERT_TRUE(repo_->RemoveAssignment({"p1", "u1", "r1"}).ok());
+  EXPECT_EQ(repo_->RemoveAssignment({"p1", "u1", "r1"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(count("", "", ""), 3u);
+
+  ASSERT_TRUE(repo_->DeleteProject("p2").ok());  // drops p2's two assignments
+  EXPECT_EQ(count("", "", ""), 1u);
+  ASSERT_TRUE(repo_->DeleteUser("u2").ok());  // drops u2's assignment on p1
+  EXPECT_EQ(count("", "", ""), 0u);
+
+  ASSERT_TRUE(repo_->AddAssignment({"p1", "u1", "r2"}).ok());
+  ASSERT_TRUE(repo_->DeleteRole("r2").ok());
+  EXPECT_EQ(count("", "", ""), 0u);
+}
+
+TEST_F(IdentityRepositoryTest, Tokens) {
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("d1", "u1", "p1", 100)).ok());
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("d2", "u1", "", 200)).ok());
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("d3", "u1", "p1", 300)).ok());
+  EXPECT_EQ(repo_->SaveToken(MakeToken("d1", "u1", "p1", 100)).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(repo_->SaveToken(MakeToken("d9", "nobody", "", 100)).code(), StatusCode::kNotFound);
+
+  auto t = repo_->GetToken("d1");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->user_id, "u1");
+  EXPECT_EQ(t->project_id, "p1");
+  EXPECT_EQ(t->audit_id, "audit");
+  EXPECT_EQ(t->issued_at, 1);
+  EXPECT_EQ(t->expires_at, 100);
+  EXPECT_FALSE(t->revoked);
+  auto unscoped = repo_->GetToken("d2");
+  ASSERT_TRUE(unscoped.ok());
+  EXPECT_EQ(unscoped->project_id, "");
+
+  ASSERT_TRUE(repo_->RevokeToken("d3").ok());
+  t = repo_->GetToken("d3");
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->revoked);
+  EXPECT_EQ(repo_->RevokeToken("nope").code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetToken("nope").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(repo_->PurgeExpiredTokens(150).ok());
+  EXPECT_EQ(repo_->GetToken("d1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(repo_->GetToken("d2").ok());
+  EXPECT_TRUE(repo_->GetToken("d3").ok());
+
+  ASSERT_TRUE(repo_->DeleteProject("p1").ok());  // scoped token d3 goes with the project
+  EXPECT_EQ(repo_->GetToken("d3").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(repo_->GetToken("d2").ok());
+  ASSERT_TRUE(repo_->DeleteUser("u1").ok());
+  EXPECT_EQ(repo_->GetToken("d2").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityRepositoryTest, SurvivesReopen) {
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
+  repo_.reset();
+  db_.reset();
+  db_ = testing::OpenOrDie(dir_.File("meta.db"));
+  ASSERT_NE(db_, nullptr);
+  repo_ = NewIdentityRepository(*db_);
+  auto u = repo_->GetUserByName("default", "alice");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->id, "u1");
+}
+
+}  // namespace
+}  // namespace glimmer::db::sqlite

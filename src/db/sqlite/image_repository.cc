@@ -1,0 +1,480 @@
+#include "db/sqlite/image_repository.h"
+
+#include <algorithm>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "db/sqlite/image_list_sql.h"
+#include "db/sqlite/queries.h"
+#include "platform/clock.h"
+
+namespace glimmer::db::sqlite {
+namespace {
+
+using domain::Image;
+using domain::Member;
+
+// Binds ?1..?18 of kInsertImage / kUpdateImage.
+void BindImage(Statement& st, const Image& image) {
+  st.Bind(1, std::string_view(image.id))
+      .Bind(2, image.name)
+      .Bind(3, domain::ToString(image.status))
+      .Bind(4, domain::ToString(image.visibility))
+      .Bind(5, int64_t{image.is_protected ? 1 : 0})
+      .Bind(6, int64_t{image.os_hidden ? 1 : 0})
+      .Bind(7, image.checksum)
+      .Bind(8, image.os_hash_algo)
+      .Bind(9, image.os_hash_value)
+      .Bind(10, image.owner)
+      .Bind(11, image.size)
+      .Bind(12, image.virtual_size)
+      .Bind(13, image.container_format)
+      .Bind(14, image.disk_format)
+      .Bind(15, image.min_disk)
+      .Bind(16, image.min_ram)
+      .Bind(17, image.created_at)
+      .Bind(18, image.updated_at);
+}
+
+// Reads a row whose columns are queries::kImageColumns.
+StatusOr<Image> ReadImage(const Statement& st) {
+  Image image;
+  image.id = st.Text(0);
+  image.name = st.OptText(1);
+  auto status = domain::ParseImageStatus(st.TextView(2));
+  auto visibility = domain::ParseVisibility(st.TextView(3));
+  if (!status || !visibility) {
+    return DataLossError("image " + image.id + ": bad status/visibility in database");
+  }
+  image.status = *status;
+  image.visibility = *visibility;
+  image.is_protected = st.Int(4) != 0;
+  image.os_hidden = st.Int(5) != 0;
+  image.checksum = st.OptText(6);
+  image.os_hash_algo = st.OptText(7);
+  image.os_hash_value = st.OptText(8);
+  image.owner = st.OptText(9);
+  image.size = st.OptInt(10);
+  image.virtual_size = st.OptInt(11);
+  image.container_format = st.OptText(12);
+  image.disk_format = st.OptText(13);
+  image.min_disk = st.Int(14);
+  image.min_ram = st.Int(15);
+  image.created_at = st.Int(16);
+  image.updated_at = st.Int(17);
+  return image;
+}
+
+Status InsertChildren(Connection& conn, const Image& image) {
+  if (!image.tags.empty()) {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertTag));
+    for (const std::string& tag : image.tags) {
+      RETURN_IF_ERROR(st.BindStatic(1, image.id).BindStatic(2, tag).Run());
+    }
+  }
+  if (!image.properties.empty()) {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertProperty));
+    for (const auto& [name, value] : image.properties) {
+      RETURN_IF_ERROR(st.BindStatic(1, image.id).BindStatic(2, name).BindStatic(3, value).Run());
+    }
+  }
+  if (!image.locations.empty()) {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertLocation));
+    for (size_t i = 0; i < image.locations.size(); ++i) {
+      const domain::Location& loc = image.locations[i];
+      RETURN_IF_ERROR(st.BindStatic(1, image.id)
+                          .Bind(2, static_cast<int64_t>(i))
+                          .BindStatic(3, loc.store_id)
+                          .BindStatic(4, loc.url)
+                          .BindStatic(5, loc.metadata_json)
+                          .Run());
+    }
+  }
+  return OkStatus();
+}
+
+Status DeleteChildren(Connection& conn, std::string_view id) {
+  for (const char* sql : {queries::kDeleteTags, queries::kDeleteProperties,
+                          queries::kDeleteLocations}) {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
+    RETURN_IF_ERROR(st.BindStatic(1, id).Run());
+  }
+  return OkStatus();
+}
+
+// Loads tags, properties and locations of one image.
+Status LoadChildren(Connection& conn, Image& image) {
+  {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectTags));
+    st.BindStatic(1, image.id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      image.tags.push_back(st.Text(0));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectProperties));
+    st.BindStatic(1, image.id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      image.properties.emplace_hint(image.properties.end(), st.Text(0), st.Text(1));
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectLocations));
+    st.BindStatic(1, image.id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) break;
+      image.locations.push_back({st.Text(0), st.Text(1), st.Text(2)});
+    }
+  }
+  return OkStatus();
+}
+
+// "?, ?, ..., ?)" with `n` placeholders.
+std::string Placeholders(size_t n) {
+  std::string out;
+  out.reserve(n * 3 + 1);
+  for (size_t i = 0; i < n; ++i) out += i == 0 ? "?" : ", ?";
+  out += ")";
+  return out;
+}
+
+// Loads the children of a batch of images with one query per child table and chunk. The number
+// of placeholders is rounded up to a power of two (padding with NULL) so that few distinct
+// statements end up in the connection's cache.
+Status LoadChildrenBatch(Connection& conn, std::vector<Image>& images) {
+  constexpr size_t kChunk = 512;
+  std::unordered_map<std::string_view, Image*> by_id;
+  by_id.reserve(images.size());
+  for (Image& image : images) by_id.emplace(image.id, &image);
+
+  for (size_t begin = 0; begin < images.size(); begin += kChunk) {
+    const size_t n = std::min(kChunk, images.size() - begin);
+    size_t slots = 1;
+    while (slots < n) slots *= 2;
+    const std::string in_list = Placeholders(slots);
+    auto bind_ids = [&](Statement& st) {
+      for (size_t i = 0; i < slots; ++i) {
+        if (i < n) {
+          st.BindStatic(static_cast<int>(i) + 1, images[begin + i].id);
+        } else {
+          st.BindNull(static_cast<int>(i) + 1);
+        }
+      }
+    };
+    auto find = [&](const Statement& st) -> Image* {
+      auto it = by_id.find(st.TextView(0));
+      return it == by_id.end() ? nullptr : it->second;
+    };
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(std::string(queries::kBatchTagsPrefix) +
+                                                  in_list + queries::kBatchTagsSuffix));
+      bind_ids(st);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        if (Image* image = find(st)) image->tags.push_back(st.Text(1));
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Statement st,
+                       conn.Prepare(std::string(queries::kBatchPropertiesPrefix) + in_list +
+                                    queries::kBatchPropertiesSuffix));
+      bind_ids(st);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        if (Image* image = find(st)) {
+          image->properties.emplace_hint(image->properties.end(), st.Text(1), st.Text(2));
+        }
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Statement st,
+                       conn.Prepare(std::string(queries::kBatchLocationsPrefix) + in_list +
+                                    queries::kBatchLocationsSuffix));
+      bind_ids(st);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        if (Image* image = find(st)) {
+          image->locations.push_back({st.Text(1), st.Text(2), st.Text(3)});
+        }
+      }
+    }
+  }
+  return OkStatus();
+}
+
+// Reads all rows of `st` (columns kImageColumns) into `out`.
+Status ReadImages(Statement& st, std::vector<Image>& out) {
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return OkStatus();
+    ASSIGN_OR_RETURN(Image image, ReadImage(st));
+    out.push_back(std::move(image));
+  }
+}
+
+// Picks the most selective tag/property condition to drive the list query when it matches
+// fewer than `threshold` images (bounded index counts, so this costs little).
+StatusOr<ListPlan> PlanList(Connection& conn, const domain::ListQuery& query,
+                            int64_t threshold) {
+  ListPlan plan;
+  int64_t best = threshold;
+  for (size_t t = 0; t < query.tags.size(); ++t) {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kCountTagBounded));
+    st.BindStatic(1, query.tags[t]).Bind(2, best);
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && st.Int(0) < best) {
+      best = st.Int(0);
+      plan.driving_tag = static_cast<int>(t);
+    }
+  }
+  for (size_t p = 0; p < query.properties.size(); ++p) {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kCountPropertyBounded));
+    st.BindStatic(1, query.properties[p].first)
+        .BindStatic(2, query.properties[p].second)
+        .Bind(3, best);
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row && st.Int(0) < best) {
+      best = st.Int(0);
+      plan.driving_tag = -1;
+      plan.driving_property = static_cast<int>(p);
+    }
+  }
+  return plan;
+}
+
+StatusOr<bool> ImageIsLive(Connection& conn, std::string_view id) {
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kImageLiveExists));
+  st.BindStatic(1, id);
+  return st.Step();
+}
+
+Status ImageNotFound(std::string_view id) {
+  return NotFoundError("image " + std::string(id) + " not found");
+}
+
+StatusOr<Member> ReadMember(const Statement& st, std::string_view image_id) {
+  Member m;
+  m.image_id = std::string(image_id);
+  m.member_id = st.Text(0);
+  auto status = domain::ParseMemberStatus(st.TextView(1));
+  if (!status) return DataLossError("bad member status in database");
+  m.status = *status;
+  m.created_at = st.Int(2);
+  m.updated_at = st.Int(3);
+  return m;
+}
+
+}  // namespace
+
+Status SqliteImageRepository::Create(const Image& image) {
+  return db_.Write([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertImage));
+    BindImage(st, image);
+    Status inserted = st.Run();
+    if (inserted.code() == StatusCode::kAlreadyExists) {
+      return AlreadyExistsError("image id " + image.id + " already exists");
+    }
+    RETURN_IF_ERROR(inserted);
+    return InsertChildren(conn, image);
+  });
+}
+
+StatusOr<Image> SqliteImageRepository::Get(std::string_view id) {
+  std::optional<Image> image;
+  RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectImage));
+      st.BindStatic(1, id);
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return ImageNotFound(id);
+      ASSIGN_OR_RETURN(image, ReadImage(st));
+    }
+    return LoadChildren(conn, *image);
+  }));
+  return std::move(*image);
+}
+
+Status SqliteImageRepository::Update(const Image& image,
+                                     std::optional<domain::ImageStatus> expected_status) {
+  return db_.Write([&](Connection& conn) -> Status {
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kUpdateImage));
+      BindImage(st, image);
+      if (expected_status) st.Bind(19, domain::ToString(*expected_status));
+      RETURN_IF_ERROR(st.Run());
+    }
+    if (conn.Changes() == 0) {
+      ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image.id));
+      if (!live || !expected_status) return ImageNotFound(image.id);
+      return AbortedError("image " + image.id + " is no longer " +
+                          std::string(domain::ToString(*expected_status)));
+    }
+    RETURN_IF_ERROR(DeleteChildren(conn, image.id));
+    return InsertChildren(conn, image);
+  });
+}
+
+Status SqliteImageRepository::Delete(std::string_view id) {
+  const UnixMicros now = platform::Clock::Real().Now();
+  return db_.Write([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSoftDeleteImage));
+    RETURN_IF_ERROR(st.BindStatic(1, id).Bind(2, now).Run());
+    if (conn.Changes() == 0) return ImageNotFound(id);
+    return OkStatus();
+  });
+}
+
+StatusOr<std::vector<Image>> SqliteImageRepository::List(const domain::ListQuery& query) {
+  std::vector<SqlValue> marker_values;
+  std::optional<SqlWithBinds> marker_sql;
+  if (query.marker) {
+    ASSIGN_OR_RETURN(marker_sql, BuildMarkerSql(query));
+  }
+  std::vector<Image> images;
+  RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+    if (marker_sql) {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(marker_sql->sql));
+      BindAll(st, marker_sql->binds);
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return NotFoundError("marker " + *query.marker + " not found");
+      for (size_t k = 0; k < query.sort.size(); ++k) {
+        const int col = static_cast<int>(k);
+        if (st.IsInteger(col)) {
+          marker_values.emplace_back(st.Int(col));
+        } else {
+          marker_values.emplace_back(st.Text(col));
+        }
+      }
+    }
+    if (query.limit <= 0) return OkStatus();
+    ASSIGN_OR_RETURN(ListPlan plan, PlanList(conn, query, driving_threshold_));
+    ASSIGN_OR_RETURN(SqlWithBinds list_sql, BuildListSql(query, marker_values, plan));
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(list_sql.sql));
+      BindAll(st, list_sql.binds);
+      images.reserve(static_cast<size_t>(std::min(query.limit, 1000)));
+      RETURN_IF_ERROR(ReadImages(st, images));
+    }
+    return LoadChildrenBatch(conn, images);
+  }));
+  return images;
+}
+
+StatusOr<std::vector<Image>> SqliteImageRepository::ListByStatus(
+    const std::vector<domain::ImageStatus>& statuses) {
+  std::vector<Image> images;
+  if (statuses.empty()) return images;
+  const std::string sql = std::string(queries::kListSelect) + queries::kImageColumns +
+                          queries::kImagesByStatusWhere + Placeholders(statuses.size()) +
+                          queries::kImagesByStatusSuffix;
+  RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
+      for (size_t i = 0; i < statuses.size(); ++i) {
+        st.BindStatic(static_cast<int>(i) + 1, domain::ToString(statuses[i]));
+      }
+      RETURN_IF_ERROR(ReadImages(st, images));
+    }
+    return LoadChildrenBatch(conn, images);
+  }));
+  return images;
+}
+
+StatusOr<std::optional<Member>> SqliteImageRepository::GetMember(std::string_view image_id,
+                                                                 std::string_view member_id) {
+  std::optional<Member> member;
+  RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectMember));
+    st.BindStatic(1, image_id).BindStatic(2, member_id);
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) return ImageNotFound(image_id);
+    if (st.IsNull(0)) return OkStatus();
+    ASSIGN_OR_RETURN(member, ReadMember(st, image_id));
+    return OkStatus();
+  }));
+  return member;
+}
+
+StatusOr<std::vector<Member>> SqliteImageRepository::ListMembers(std::string_view image_id) {
+  std::vector<Member> members;
+  RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image_id));
+    if (!live) return ImageNotFound(image_id);
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kListMembers));
+    st.BindStatic(1, image_id);
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return OkStatus();
+      ASSIGN_OR_RETURN(Member m, ReadMember(st, image_id));
+      members.push_back(std::move(m));
+    }
+  }));
+  return members;
+}
+
+Status SqliteImageRepository::AddMember(const Member& member) {
+  return db_.Write([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, member.image_id));
+    if (!live) return ImageNotFound(member.image_id);
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertMember));
+    Status inserted = st.BindStatic(1, member.image_id)
+                          .BindStatic(2, member.member_id)
+                          .BindStatic(3, domain::ToString(member.status))
+                          .Bind(4, member.created_at)
+                          .Bind(5, member.updated_at)
+                          .Run();
+    if (inserted.code() == StatusCode::kAlreadyExists) {
+      return AlreadyExistsError("member " + member.member_id + " of image " + member.image_id +
+                                " already exists");
+    }
+    return inserted;
+  });
+}
+
+Status SqliteImageRepository::UpdateMember(const Member& member) {
+  return db_.Write([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, member.image_id));
+    if (!live) return ImageNotFound(member.image_id);
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kUpdateMember));
+    RETURN_IF_ERROR(st.BindStatic(1, member.image_id)
+                        .BindStatic(2, member.member_id)
+                        .BindStatic(3, domain::ToString(member.status))
+                        .Bind(4, member.updated_at)
+                        .Run());
+    if (conn.Changes() == 0) {
+      return NotFoundError("member " + member.member_id + " of image " + member.image_id +
+                           " not found");
+    }
+    return OkStatus();
+  });
+}
+
+Status SqliteImageRepository::RemoveMember(std::string_view image_id,
+                                           std::string_view member_id) {
+  return db_.Write([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image_id));
+    if (!live) return ImageNotFound(image_id);
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kDeleteMember));
+    RETURN_IF_ERROR(st.BindStatic(1, image_id).BindStatic(2, member_id).Run());
+    if (conn.Changes() == 0) {
+      return NotFoundError("member " + std::string(member_id) + " of image " +
+                           std::string(image_id) + " not found");
+    }
+    return OkStatus();
+  });
+}
+
+std::unique_ptr<ImageRepository> NewImageRepository(Database& db) {
+  return std::make_unique<SqliteImageRepository>(db);
+}
+
+}  // namespace glimmer::db::sqlite

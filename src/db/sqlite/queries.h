@@ -1,0 +1,246 @@
+#pragma once
+// Every SQL text used by the SQLite backend. Statements are prepared once per connection and
+// cached by text, so the constants double as cache keys. List queries are assembled from the
+// fragments at the end of this file (see image_list_sql.cc).
+
+namespace glimmer::db::sqlite::queries {
+
+// ---- Connection / transaction control ----
+inline constexpr char kJournalModeWal[] = "PRAGMA journal_mode = WAL";
+inline constexpr char kGetUserVersion[] = "PRAGMA user_version";
+inline constexpr char kSetUserVersionPrefix[] = "PRAGMA user_version = ";
+inline constexpr char kOptimize[] = "PRAGMA optimize";
+inline constexpr char kForeignKeysOn[] = "PRAGMA foreign_keys = ON";
+inline constexpr char kSynchronousFull[] = "PRAGMA synchronous = FULL";
+inline constexpr char kSynchronousNormal[] = "PRAGMA synchronous = NORMAL";
+inline constexpr char kTempStoreMemory[] = "PRAGMA temp_store = MEMORY";
+inline constexpr char kCacheSize[] = "PRAGMA cache_size = -16384";  // 16 MiB per connection
+// Reads map pages instead of copying them with pread(); the file is never larger in practice.
+inline constexpr char kMmapSize[] = "PRAGMA mmap_size = 1073741824";
+inline constexpr char kBegin[] = "BEGIN";
+inline constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
+inline constexpr char kCommit[] = "COMMIT";
+inline constexpr char kRollback[] = "ROLLBACK";
+
+// ---- Images ----
+// Column order of every image SELECT; image_repository.cc reads rows by these positions.
+#define GLIMMER_IMAGE_COLUMNS                                                                    \
+  "i.id, i.name, i.status, i.visibility, i.protected, i.os_hidden, i.checksum, i.os_hash_algo, " \
+  "i.os_hash_value, i.owner, i.size, i.virtual_size, i.container_format, i.disk_format, "        \
+  "i.min_disk, i.min_ram, i.created_at, i.updated_at"
+
+inline constexpr char kImageColumns[] = GLIMMER_IMAGE_COLUMNS;
+
+inline constexpr char kSelectImage[] =
+    "SELECT " GLIMMER_IMAGE_COLUMNS " FROM images i WHERE i.id = ?1 AND i.deleted = 0";
+
+#undef GLIMMER_IMAGE_COLUMNS
+
+inline constexpr char kInsertImage[] =
+    "INSERT INTO images (id, name, status, visibility, protected, os_hidden, checksum, "
+    "os_hash_algo, os_hash_value, owner, size, virtual_size, container_format, disk_format, "
+    "min_disk, min_ram, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+
+// ?19: expected status, NULL for an unconditional update.
+inline constexpr char kUpdateImage[] =
+    "UPDATE images SET name = ?2, status = ?3, visibility = ?4, protected = ?5, os_hidden = ?6, "
+    "checksum = ?7, os_hash_algo = ?8, os_hash_value = ?9, owner = ?10, size = ?11, "
+    "virtual_size = ?12, container_format = ?13, disk_format = ?14, min_disk = ?15, "
+    "min_ram = ?16, created_at = ?17, updated_at = ?18 "
+    "WHERE id = ?1 AND deleted = 0 AND (?19 IS NULL OR status = ?19)";
+
+inline constexpr char kImageLiveExists[] =
+    "SELECT 1 FROM images WHERE id = ?1 AND deleted = 0";
+
+inline constexpr char kSoftDeleteImage[] =
+    "UPDATE images SET deleted = 1, deleted_at = ?2, updated_at = ?2, status = 'deleted' "
+    "WHERE id = ?1 AND deleted = 0";
+
+inline constexpr char kSelectTags[] =
+    "SELECT value FROM image_tags WHERE image_id = ?1 ORDER BY value";
+inline constexpr char kSelectProperties[] =
+    "SELECT name, value FROM image_properties WHERE image_id = ?1 ORDER BY name";
+inline constexpr char kSelectLocations[] =
+    "SELECT store_id, url, metadata_json FROM image_locations WHERE image_id = ?1 "
+    "ORDER BY position";
+
+inline constexpr char kInsertTag[] =
+    "INSERT OR IGNORE INTO image_tags (image_id, value) VALUES (?1, ?2)";
+inline constexpr char kInsertProperty[] =
+    "INSERT OR REPLACE INTO image_properties (image_id, name, value) VALUES (?1, ?2, ?3)";
+inline constexpr char kInsertLocation[] =
+    "INSERT INTO image_locations (image_id, position, store_id, url, metadata_json) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr char kDeleteTags[] = "DELETE FROM image_tags WHERE image_id = ?1";
+inline constexpr char kDeleteProperties[] = "DELETE FROM image_properties WHERE image_id = ?1";
+inline constexpr char kDeleteLocations[] = "DELETE FROM image_locations WHERE image_id = ?1";
+
+// Batch loads for a page of images: the prefix is followed by "?, ?, ...)" and the suffix.
+inline constexpr char kBatchTagsPrefix[] =
+    "SELECT image_id, value FROM image_tags WHERE image_id IN (";
+inline constexpr char kBatchTagsSuffix[] = " ORDER BY image_id, value";
+inline constexpr char kBatchPropertiesPrefix[] =
+    "SELECT image_id, name, value FROM image_properties WHERE image_id IN (";
+inline constexpr char kBatchPropertiesSuffix[] = " ORDER BY image_id, name";
+inline constexpr char kBatchLocationsPrefix[] =
+    "SELECT image_id, store_id, url, metadata_json FROM image_locations WHERE image_id IN (";
+inline constexpr char kBatchLocationsSuffix[] = " ORDER BY image_id, position";
+
+// ListByStatus: prefix + "?, ?, ...)" + suffix.
+inline constexpr char kImagesByStatusSuffix[] = " ORDER BY i.created_at, i.id";
+inline constexpr char kImagesByStatusWhere[] = " FROM images i WHERE i.deleted = 0 AND i.status IN (";
+
+// ---- Members ----
+// One row when the image is live; member columns NULL when ?2 is not a member.
+inline constexpr char kSelectMember[] =
+    "SELECT m.member, m.status, m.created_at, m.updated_at FROM images i "
+    "LEFT JOIN image_members m ON m.image_id = i.id AND m.member = ?2 "
+    "WHERE i.id = ?1 AND i.deleted = 0";
+inline constexpr char kListMembers[] =
+    "SELECT member, status, created_at, updated_at FROM image_members WHERE image_id = ?1 "
+    "ORDER BY created_at, member";
+inline constexpr char kInsertMember[] =
+    "INSERT INTO image_members (image_id, member, status, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr char kUpdateMember[] =
+    "UPDATE image_members SET status = ?3, updated_at = ?4 WHERE image_id = ?1 AND member = ?2";
+inline constexpr char kDeleteMember[] =
+    "DELETE FROM image_members WHERE image_id = ?1 AND member = ?2";
+
+// ---- Image list fragments (assembled by image_list_sql.cc; `?` placeholders bound in order) --
+inline constexpr char kListSelect[] = "SELECT ";
+inline constexpr char kListFrom[] = " FROM images i WHERE i.deleted = 0 AND i.status != 'killed'";
+inline constexpr char kListHidden[] = " AND i.os_hidden = ?";
+// Scope for a non-admin caller with a project: own, public, community, or shared with a member
+// row for the caller (optionally with a given member status).
+// The unary + keeps SQLite from answering the OR with a multi-index union plus a full sort:
+// walking the sort index and testing the scope per row is far cheaper for paged lists.
+inline constexpr char kScopeProjectOpen[] =
+    " AND (+i.owner = ? OR +i.visibility IN ('public', 'community') OR "
+    "(+i.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m "
+    "WHERE m.image_id = i.id AND m.member = ?";
+inline constexpr char kScopeMemberStatus[] = " AND m.status = ?";
+inline constexpr char kScopeProjectClose[] = ")))";
+// Scope for a non-admin caller without a project.
+inline constexpr char kScopeNoProject[] = " AND +i.visibility IN ('public', 'community')";
+inline constexpr char kVisibilityEquals[] = " AND i.visibility = ?";
+inline constexpr char kHideOthersCommunity[] =
+    " AND (+i.visibility != 'community' OR +i.owner = ?)";
+inline constexpr char kHideAllCommunity[] = " AND +i.visibility != 'community'";
+// Tag/property conditions come in two shapes: a per-row probe (cheap while walking the sort
+// index when many images match) and a driving IN list (when few images match; rows are then
+// fetched by id and sorted). image_list_sql.cc picks one with the bounded counts below.
+inline constexpr char kHasTagProbe[] =
+    " AND EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.value = ?)";
+inline constexpr char kHasTagDriver[] =
+    " AND i.id IN (SELECT image_id FROM image_tags WHERE value = ?)";
+inline constexpr char kHasPropertyProbe[] =
+    " AND EXISTS (SELECT 1 FROM image_properties p WHERE p.image_id = i.id AND p.name = ? "
+    "AND p.value = ?)";
+inline constexpr char kHasPropertyDriver[] =
+    " AND i.id IN (SELECT image_id FROM image_properties WHERE name = ? AND value = ?)";
+inline constexpr char kCountTagBounded[] =
+    "SELECT count(*) FROM (SELECT 1 FROM image_tags WHERE value = ?1 LIMIT ?2)";
+inline constexpr char kCountPropertyBounded[] =
+    "SELECT count(*) FROM (SELECT 1 FROM image_properties WHERE name = ?1 AND value = ?2 "
+    "LIMIT ?3)";
+inline constexpr char kMarkerById[] = " AND i.id = ?";
+inline constexpr char kOrderBy[] = " ORDER BY ";
+inline constexpr char kLimit[] = " LIMIT ?";
+
+// Column expressions for filters (raw) and sorting/marker arithmetic (NULL as '' or 0, as
+// Glance's paginate_query does). Indexed by domain::ImageColumn.
+struct ColumnSql {
+  const char* raw;
+  const char* sort;
+};
+inline constexpr ColumnSql kColumnSql[] = {
+    {"i.id", "i.id"},                                                  // kId
+    {"i.name", "COALESCE(i.name, '')"},                                // kName
+    {"i.status", "i.status"},                                          // kStatus
+    {"i.visibility", "i.visibility"},                                  // kVisibility
+    {"i.container_format", "COALESCE(i.container_format, '')"},        // kContainerFormat
+    {"i.disk_format", "COALESCE(i.disk_format, '')"},                  // kDiskFormat
+    {"i.owner", "COALESCE(i.owner, '')"},                              // kOwner
+    {"i.checksum", "COALESCE(i.checksum, '')"},                        // kChecksum
+    {"i.os_hash_value", "COALESCE(i.os_hash_value, '')"},              // kOsHashValue
+    {"i.size", "COALESCE(i.size, 0)"},                                 // kSize
+    {"i.virtual_size", "COALESCE(i.virtual_size, 0)"},                 // kVirtualSize
+    {"i.min_disk", "i.min_disk"},                                      // kMinDisk
+    {"i.min_ram", "i.min_ram"},                                        // kMinRam
+    {"i.protected", "i.protected"},                                    // kProtected
+    {"i.created_at", "i.created_at"},                                  // kCreatedAt
+    {"i.updated_at", "i.updated_at"},                                  // kUpdatedAt
+};
+
+// ---- Identity ----
+inline constexpr char kInsertDomain[] =
+    "INSERT INTO identity_domains (id, name, description, enabled) VALUES (?1, ?2, ?3, ?4)";
+inline constexpr char kSelectDomainById[] =
+    "SELECT id, name, description, enabled FROM identity_domains WHERE id = ?1";
+inline constexpr char kSelectDomainByName[] =
+    "SELECT id, name, description, enabled FROM identity_domains WHERE name = ?1";
+inline constexpr char kListDomains[] =
+    "SELECT id, name, description, enabled FROM identity_domains ORDER BY name, id";
+
+#define GLIMMER_PROJECT_COLUMNS "id, name, domain_id, description, enabled, is_domain"
+inline constexpr char kInsertProject[] =
+    "INSERT INTO projects (" GLIMMER_PROJECT_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr char kSelectProjectById[] =
+    "SELECT " GLIMMER_PROJECT_COLUMNS " FROM projects WHERE id = ?1";
+inline constexpr char kSelectProjectByName[] =
+    "SELECT " GLIMMER_PROJECT_COLUMNS " FROM projects WHERE domain_id = ?1 AND name = ?2";
+inline constexpr char kListProjects[] =
+    "SELECT " GLIMMER_PROJECT_COLUMNS " FROM projects ORDER BY name, id";
+#undef GLIMMER_PROJECT_COLUMNS
+inline constexpr char kUpdateProject[] =
+    "UPDATE projects SET name = ?2, domain_id = ?3, description = ?4, enabled = ?5, "
+    "is_domain = ?6 WHERE id = ?1";
+inline constexpr char kDeleteProject[] = "DELETE FROM projects WHERE id = ?1";
+
+#define GLIMMER_USER_COLUMNS \
+  "id, name, domain_id, default_project_id, email, description, password_hash, enabled"
+inline constexpr char kInsertUser[] =
+    "INSERT INTO users (" GLIMMER_USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr char kSelectUserById[] =
+    "SELECT " GLIMMER_USER_COLUMNS " FROM users WHERE id = ?1";
+inline constexpr char kSelectUserByName[] =
+    "SELECT " GLIMMER_USER_COLUMNS " FROM users WHERE domain_id = ?1 AND name = ?2";
+inline constexpr char kListUsers[] = "SELECT " GLIMMER_USER_COLUMNS " FROM users ORDER BY name, id";
+#undef GLIMMER_USER_COLUMNS
+inline constexpr char kUpdateUser[] =
+    "UPDATE users SET name = ?2, domain_id = ?3, default_project_id = ?4, email = ?5, "
+    "description = ?6, password_hash = ?7, enabled = ?8 WHERE id = ?1";
+inline constexpr char kDeleteUser[] = "DELETE FROM users WHERE id = ?1";
+
+inline constexpr char kInsertRole[] =
+    "INSERT INTO roles (id, name, domain_id, description) VALUES (?1, ?2, ?3, ?4)";
+inline constexpr char kSelectRoleById[] =
+    "SELECT id, name, domain_id, description FROM roles WHERE id = ?1";
+inline constexpr char kSelectRoleByName[] =
+    "SELECT id, name, domain_id, description FROM roles WHERE name = ?1";
+inline constexpr char kListRoles[] =
+    "SELECT id, name, domain_id, description FROM roles ORDER BY name, id";
+inline constexpr char kDeleteRole[] = "DELETE FROM roles WHERE id = ?1";
+
+inline constexpr char kInsertAssignment[] =
+    "INSERT OR IGNORE INTO role_assignments (project_id, user_id, role_id) VALUES (?1, ?2, ?3)";
+inline constexpr char kDeleteAssignment[] =
+    "DELETE FROM role_assignments WHERE project_id = ?1 AND user_id = ?2 AND role_id = ?3";
+// Empty parameters match everything.
+inline constexpr char kListAssignments[] =
+    "SELECT project_id, user_id, role_id FROM role_assignments "
+    "WHERE (?1 = '' OR project_id = ?1) AND (?2 = '' OR user_id = ?2) "
+    "AND (?3 = '' OR role_id = ?3) ORDER BY project_id, user_id, role_id";
+
+inline constexpr char kInsertToken[] =
+    "INSERT INTO tokens (digest, user_id, project_id, audit_id, issued_at, expires_at, revoked) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+inline constexpr char kSelectToken[] =
+    "SELECT digest, user_id, project_id, audit_id, issued_at, expires_at, revoked FROM tokens "
+    "WHERE digest = ?1";
+inline constexpr char kRevokeToken[] = "UPDATE tokens SET revoked = 1 WHERE digest = ?1";
+inline constexpr char kPurgeExpiredTokens[] = "DELETE FROM tokens WHERE expires_at <= ?1";
+
+}  // namespace glimmer::db::sqlite::queries

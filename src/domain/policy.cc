@@ -1,0 +1,84 @@
+#include "domain/policy.h"
+
+namespace glimmer::domain {
+namespace {
+
+bool IsOwner(const RequestContext& ctx, const Image& image) {
+  return !ctx.project_id.empty() && image.owner && *image.owner == ctx.project_id;
+}
+
+}  // namespace
+
+std::string_view ToString(ImageAction a) {
+  switch (a) {
+    case ImageAction::kGetImages: return "get_images";
+    case ImageAction::kGetImage: return "get_image";
+    case ImageAction::kAddImage: return "add_image";
+    case ImageAction::kModifyImage: return "modify_image";
+    case ImageAction::kDeleteImage: return "delete_image";
+    case ImageAction::kUploadImage: return "upload_image";
+    case ImageAction::kDownloadImage: return "download_image";
+    case ImageAction::kPublicizeImage: return "publicize_image";
+    case ImageAction::kCommunitizeImage: return "communitize_image";
+    case ImageAction::kDeactivate: return "deactivate";
+    case ImageAction::kReactivate: return "reactivate";
+    case ImageAction::kAddMember: return "add_member";
+    case ImageAction::kDeleteMember: return "delete_member";
+    case ImageAction::kGetMember: return "get_member";
+    case ImageAction::kModifyMember: return "modify_member";
+  }
+  return "unknown";
+}
+
+bool CanSee(const RequestContext& ctx, const Image& image, bool caller_is_member) {
+  if (ctx.IsAdmin()) return true;
+  if (!ctx.IsReader()) return false;
+  if (!image.owner || IsOwner(ctx, image)) return true;
+  switch (image.visibility) {
+    case Visibility::kPublic:
+    case Visibility::kCommunity:
+      return true;
+    case Visibility::kShared:
+      return caller_is_member;
+    case Visibility::kPrivate:
+      return false;
+  }
+  return false;
+}
+
+bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
+                            const ImageTarget& t) const {
+  if (ctx.IsAdmin()) return true;
+  const Image* img = t.image;
+  auto owner_member = [&] { return img && ctx.IsMember() && IsOwner(ctx, *img); };
+  switch (action) {
+    case ImageAction::kGetImages:
+      return ctx.IsReader();
+    case ImageAction::kGetImage:
+    case ImageAction::kGetMember:
+      return img && CanSee(ctx, *img, t.caller_is_member);
+    case ImageAction::kAddImage:
+      return ctx.IsMember() && t.owner == ctx.project_id;
+    case ImageAction::kModifyImage:
+    case ImageAction::kDeleteImage:
+    case ImageAction::kUploadImage:
+    case ImageAction::kDeactivate:
+    case ImageAction::kReactivate:
+    case ImageAction::kAddMember:
+    case ImageAction::kDeleteMember:
+      return owner_member();
+    case ImageAction::kDownloadImage:
+      return img && ctx.IsMember() &&
+             (IsOwner(ctx, *img) || !img->owner || t.caller_is_member ||
+              img->visibility == Visibility::kPublic || img->visibility == Visibility::kCommunity);
+    case ImageAction::kPublicizeImage:
+      return false;  // admin only
+    case ImageAction::kCommunitizeImage:
+      return ctx.IsMember();
+    case ImageAction::kModifyMember:
+      return ctx.IsMember() && t.member_id == ctx.project_id;
+  }
+  return false;
+}
+
+}  // namespace glimmer::domain

@@ -1,0 +1,61 @@
+#pragma once
+// Authorization decisions for image operations, with Glance's default ("secure RBAC") rules
+// (glance-api.md §9). Every image operation asks here and nowhere else; an operator-supplied rule
+// file can later replace these defaults behind the same interface.
+//
+// Convention (Glance's): what the caller cannot see is reported as 404 by the caller of this
+// class; what it can see but may not do is 403.
+
+#include <string_view>
+
+#include "domain/context.h"
+#include "domain/image.h"
+
+namespace glimmer::domain {
+
+enum class ImageAction {
+  kGetImages,
+  kGetImage,
+  kAddImage,
+  kModifyImage,
+  kDeleteImage,
+  kUploadImage,
+  kDownloadImage,
+  kPublicizeImage,
+  kCommunitizeImage,
+  kDeactivate,
+  kReactivate,
+  kAddMember,
+  kDeleteMember,
+  kGetMember,
+  kModifyMember,
+};
+
+std::string_view ToString(ImageAction a);
+
+// Facts about the target that the rules need.
+struct ImageTarget {
+  const Image* image = nullptr;  // null for actions on the collection (list, create)
+  bool caller_is_member = false;  // a member row exists for the caller's project (any status)
+  std::string_view owner;         // for kAddImage: the owner the new image will have
+  std::string_view member_id;     // for kModifyMember: the member row being changed
+};
+
+class Policy {
+ public:
+  virtual ~Policy() = default;
+  virtual bool Allowed(ImageAction action, const RequestContext& ctx,
+                       const ImageTarget& target) const = 0;
+};
+
+// Glance's built-in defaults.
+class DefaultPolicy final : public Policy {
+ public:
+  bool Allowed(ImageAction action, const RequestContext& ctx,
+               const ImageTarget& target) const override;
+};
+
+// Whether the caller can see the image at all (Glance's DB-level visibility plus get_image).
+bool CanSee(const RequestContext& ctx, const Image& image, bool caller_is_member);
+
+}  // namespace glimmer::domain

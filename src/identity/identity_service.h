@@ -1,0 +1,231 @@
+#pragma once
+// The embedded Keystone-v3-compatible identity service: password authentication, token
+// issue/validation/revocation, and administration of domains, projects, users, roles and role
+// assignments. It knows nothing about HTTP or JSON (see api/identity/ for the wire format) and
+// does not check the caller's authorization for management calls (the API layer does).
+//
+// Ownership: borrows the repository and the clock, which must outlive the service.
+// Thread-safety: all methods may be called concurrently.
+// Errors (beyond the repository's Internal/Unavailable):
+//   Authenticate  -> Unauthenticated (unknown user/project, wrong password, disabled user or
+//                    project, no role on the requested project, invalid token for "token"),
+//                    InvalidArgument (no usable method / incomplete identity).
+//   ValidateToken -> Unauthenticated (unknown, expired, revoked, or no longer valid token).
+//   DescribeToken -> NotFound for the same cases (Keystone answers 404 to GET /auth/tokens).
+//   Management    -> NotFound, AlreadyExists (duplicate name), InvalidArgument (bad input).
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "db/identity_repository.h"
+#include "domain/context.h"
+#include "domain/identity.h"
+#include "identity/password_hash.h"
+#include "identity/token_cache.h"
+#include "platform/clock.h"
+
+namespace glimmer::identity {
+
+inline constexpr std::string_view kDefaultDomainId = "default";
+
+struct IdentityOptions {
+  UnixMicros token_ttl = 3600LL * 1'000'000;      // lifetime of issued tokens
+  int password_iterations = kDefaultPasswordIterations;
+  size_t token_cache_capacity = 10000;            // validated tokens kept in memory
+  UnixMicros token_cache_max_age = 30LL * 1'000'000;  // bounds staleness of remote revocations
+};
+
+struct BootstrapOptions {
+  std::string admin_password;  // required, non-empty
+  std::string admin_user_name = "admin";
+  std::string admin_project_name = "admin";
+  std::string service_project_name = "service";
+  // Like keystone-manage bootstrap: an existing admin user gets this password (and is
+  // re-enabled) when its stored password differs.
+  bool reset_admin_password = true;
+};
+
+struct BootstrapResult {
+  bool changed = false;  // true when anything was created or updated
+  std::string admin_user_id;
+  std::string admin_project_id;
+  std::string service_project_id;
+  std::string admin_role_id;
+};
+
+// Reference to a user or project by id, or by name within a domain given by id or name.
+struct EntityRef {
+  std::string id;
+  std::string name;
+  std::string domain_id;
+  std::string domain_name;
+};
+
+struct PasswordCredentials {
+  EntityRef user;
+  std::string password;
+};
+
+// A POST /v3/auth/tokens request. Exactly one of `password` / `token` must be set.
+struct AuthRequest {
+  std::optional<PasswordCredentials> password;  // "password" method
+  std::optional<std::string> token;             // "token" method: re-scope this bearer token
+  std::optional<EntityRef> project;             // project scope
+  // Without `project`, the token is scoped to the user's default project when the user has a
+  // role there, unless `unscoped` is set.
+  bool unscoped = false;
+};
+
+// Everything a Keystone token body shows. Users never carry password hashes here.
+struct TokenInfo {
+  domain::User user;
+  domain::IdentityDomain user_domain;
+  std::optional<domain::Project> project;  // nullopt for unscoped tokens
+  std::optional<domain::IdentityDomain> project_domain;
+  std::vector<domain::Role> roles;  // implied roles expanded, sorted by name
+  std::vector<std::string> methods;
+  std::vector<std::string> audit_ids;
+  UnixMicros issued_at = 0;
+  UnixMicros expires_at = 0;
+
+  domain::RequestContext ToContext() const;
+};
+
+struct IssuedToken {
+  std::string bearer;  // the only copy of the secret; never stored
+  TokenInfo info;
+};
+
+struct ListFilter {
+  std::optional<std::string> name;
+  std::optional<std::string> domain_id;
+  std::optional<bool> enabled;
+};
+
+struct ProjectPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<bool> enabled;
+};
+
+struct UserSpec {
+  std::string name;
+  std::string domain_id = std::string(kDefaultDomainId);
+  std::optional<std::string> password;
+  std::optional<std::string> default_project_id;
+  std::optional<std::string> email;
+  std::string description;
+  bool enabled = true;
+};
+
+struct UserPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> password;
+  std::optional<std::string> default_project_id;  // "" clears it
+  std::optional<std::string> email;               // "" clears it
+  std::optional<std::string> description;
+  std::optional<bool> enabled;
+};
+
+struct AssignmentFilter {
+  std::string project_id;  // empty = any
+  std::string user_id;
+  std::string role_id;
+  bool effective = false;  // include roles implied by the assigned ones
+};
+
+// Lowercased names of `roles` plus the roles they imply (admin => member => reader), sorted and
+// without duplicates.
+std::vector<std::string> ExpandImpliedRoles(const std::vector<std::string>& roles);
+
+class IdentityService {
+ public:
+  IdentityService(db::IdentityRepository& repo, const platform::Clock& clock,
+                  IdentityOptions options = {});
+  IdentityService(const IdentityService&) = delete;
+  IdentityService& operator=(const IdentityService&) = delete;
+
+  // Idempotent: creates the default domain, roles admin/member/reader/service, the admin and
+  // service projects and the admin user holding the admin role on the admin project.
+  // InvalidArgument when admin_password is empty.
+  StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
+
+  // Tokens.
+  StatusOr<IssuedToken> Authenticate(const AuthRequest& request);
+  // Hot path of every API request: answered from the cache when possible.
+  StatusOr<domain::RequestContext> ValidateToken(std::string_view bearer);
+  // Full token body for GET /v3/auth/tokens (not cached).
+  StatusOr<TokenInfo> DescribeToken(std::string_view bearer);
+  // NotFound when the token is unknown. Takes effect on this node immediately and on other
+  // nodes within token_cache_max_age.
+  Status RevokeToken(std::string_view bearer);
+  // Deletes expired token records; call periodically.
+  Status PurgeExpiredTokens();
+
+  // Domains.
+  StatusOr<std::vector<domain::IdentityDomain>> ListDomains(const ListFilter& filter);
+  StatusOr<domain::IdentityDomain> GetDomain(std::string_view id);
+
+  // Projects. CreateProject assigns the id when `project.id` is empty.
+  StatusOr<domain::Project> CreateProject(domain::Project project);
+  StatusOr<domain::Project> GetProject(std::string_view id);
+  StatusOr<std::vector<domain::Project>> ListProjects(const ListFilter& filter);
+  StatusOr<domain::Project> UpdateProject(std::string_view id, const ProjectPatch& patch);
+  Status DeleteProject(std::string_view id);
+  // Projects on which the user holds at least one role.
+  StatusOr<std::vector<domain::Project>> ListUserProjects(std::string_view user_id);
+
+  // Users (returned without password hashes).
+  StatusOr<domain::User> CreateUser(const UserSpec& spec);
+  StatusOr<domain::User> GetUser(std::string_view id);
+  StatusOr<std::vector<domain::User>> ListUsers(const ListFilter& filter);
+  StatusOr<domain::User> UpdateUser(std::string_view id, const UserPatch& patch);
+  Status DeleteUser(std::string_view id);
+  // Self-service change; Unauthenticated when `original_password` is wrong.
+  Status ChangePassword(std::string_view user_id, std::string_view original_password,
+                        std::string_view new_password);
+
+  // Roles.
+  StatusOr<domain::Role> CreateRole(std::string name, std::string description);
+  StatusOr<domain::Role> GetRole(std::string_view id);
+  StatusOr<std::vector<domain::Role>> ListRoles(const ListFilter& filter);
+  Status DeleteRole(std::string_view id);  // also removes its assignments
+
+  // Role assignments on projects. Grant is idempotent; NotFound when any entity is missing.
+  Status GrantRole(std::string_view project_id, std::string_view user_id,
+                   std::string_view role_id);
+  Status RevokeRole(std::string_view project_id, std::string_view user_id,
+                    std::string_view role_id);  // NotFound when not assigned
+  Status CheckRole(std::string_view project_id, std::string_view user_id,
+                   std::string_view role_id);  // NotFound when not assigned
+  StatusOr<std::vector<domain::RoleAssignment>> ListAssignments(const AssignmentFilter& filter);
+
+  const IdentityOptions& options() const { return options_; }
+  size_t CachedTokenCountForTest() const { return cache_.size(); }
+
+ private:
+  StatusOr<domain::IdentityDomain> ResolveDomain(std::string_view id, std::string_view name);
+  StatusOr<domain::User> AuthenticatePassword(const PasswordCredentials& creds);
+  StatusOr<domain::Project> ResolveProjectScope(const EntityRef& ref);
+  // Direct role records of the user on the project plus implied ones, sorted by name.
+  StatusOr<std::vector<domain::Role>> EffectiveRoles(std::string_view project_id,
+                                                     std::string_view user_id);
+  // Rebuilds the token body from storage; NotFound when the token is not (or no longer) valid.
+  StatusOr<TokenInfo> LoadToken(std::string_view digest);
+  StatusOr<domain::Role> EnsureRole(std::string_view name);
+  StatusOr<domain::Project> EnsureProject(std::string_view name, bool& changed);
+  Status CheckNameFree(const domain::Project& p, std::string_view except_id);
+
+  db::IdentityRepository& repo_;
+  const platform::Clock& clock_;
+  const IdentityOptions options_;
+  TokenCache cache_;
+  const std::string dummy_hash_;  // verified against when the user is unknown (timing)
+};
+
+}  // namespace glimmer::identity

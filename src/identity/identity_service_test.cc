@@ -1,0 +1,440 @@
+#include "identity/identity_service.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+
+#include "identity/testing/test_repository.h"
+#include "platform/clock.h"
+
+namespace glimmer::identity {
+namespace {
+
+constexpr UnixMicros kSecond = 1'000'000;
+constexpr UnixMicros kStart = 1'800'000'000LL * kSecond;
+
+class IdentityServiceTest : public ::testing::Test {
+ protected:
+  IdentityServiceTest() : clock_(kStart) {
+    options_.password_iterations = 1000;  // keep tests fast; the default is exercised elsewhere
+    service_ = std::make_unique<IdentityService>(store_.repo(), clock_, options_);
+    auto boot = service_->Bootstrap({.admin_password = "adminpw"});
+    EXPECT_TRUE(boot.ok()) << boot.status().ToString();
+    boot_ = *boot;
+  }
+
+  static AuthRequest PasswordAuth(std::string user, std::string password,
+                                  std::optional<std::string> project = std::nullopt) {
+    AuthRequest req;
+    req.password = PasswordCredentials{
+        .user = {.name = std::move(user), .domain_name = "Default"},
+        .password = std::move(password)};
+    if (project) req.project = EntityRef{.name = *project, .domain_name = "Default"};
+    return req;
+  }
+
+  // Creates a user with `role` on a new project; returns {user id, project id}.
+  std::pair<std::string, std::string> MakeUser(const std::string& name, const std::string& role,
+                                               const std::string& project) {
+    auto p = service_->CreateProject({.name = project});
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    auto u = service_->CreateUser({.name = name, .password = name + "pw"});
+    EXPECT_TRUE(u.ok()) << u.status().ToString();
+    auto roles = service_->ListRoles({.name = role});
+    EXPECT_TRUE(roles.ok() && roles->size() == 1);
+    EXPECT_TRUE(service_->GrantRole(p->id, u->id, (*roles)[0].id).ok());
+    return {u->id, p->id};
+  }
+
+  static std::vector<std::string> RoleNames(const TokenInfo& info) {
+    std::vector<std::string> out;
+    for (const auto& r : info.roles) out.push_back(r.name);
+    return out;
+  }
+
+  testing::TestIdentityStore store_;
+  platform::FakeClock clock_;
+  IdentityOptions options_;
+  std::unique_ptr<IdentityService> service_;
+  BootstrapResult boot_;
+};
+
+TEST_F(IdentityServiceTest, BootstrapCreatesEverythingOnceAndIsIdempotent) {
+  EXPECT_TRUE(boot_.changed);
+  auto dom = service_->GetDomain("default");
+  ASSERT_TRUE(dom.ok());
+  EXPECT_EQ(dom->name, "Default");
+  for (const char* role : {"admin", "member", "reader", "service"}) {
+    auto r = service_->ListRoles({.name = role});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->size(), 1u) << role;
+  }
+  auto projects = service_->ListProjects({});
+  ASSERT_TRUE(projects.ok());
+  ASSERT_EQ(projects->size(), 2u);
+  auto admin = service_->GetUser(boot_.admin_user_id);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_EQ(admin->name, "admin");
+  EXPECT_EQ(admin->default_project_id, boot_.admin_project_id);
+  EXPECT_TRUE(admin->password_hash.empty());  // never handed out
+  EXPECT_EQ(boot_.admin_user_id.size(), 32u);
+
+  auto again = service_->Bootstrap({.admin_password = "adminpw"});
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->changed);
+  EXPECT_EQ(again->admin_user_id, boot_.admin_user_id);
+  EXPECT_EQ(again->admin_project_id, boot_.admin_project_id);
+  EXPECT_EQ(service_->ListProjects({})->size(), 2u);
+  EXPECT_EQ(service_->ListUsers({})->size(), 1u);
+  EXPECT_EQ(service_->ListRoles({})->size(), 4u);
+  EXPECT_EQ(service_->ListAssignments({})->size(), 1u);
+
+  // A second service instance (another node) on the same database changes nothing either.
+  IdentityService other(store_.repo(), clock_, options_);
+  EXPECT_FALSE(other.Bootstrap({.admin_password = "adminpw"})->changed);
+}
+
+TEST_F(IdentityServiceTest, BootstrapResetsAdminPasswordAndRejectsEmpty) {
+  EXPECT_EQ(service_->Bootstrap({}).status().code(), StatusCode::kInvalidArgument);
+  auto r = service_->Bootstrap({.admin_password = "newpw"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->changed);
+  EXPECT_EQ(service_->Authenticate(PasswordAuth("admin", "adminpw")).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_TRUE(service_->Authenticate(PasswordAuth("admin", "newpw")).ok());
+}
+
+TEST_F(IdentityServiceTest, AdminTokenHasExpandedRolesAndIsValid) {
+  auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  EXPECT_EQ(tok->bearer.size(), 43u);
+  ASSERT_EQ(tok->info.audit_ids.size(), 1u);
+  EXPECT_EQ(tok->info.audit_ids[0].size(), 22u);
+  EXPECT_EQ(tok->info.issued_at, kStart);
+  EXPECT_EQ(tok->info.expires_at, kStart + 3600 * kSecond);
+  ASSERT_TRUE(tok->info.project.has_value());
+  EXPECT_EQ(tok->info.project->id, boot_.admin_project_id);
+  EXPECT_EQ(tok->info.project_domain->name, "Default");
+  EXPECT_EQ(tok->info.user_domain.id, "default");
+  EXPECT_EQ(RoleNames(tok->info), (std::vector<std::string>{"admin", "member", "reader"}));
+  for (const auto& r : tok->info.roles) EXPECT_EQ(r.id.size(), 32u);
+  EXPECT_EQ(tok->info.methods, std::vector<std::string>{"password"});
+
+  // Only the digest is stored.
+  EXPECT_FALSE(store_.repo().GetToken(tok->bearer).ok());
+  auto stored = store_.repo().GetToken(Sha256Hex(tok->bearer));
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->user_id, boot_.admin_user_id);
+  EXPECT_EQ(stored->project_id, boot_.admin_project_id);
+
+  auto ctx = service_->ValidateToken(tok->bearer);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_TRUE(ctx->authenticated);
+  EXPECT_EQ(ctx->user_id, boot_.admin_user_id);
+  EXPECT_EQ(ctx->user_name, "admin");
+  EXPECT_EQ(ctx->project_id, boot_.admin_project_id);
+  EXPECT_EQ(ctx->project_name, "admin");
+  EXPECT_TRUE(ctx->IsAdmin());
+  EXPECT_EQ(ctx->roles, (std::vector<std::string>{"admin", "member", "reader"}));
+
+  auto described = service_->DescribeToken(tok->bearer);
+  ASSERT_TRUE(described.ok());
+  EXPECT_EQ(RoleNames(*described), RoleNames(tok->info));
+  EXPECT_EQ(described->audit_ids, tok->info.audit_ids);
+  EXPECT_EQ(described->expires_at, tok->info.expires_at);
+}
+
+TEST_F(IdentityServiceTest, MemberImpliesReader) {
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  auto tok = service_->Authenticate(PasswordAuth("demo", "demopw", "demo"));
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  EXPECT_EQ(RoleNames(tok->info), (std::vector<std::string>{"member", "reader"}));
+  auto ctx = service_->ValidateToken(tok->bearer);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_FALSE(ctx->IsAdmin());
+  EXPECT_TRUE(ctx->HasRole("reader"));
+  EXPECT_EQ(ExpandImpliedRoles({"Admin"}),
+            (std::vector<std::string>{"admin", "member", "reader"}));
+  EXPECT_EQ(ExpandImpliedRoles({"reader", "service"}),
+            (std::vector<std::string>{"reader", "service"}));
+}
+
+TEST_F(IdentityServiceTest, AuthenticateByIdsAndDomainIds) {
+  AuthRequest req;
+  req.password = PasswordCredentials{.user = {.id = boot_.admin_user_id}, .password = "adminpw"};
+  req.project = EntityRef{.id = boot_.admin_project_id};
+  auto tok = service_->Authenticate(req);
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  EXPECT_EQ(tok->info.project->name, "admin");
+
+  req.password->user = {.name = "admin", .domain_id = "default"};
+  req.project = EntityRef{.name = "service", .domain_id = "default"};
+  // admin holds no role on "service".
+  EXPECT_EQ(service_->Authenticate(req).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, AuthenticationFailures) {
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  auto code = [&](const AuthRequest& r) { return service_->Authenticate(r).status().code(); };
+  EXPECT_EQ(code(PasswordAuth("demo", "wrong", "demo")), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(PasswordAuth("nobody", "demopw", "demo")), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(PasswordAuth("demo", "demopw", "nosuchproject")), StatusCode::kUnauthenticated);
+  EXPECT_EQ(code(PasswordAuth("demo", "demopw", "admin")), StatusCode::kUnauthenticated);
+  AuthRequest wrong_domain = PasswordAuth("demo", "demopw", "demo");
+  wrong_domain.password->user.domain_name = "Elsewhere";
+  EXPECT_EQ(code(wrong_domain), StatusCode::kUnauthenticated);
+  AuthRequest no_method;
+  EXPECT_EQ(code(no_method), StatusCode::kUnauthenticated);
+  AuthRequest no_domain = PasswordAuth("demo", "demopw");
+  no_domain.password->user.domain_name.clear();
+  EXPECT_EQ(code(no_domain), StatusCode::kInvalidArgument);
+
+  ASSERT_TRUE(service_->UpdateUser(uid, {.enabled = false}).ok());
+  EXPECT_EQ(code(PasswordAuth("demo", "demopw", "demo")), StatusCode::kUnauthenticated);
+  ASSERT_TRUE(service_->UpdateUser(uid, {.enabled = true}).ok());
+  EXPECT_TRUE(service_->Authenticate(PasswordAuth("demo", "demopw", "demo")).ok());
+  ASSERT_TRUE(service_->UpdateProject(pid, {.enabled = false}).ok());
+  EXPECT_EQ(code(PasswordAuth("demo", "demopw", "demo")), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, UnscopedAndDefaultProjectScope) {
+  // admin has default_project_id = admin: no scope means the default project.
+  auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(tok->info.project.has_value());
+  EXPECT_EQ(tok->info.project->id, boot_.admin_project_id);
+
+  AuthRequest req = PasswordAuth("admin", "adminpw");
+  req.unscoped = true;
+  auto unscoped = service_->Authenticate(req);
+  ASSERT_TRUE(unscoped.ok());
+  EXPECT_FALSE(unscoped->info.project.has_value());
+  EXPECT_TRUE(unscoped->info.roles.empty());
+  auto ctx = service_->ValidateToken(unscoped->bearer);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->project_id, "");
+  EXPECT_TRUE(ctx->roles.empty());
+  EXPECT_FALSE(ctx->IsReader());
+
+  // A user without a default project and without roles still gets an unscoped token.
+  ASSERT_TRUE(service_->CreateUser({.name = "loner", .password = "x"}).ok());
+  auto loner = service_->Authenticate(PasswordAuth("loner", "x"));
+  ASSERT_TRUE(loner.ok());
+  EXPECT_FALSE(loner->info.project.has_value());
+}
+
+TEST_F(IdentityServiceTest, RescopeWithTokenMethod) {
+  AuthRequest req = PasswordAuth("admin", "adminpw");
+  req.unscoped = true;
+  auto unscoped = service_->Authenticate(req);
+  ASSERT_TRUE(unscoped.ok());
+  clock_.Advance(600 * kSecond);
+
+  AuthRequest rescope;
+  rescope.token = unscoped->bearer;
+  rescope.project = EntityRef{.name = "admin", .domain_name = "Default"};
+  auto scoped = service_->Authenticate(rescope);
+  ASSERT_TRUE(scoped.ok()) << scoped.status().ToString();
+  EXPECT_EQ(scoped->info.project->id, boot_.admin_project_id);
+  EXPECT_EQ(scoped->info.expires_at, unscoped->info.expires_at);  // never outlives its parent
+  ASSERT_EQ(scoped->info.audit_ids.size(), 2u);
+  EXPECT_EQ(scoped->info.audit_ids[1], unscoped->info.audit_ids[0]);
+  EXPECT_NE(scoped->bearer, unscoped->bearer);
+
+  rescope.token = "garbage";
+  EXPECT_EQ(service_->Authenticate(rescope).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, TokensExpire) {
+  auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  clock_.Advance(3600 * kSecond - 1);
+  EXPECT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  clock_.Advance(1);
+  EXPECT_EQ(service_->ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->DescribeToken(tok->bearer).status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(service_->PurgeExpiredTokens().ok());
+  EXPECT_EQ(store_.repo().GetToken(Sha256Hex(tok->bearer)).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(IdentityServiceTest, ConfigurableTtl) {
+  IdentityOptions short_lived = options_;
+  short_lived.token_ttl = 60 * kSecond;
+  IdentityService svc(store_.repo(), clock_, short_lived);
+  auto tok = svc.Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  EXPECT_EQ(tok->info.expires_at - tok->info.issued_at, 60 * kSecond);
+  clock_.Advance(60 * kSecond);
+  EXPECT_FALSE(svc.ValidateToken(tok->bearer).ok());
+}
+
+TEST_F(IdentityServiceTest, GarbageTokensAreRejected) {
+  for (std::string bad : {std::string(), std::string("x"), std::string(5000, 'a')}) {
+    EXPECT_EQ(service_->ValidateToken(bad).status().code(), StatusCode::kUnauthenticated);
+    EXPECT_EQ(service_->DescribeToken(bad).status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(service_->RevokeToken(bad).code(), StatusCode::kNotFound);
+  }
+}
+
+TEST_F(IdentityServiceTest, LocalRevocationIsImmediate) {
+  auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(service_->ValidateToken(tok->bearer).ok());  // now cached
+  EXPECT_GE(service_->CachedTokenCountForTest(), 1u);
+  ASSERT_TRUE(service_->RevokeToken(tok->bearer).ok());
+  EXPECT_EQ(service_->ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->DescribeToken(tok->bearer).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->RevokeToken(tok->bearer).code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityServiceTest, RemoteRevocationTakesEffectWithinCacheMaxAge) {
+  IdentityService other_node(store_.repo(), clock_, options_);
+  auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(other_node.RevokeToken(tok->bearer).ok());
+  // This node still trusts its cache for up to token_cache_max_age...
+  EXPECT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  clock_.Advance(options_.token_cache_max_age);
+  // ...but not longer.
+  EXPECT_EQ(service_->ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, LocalChangesInvalidateCachedTokens) {
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  auto member = service_->ListRoles({.name = "member"});
+  ASSERT_TRUE(member.ok());
+  auto tok = service_->Authenticate(PasswordAuth("demo", "demopw", "demo"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(service_->RevokeRole(pid, uid, (*member)[0].id).ok());
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());  // no role left on the project
+
+  ASSERT_TRUE(service_->GrantRole(pid, uid, (*member)[0].id).ok());
+  EXPECT_TRUE(service_->ValidateToken(tok->bearer).ok());  // roles are evaluated at validation
+  ASSERT_TRUE(service_->UpdateUser(uid, {.enabled = false}).ok());
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(service_->UpdateUser(uid, {.enabled = true}).ok());
+  ASSERT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(service_->DeleteProject(pid).ok());
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());
+}
+
+TEST_F(IdentityServiceTest, CacheIsBounded) {
+  IdentityOptions small = options_;
+  small.token_cache_capacity = 3;
+  IdentityService svc(store_.repo(), clock_, small);
+  std::vector<std::string> bearers;
+  for (int i = 0; i < 5; ++i) {
+    auto tok = svc.Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+    ASSERT_TRUE(tok.ok());
+    bearers.push_back(tok->bearer);
+  }
+  EXPECT_EQ(svc.CachedTokenCountForTest(), 3u);
+  for (const auto& b : bearers) EXPECT_TRUE(svc.ValidateToken(b).ok());  // misses reload
+  EXPECT_EQ(svc.CachedTokenCountForTest(), 3u);
+}
+
+TEST_F(IdentityServiceTest, ProjectManagement) {
+  auto p = service_->CreateProject({.name = "alpha", .description = "first"});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->id.size(), 32u);
+  EXPECT_EQ(p->domain_id, "default");
+  EXPECT_EQ(service_->CreateProject({.name = "alpha"}).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->CreateProject({.name = ""}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->CreateProject({.name = "x", .domain_id = "nope"}).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->UpdateProject(p->id, {.name = "admin"}).status().code(),
+            StatusCode::kAlreadyExists);
+  auto updated = service_->UpdateProject(p->id, {.name = "beta", .enabled = false});
+  ASSERT_TRUE(updated.ok());
+  EXPECT_EQ(updated->name, "beta");
+  EXPECT_EQ(updated->description, "first");
+  EXPECT_FALSE(service_->GetProject(p->id)->enabled);
+  EXPECT_EQ(service_->ListProjects({.name = "beta"})->size(), 1u);
+  EXPECT_EQ(service_->ListProjects({.name = "alpha"})->size(), 0u);
+  EXPECT_EQ(service_->ListProjects({.enabled = true})->size(), 2u);
+  ASSERT_TRUE(service_->DeleteProject(p->id).ok());
+  EXPECT_EQ(service_->GetProject(p->id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->DeleteProject(p->id).code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityServiceTest, UserManagementAndPasswords) {
+  auto u = service_->CreateUser({.name = "bob", .password = "pw1", .email = "b@example.com"});
+  ASSERT_TRUE(u.ok());
+  EXPECT_TRUE(u->password_hash.empty());
+  EXPECT_EQ(u->email, "b@example.com");
+  EXPECT_EQ(service_->CreateUser({.name = "bob"}).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->CreateUser({.name = "c", .default_project_id = "nope"}).status().code(),
+            StatusCode::kNotFound);
+  // The stored hash is PBKDF2 with the configured iteration count.
+  EXPECT_EQ(PasswordHashIterations(store_.repo().GetUser(u->id)->password_hash), 1000);
+
+  AuthRequest req = PasswordAuth("bob", "pw1");
+  EXPECT_TRUE(service_->Authenticate(req).ok());
+  ASSERT_TRUE(service_->UpdateUser(u->id, {.password = "pw2"}).ok());
+  EXPECT_FALSE(service_->Authenticate(req).ok());
+  EXPECT_TRUE(service_->Authenticate(PasswordAuth("bob", "pw2")).ok());
+
+  EXPECT_EQ(service_->ChangePassword(u->id, "wrong", "pw3").code(),
+            StatusCode::kUnauthenticated);
+  ASSERT_TRUE(service_->ChangePassword(u->id, "pw2", "pw3").ok());
+  EXPECT_TRUE(service_->Authenticate(PasswordAuth("bob", "pw3")).ok());
+
+  auto renamed = service_->UpdateUser(u->id, {.name = "robert", .email = ""});
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_FALSE(renamed->email.has_value());
+  EXPECT_EQ(service_->UpdateUser(u->id, {.name = "admin"}).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->ListUsers({.name = "robert"})->size(), 1u);
+
+  auto [uid, pid] = MakeUser("carol", "reader", "carolproj");
+  auto projects = service_->ListUserProjects(uid);
+  ASSERT_TRUE(projects.ok());
+  ASSERT_EQ(projects->size(), 1u);
+  EXPECT_EQ((*projects)[0].id, pid);
+
+  auto tok = service_->Authenticate(PasswordAuth("carol", "carolpw", "carolproj"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(service_->DeleteUser(uid).ok());
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());
+  EXPECT_EQ(service_->GetUser(uid).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IdentityServiceTest, RolesAndAssignments) {
+  auto role = service_->CreateRole("creator", "makes things");
+  ASSERT_TRUE(role.ok());
+  EXPECT_EQ(service_->CreateRole("creator", "").status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->GrantRole(boot_.admin_project_id, boot_.admin_user_id, "nope").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->GrantRole("nope", boot_.admin_user_id, role->id).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(service_->GrantRole(boot_.admin_project_id, boot_.admin_user_id, role->id).ok());
+  ASSERT_TRUE(service_->GrantRole(boot_.admin_project_id, boot_.admin_user_id, role->id).ok());
+  EXPECT_TRUE(service_->CheckRole(boot_.admin_project_id, boot_.admin_user_id, role->id).ok());
+
+  auto direct = service_->ListAssignments({.user_id = boot_.admin_user_id});
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(direct->size(), 2u);  // admin + creator
+  auto effective = service_->ListAssignments({.user_id = boot_.admin_user_id, .effective = true});
+  ASSERT_TRUE(effective.ok());
+  EXPECT_EQ(effective->size(), 4u);  // + member, reader
+  auto reader = service_->ListRoles({.name = "reader"});
+  auto only_reader = service_->ListAssignments(
+      {.user_id = boot_.admin_user_id, .role_id = (*reader)[0].id, .effective = true});
+  ASSERT_EQ(only_reader->size(), 1u);
+  EXPECT_EQ(service_->ListAssignments({.role_id = (*reader)[0].id})->size(), 0u);
+
+  ASSERT_TRUE(service_->DeleteRole(role->id).ok());
+  EXPECT_EQ(service_->CheckRole(boot_.admin_project_id, boot_.admin_user_id, role->id).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->ListAssignments({.user_id = boot_.admin_user_id})->size(), 1u);
+  EXPECT_EQ(service_->RevokeRole(boot_.admin_project_id, boot_.admin_user_id, role->id).code(),
+            StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace glimmer::identity

@@ -1,0 +1,609 @@
+#include "images/image_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "platform/random.h"
+#include "store/hashing_pipeline.h"
+
+namespace glimmer::images {
+namespace {
+
+using domain::Image;
+using domain::ImageAction;
+using domain::ImageStatus;
+using domain::RequestContext;
+using domain::Visibility;
+
+constexpr size_t kMaxFieldLength = 255;
+constexpr int kMaxUpdateRetries = 5;
+
+// Attributes no request may set, and what Glance answers for them.
+const std::set<std::string, std::less<>> kReadOnly = {
+    "created_at", "updated_at", "status",   "checksum", "size",   "virtual_size", "os_hash_algo",
+    "os_hash_value", "direct_url", "self",   "file",     "schema", "stores",       "locations"};
+const std::set<std::string, std::less<>> kReserved = {"location", "deleted", "deleted_at"};
+const std::set<std::string, std::less<>> kBaseFields = {
+    "id",        "name",       "visibility", "protected", "os_hidden", "owner",
+    "min_disk",  "min_ram",    "tags",       "container_format",       "disk_format"};
+
+bool IsBase(std::string_view f) {
+  return kBaseFields.count(f) > 0 || kReadOnly.count(f) > 0;
+}
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+Status ExpectString(const std::string& field, const Value& v, bool nullable) {
+  if (v.kind == Value::Kind::kString) {
+    if (v.s.size() > kMaxFieldLength) {
+      return InvalidArgumentError("Provided object does not match schema 'image': " + Quote(v.s) +
+                                  " is too long (maximum " + std::to_string(kMaxFieldLength) +
+                                  ") for " + field);
+    }
+    return OkStatus();
+  }
+  if (nullable && v.kind == Value::Kind::kNull) return OkStatus();
+  return InvalidArgumentError("Provided object does not match schema 'image': Invalid type for " +
+                              field + " (expected " + (nullable ? "string or null" : "string") +
+                              ")");
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+void ResetData(Image& image) {
+  image.size.reset();
+  image.virtual_size.reset();
+  image.checksum.reset();
+  image.os_hash_algo.reset();
+  image.os_hash_value.reset();
+  image.locations.clear();
+}
+
+}  // namespace
+
+bool IsUuid(std::string_view s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+ImageService::ImageService(db::ImageRepository& repo, StoreSet stores,
+                           const domain::Policy& policy, platform::Executor& hash_pool,
+                           const platform::Clock& clock, ServiceOptions options)
+    : repo_(repo),
+      stores_(std::move(stores)),
+      policy_(policy),
+      hash_pool_(hash_pool),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+StatusOr<ImageService::Loaded> ImageService::LoadVisible(const RequestContext& ctx,
+                                                         std::string_view id) {
+  auto image = repo_.Get(id);
+  if (!image.ok()) {
+    if (image.status().code() == StatusCode::kNotFound) {
+      return NotFoundError("No image found with ID " + std::string(id));
+    }
+    return image.status();
+  }
+  Loaded loaded{std::move(*image), false};
+  bool owner = loaded.image.owner && *loaded.image.owner == ctx.project_id;
+  if (!owner && !ctx.project_id.empty() && loaded.image.visibility == Visibility::kShared) {
+    ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, ctx.project_id));
+    loaded.caller_is_member = member.has_value();
+  }
+  if (!domain::CanSee(ctx, loaded.image, loaded.caller_is_member)) {
+    return NotFoundError("No image found with ID " + std::string(id));
+  }
+  return loaded;
+}
+
+Status ImageService::Authorize(ImageAction action, const RequestContext& ctx,
+                               const Loaded& loaded) const {
+  domain::ImageTarget target;
+  target.image = &loaded.image;
+  target.caller_is_member = loaded.caller_is_member;
+  if (!policy_.Allowed(action, ctx, target)) {
+    return PermissionDeniedError("You are not authorized to complete " +
+                                 std::string(domain::ToString(action)) + " action.");
+  }
+  return OkStatus();
+}
+
+Status ImageService::SetField(const RequestContext& ctx, Image& image, const std::string& field,
+                              const Value& v, bool creating) const {
+  if (kReserved.count(field) || field.rfind("os_glance", 0) == 0) {
+    return PermissionDeniedError("Attribute " + Quote(field) + " is reserved.");
+  }
+  if (kReadOnly.count(field)) {
+    return PermissionDeniedError("Attribute " + Quote(field) + " is read-only.");
+  }
+  if (field == "id") {
+    if (!creating) return PermissionDeniedError("Attribute 'id' is read-only.");
+    if (v.kind != Value::Kind::kString || !IsUuid(v.s)) {
+      return InvalidArgumentError(
+          "Provided object does not match schema 'image': id is not a valid UUID");
+    }
+    image.id = ToLower(v.s);
+    return OkStatus();
+  }
+  if (field == "name") {
+    RETURN_IF_ERROR(ExpectString(field, v, true));
+    image.name = v.kind == Value::Kind::kNull ? std::nullopt : std::optional(v.s);
+    return OkStatus();
+  }
+  if (field == "visibility") {
+    std::optional<Visibility> vis;
+    if (v.kind == Value::Kind::kString) vis = domain::ParseVisibility(v.s);
+    if (!vis) {
+      return InvalidArgumentError(
+          "Provided object does not match schema 'image': visibility is not one of "
+          "['community', 'public', 'private', 'shared']");
+    }
+    domain::ImageTarget target{&image};
+    if (*vis == Visibility::kPublic && image.visibility != Visibility::kPublic &&
+        !policy_.Allowed(ImageAction::kPublicizeImage, ctx, target)) {
+      return PermissionDeniedError("You are not authorized to complete publicize_image action.");
+    }
+    if (*vis == Visibility::kCommunity && image.visibility != Visibility::kCommunity &&
+        !policy_.Allowed(ImageAction::kCommunitizeImage, ctx, target)) {
+      return PermissionDeniedError(
+          "You are not authorized to complete communitize_image action.");
+    }
+    image.visibility = *vis;
+    return OkStatus();
+  }
+  if (field == "protected" || field == "os_hidden") {
+    if (v.kind != Value::Kind::kBool) {
+      return InvalidArgumentError("Provided object does not match schema 'image': " + field +
+                                  " is not of type 'boolean'");
+    }
+    (field == "protected" ? image.is_protected : image.os_hidden) = v.b;
+    return OkStatus();
+  }
+  if (field == "min_disk" || field == "min_ram") {
+    if (v.kind != Value::Kind::kInt || v.i < 0) {
+      return InvalidArgumentError("Provided object does not match schema 'image': " + field +
+                                  " must be a non-negative integer");
+    }
+    (field == "min_disk" ? image.min_disk : image.min_ram) = v.i;
+    return OkStatus();
+  }
+  if (field == "owner") {
+    RETURN_IF_ERROR(ExpectString(field, v, true));
+    std::optional<std::string> owner =
+        v.kind == Value::Kind::kNull ? std::nullopt : std::optional(v.s);
+    if (!ctx.IsAdmin() && owner != image.owner) {
+      if (!creating) return PermissionDeniedError("Attribute 'owner' is read-only.");
+      if (owner != std::optional(ctx.project_id)) {
+        return PermissionDeniedError("You are not permitted to create images owned by '" +
+                                     owner.value_or("") + "'.");
+      }
+    }
+    image.owner = owner;
+    return OkStatus();
+  }
+  if (field == "container_format" || field == "disk_format") {
+    RETURN_IF_ERROR(ExpectString(field, v, true));
+    const auto& allowed =
+        field == "disk_format" ? options_.disk_formats : options_.container_formats;
+    if (v.kind == Value::Kind::kString &&
+        std::find(allowed.begin(), allowed.end(), v.s) == allowed.end()) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "'" : ", '") + a + "'";
+      return InvalidArgumentError("Provided object does not match schema 'image': " + Quote(v.s) +
+                                  " is not one of [" + list + "] for " + field);
+    }
+    auto& target = field == "disk_format" ? image.disk_format : image.container_format;
+    std::optional<std::string> value =
+        v.kind == Value::Kind::kNull ? std::nullopt : std::optional(v.s);
+    if (!creating && value != target && image.status != ImageStatus::kQueued) {
+      return PermissionDeniedError("Attribute " + field +
+                                   " can be only replaced for a queued image.");
+    }
+    target = value;
+    return OkStatus();
+  }
+  if (field == "tags") {
+    if (v.kind != Value::Kind::kStringList) {
+      return InvalidArgumentError(
+          "Provided object does not match schema 'image': tags must be an array of strings");
+    }
+    std::set<std::string> tags;
+    for (const auto& t : v.list) {
+      if (t.size() > kMaxFieldLength) {
+        return InvalidArgumentError("Provided object does not match schema 'image': tag " +
+                                    Quote(t) + " is too long");
+      }
+      tags.insert(t);
+    }
+    image.tags.assign(tags.begin(), tags.end());
+    return OkStatus();
+  }
+  // A custom property.
+  if (field.empty() || field.size() > kMaxFieldLength) {
+    return InvalidArgumentError(
+        "Provided object does not match schema 'image': property names must be 1 to 255 "
+        "characters long");
+  }
+  if (v.kind != Value::Kind::kString) {
+    return InvalidArgumentError("Provided object does not match schema 'image': " +
+                                Quote(field) + " is not of type 'string'");
+  }
+  image.properties[field] = v.s;
+  return OkStatus();
+}
+
+Status ImageService::CheckQuotas(const Image& image) const {
+  if (options_.image_tag_quota >= 0 &&
+      static_cast<int>(image.tags.size()) > options_.image_tag_quota) {
+    return ResourceExhaustedError("Maximum number of tags exceeded (" +
+                                  std::to_string(options_.image_tag_quota) + ")");
+  }
+  int props = 0;
+  for (const auto& [k, v] : image.properties) {
+    if (k.rfind("os_glance", 0) != 0) ++props;
+  }
+  if (options_.image_property_quota >= 0 && props > options_.image_property_quota) {
+    return ResourceExhaustedError("Maximum number of image properties exceeded (" +
+                                  std::to_string(options_.image_property_quota) + ")");
+  }
+  return OkStatus();
+}
+
+StatusOr<Image> ImageService::Create(const RequestContext& ctx,
+                                     const std::vector<std::pair<std::string, Value>>& fields) {
+  Image image;
+  image.id = platform::NewUuid4();
+  if (!ctx.project_id.empty()) image.owner = ctx.project_id;
+  for (const auto& [field, value] : fields) {
+    RETURN_IF_ERROR(SetField(ctx, image, field, value, /*creating=*/true));
+  }
+  domain::ImageTarget target;
+  std::string owner = image.owner.value_or("");
+  target.owner = owner;
+  if (!policy_.Allowed(ImageAction::kAddImage, ctx, target)) {
+    return PermissionDeniedError("You are not authorized to complete add_image action.");
+  }
+  RETURN_IF_ERROR(CheckQuotas(image));
+  image.created_at = image.updated_at = clock_.Now();
+  Status st = repo_.Create(image);
+  if (st.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("Image with identifier " + image.id + " already exists!");
+  }
+  RETURN_IF_ERROR(st);
+  return image;
+}
+
+StatusOr<Image> ImageService::Get(const RequestContext& ctx, std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  return std::move(loaded.image);
+}
+
+StatusOr<std::vector<Image>> ImageService::List(const RequestContext& ctx,
+                                                domain::ListQuery query) {
+  if (!policy_.Allowed(ImageAction::kGetImages, ctx, {})) {
+    return PermissionDeniedError("You are not authorized to complete get_images action.");
+  }
+  query.scope.project_id = ctx.project_id;
+  query.scope.is_admin = ctx.IsAdmin();
+  auto rows = repo_.List(query);
+  if (!rows.ok() && rows.status().code() == StatusCode::kNotFound) {
+    return InvalidArgumentError("marker not found");  // Glance: 400 for an unknown marker
+  }
+  return rows;
+}
+
+Status ImageService::ApplyOp(const RequestContext& ctx, Image& image, const PatchOp& op,
+                             bool legacy_add) const {
+  const std::string& f = op.field;
+  bool base = IsBase(f);
+  switch (op.op) {
+    case PatchOp::Op::kRemove:
+      if (kReserved.count(f) || f.rfind("os_glance", 0) == 0) {
+        return PermissionDeniedError("Attribute " + Quote(f) + " is reserved.");
+      }
+      if (base) return PermissionDeniedError("Attribute " + Quote(f) + " is read-only.");
+      if (!image.properties.erase(f)) {
+        return FailedPreconditionError("Property " + f + " does not exist.");
+      }
+      return OkStatus();
+    case PatchOp::Op::kReplace:
+      if (!base && !kReserved.count(f) && f.rfind("os_glance", 0) != 0 &&
+          !image.properties.count(f)) {
+        return FailedPreconditionError("Property " + f + " does not exist.");
+      }
+      return SetField(ctx, image, f, *op.value, /*creating=*/false);
+    case PatchOp::Op::kAdd:
+      if (legacy_add && !base && image.properties.count(f)) {
+        return FailedPreconditionError("Property " + f + " already present.");
+      }
+      return SetField(ctx, image, f, *op.value, /*creating=*/false);
+  }
+  return InternalError("unknown patch op");
+}
+
+StatusOr<Image> ImageService::Update(const RequestContext& ctx, std::string_view id,
+                                     const std::vector<PatchOp>& ops, bool legacy_add) {
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+    RETURN_IF_ERROR(Authorize(ImageAction::kModifyImage, ctx, loaded));
+    Image& image = loaded.image;
+    ImageStatus loaded_status = image.status;
+    for (const auto& op : ops) RETURN_IF_ERROR(ApplyOp(ctx, image, op, legacy_add));
+    if (ops.empty()) return image;
+    RETURN_IF_ERROR(CheckQuotas(image));
+    image.updated_at = clock_.Now();
+    Status st = repo_.Update(image, loaded_status);
+    if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
+    if (st.code() == StatusCode::kAborted) return AbortedError("Image changed concurrently");
+    RETURN_IF_ERROR(st);
+    return image;
+  }
+}
+
+Status ImageService::Delete(const RequestContext& ctx, std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kDeleteImage, ctx, loaded));
+  if (loaded.image.is_protected) {
+    return PermissionDeniedError("Image " + std::string(id) + " is protected and cannot be deleted.");
+  }
+  RETURN_IF_ERROR(repo_.Delete(id));
+  for (const auto& loc : loaded.image.locations) {
+    if (auto* store = stores_.ForLocation(loc.url)) {
+      Status st = store->Delete(loc.url);
+      if (!st.ok() && st.code() != StatusCode::kNotFound) {
+        spdlog::warn("image {}: could not delete data at {}: {}", id, loc.url, st.ToString());
+      }
+    }
+  }
+  return OkStatus();
+}
+
+Status ImageService::AddTag(const RequestContext& ctx, std::string_view id,
+                            std::string_view tag) {
+  if (tag.size() > kMaxFieldLength) {
+    return InvalidArgumentError("Tag is too long (maximum 255 characters)");
+  }
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+    RETURN_IF_ERROR(Authorize(ImageAction::kModifyImage, ctx, loaded));
+    Image& image = loaded.image;
+    if (std::find(image.tags.begin(), image.tags.end(), tag) != image.tags.end()) {
+      return OkStatus();
+    }
+    image.tags.emplace_back(tag);
+    std::sort(image.tags.begin(), image.tags.end());
+    RETURN_IF_ERROR(CheckQuotas(image));
+    image.updated_at = clock_.Now();
+    Status st = repo_.Update(image, image.status);
+    if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
+    return st;
+  }
+}
+
+Status ImageService::RemoveTag(const RequestContext& ctx, std::string_view id,
+                               std::string_view tag) {
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+    RETURN_IF_ERROR(Authorize(ImageAction::kModifyImage, ctx, loaded));
+    Image& image = loaded.image;
+    auto it = std::find(image.tags.begin(), image.tags.end(), tag);
+    if (it == image.tags.end()) return NotFoundError("Tag " + std::string(tag) + " not found.");
+    image.tags.erase(it);
+    image.updated_at = clock_.Now();
+    Status st = repo_.Update(image, image.status);
+    if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
+    return st;
+  }
+}
+
+Status ImageService::Deactivate(const RequestContext& ctx, std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kDeactivate, ctx, loaded));
+  Image& image = loaded.image;
+  if (image.status == ImageStatus::kDeactivated) return OkStatus();
+  if (image.status != ImageStatus::kActive) {
+    return PermissionDeniedError("Not allowed to deactivate image in status '" +
+                                 std::string(domain::ToString(image.status)) + "'");
+  }
+  image.status = ImageStatus::kDeactivated;
+  image.updated_at = clock_.Now();
+  Status st = repo_.Update(image, ImageStatus::kActive);
+  if (st.code() == StatusCode::kAborted) return FailedPreconditionError("Image status changed");
+  return st;
+}
+
+Status ImageService::Reactivate(const RequestContext& ctx, std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kReactivate, ctx, loaded));
+  Image& image = loaded.image;
+  if (image.status == ImageStatus::kActive) return OkStatus();
+  if (image.status != ImageStatus::kDeactivated) {
+    return PermissionDeniedError("Not allowed to reactivate image in status '" +
+                                 std::string(domain::ToString(image.status)) + "'");
+  }
+  image.status = ImageStatus::kActive;
+  image.updated_at = clock_.Now();
+  Status st = repo_.Update(image, ImageStatus::kDeactivated);
+  if (st.code() == StatusCode::kAborted) return FailedPreconditionError("Image status changed");
+  return st;
+}
+
+Status ImageService::RollbackUpload(std::string_view id) {
+  for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+    auto image = repo_.Get(id);
+    if (!image.ok()) return image.status();
+    if (image->status != ImageStatus::kSaving) return OkStatus();
+    image->status = ImageStatus::kQueued;
+    ResetData(*image);
+    image->updated_at = clock_.Now();
+    Status st = repo_.Update(*image, ImageStatus::kSaving);
+    if (st.code() != StatusCode::kAborted) return st;
+  }
+  return AbortedError("could not roll back upload");
+}
+
+Status ImageService::Upload(const RequestContext& ctx, std::string_view id, const ReadFn& read,
+                            std::optional<int64_t> size_hint) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kUploadImage, ctx, loaded));
+  Image image = std::move(loaded.image);
+  if (image.status != ImageStatus::kQueued) {
+    return FailedPreconditionError("Image status transition from " +
+                                   std::string(domain::ToString(image.status)) +
+                                   " to saving is not allowed");
+  }
+  if (!image.disk_format || !image.container_format) {
+    return InvalidArgumentError(
+        "Properties disk_format, container_format must be set prior to saving data.");
+  }
+  if (size_hint && *size_hint > options_.image_size_cap) {
+    return ResourceExhaustedError("Image exceeds the storage quota: image size " +
+                                  std::to_string(*size_hint) + " is over the limit of " +
+                                  std::to_string(options_.image_size_cap) + " bytes");
+  }
+  if (stores_.stores.empty()) return UnavailableError("No store is configured");
+  store::Store& target = *stores_.stores.front();
+
+  image.status = ImageStatus::kSaving;
+  image.updated_at = clock_.Now();
+  Status claim = repo_.Update(image, ImageStatus::kQueued);
+  if (claim.code() == StatusCode::kAborted) {
+    return FailedPreconditionError("Image status transition to saving is not allowed: the image "
+                                   "is being changed by another request");
+  }
+  RETURN_IF_ERROR(claim);
+
+  // From here on, any failure must return the image to queued with no data kept.
+  auto fail = [&](Status st) -> Status {
+    Status rb = RollbackUpload(id);
+    if (rb.code() == StatusCode::kNotFound) {
+      return GoneError("Image " + std::string(id) + " was deleted during the upload");
+    }
+    if (!rb.ok()) spdlog::error("image {}: rollback failed: {}", id, rb.ToString());
+    return st;
+  };
+
+  auto writer = target.NewWriter(id, size_hint);
+  if (!writer.ok()) return fail(writer.status());
+  store::HashingPipeline::Options popts;
+  popts.buffer_size = options_.upload_buffer_size;
+  popts.max_bytes = options_.image_size_cap;
+  store::HashingPipeline pipeline(**writer, hash_pool_, popts);
+  Status stream_status;
+  for (;;) {
+    std::span<std::byte> buf = pipeline.AcquireBuffer();
+    auto n = read(buf);
+    if (!n.ok()) {
+      stream_status = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    stream_status = pipeline.Submit(*n);
+    if (!stream_status.ok()) break;
+  }
+  if (!stream_status.ok()) {
+    pipeline.Cancel();
+    (*writer)->Abort();
+    if (stream_status.code() == StatusCode::kResourceExhausted &&
+        pipeline.submitted_bytes() > options_.image_size_cap) {
+      stream_status = ResourceExhaustedError(
+          "Image exceeds the storage quota: the image size cap is " +
+          std::to_string(options_.image_size_cap) + " bytes");
+    }
+    return fail(stream_status);
+  }
+  auto result = pipeline.Finish();
+  if (!result.ok()) {
+    (*writer)->Abort();
+    return fail(result.status());
+  }
+  if (size_hint && result->size != *size_hint) {
+    (*writer)->Abort();
+    return fail(InvalidArgumentError("Size mismatch: expected " + std::to_string(*size_hint) +
+                                     " bytes, got " + std::to_string(result->size)));
+  }
+  auto location = (*writer)->Commit();
+  if (!location.ok()) return fail(location.status());
+
+  image.status = ImageStatus::kActive;
+  image.size = result->size;
+  image.checksum = result->md5_hex;
+  image.os_hash_algo = "sha512";
+  image.os_hash_value = result->sha512_hex;
+  if (image.disk_format == "raw" && image.container_format == "bare") {
+    image.virtual_size = result->size;
+  }
+  image.locations = {domain::Location{target.info().id, *location, "{}"}};
+  image.updated_at = clock_.Now();
+  Status done = repo_.Update(image, ImageStatus::kSaving);
+  if (!done.ok()) {
+    (void)target.Delete(*location);
+    if (done.code() == StatusCode::kAborted || done.code() == StatusCode::kNotFound) {
+      return GoneError("Image " + std::string(id) + " was deleted during the upload");
+    }
+    return fail(done);
+  }
+  return OkStatus();
+}
+
+StatusOr<ImageService::Download> ImageService::OpenDownload(const RequestContext& ctx,
+                                                            std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  domain::ImageTarget target{&loaded.image, loaded.caller_is_member};
+  if (!policy_.Allowed(ImageAction::kDownloadImage, ctx, target)) {
+    return PermissionDeniedError("You are not authorized to complete download_image action.");
+  }
+  if (loaded.image.status == ImageStatus::kDeactivated && !ctx.IsAdmin()) {
+    return PermissionDeniedError("The requested image has been deactivated. Image data download "
+                                 "is forbidden.");
+  }
+  Download d;
+  d.image = std::move(loaded.image);
+  if (d.image.locations.empty() || d.image.status != ImageStatus::kActive &&
+                                       d.image.status != ImageStatus::kDeactivated) {
+    return d;  // no data: 204
+  }
+  Status last = NotFoundError("Image data not found");
+  for (const auto& loc : d.image.locations) {
+    store::Store* store = stores_.ForLocation(loc.url);
+    if (!store) continue;
+    auto reader = store->Open(loc.url);
+    if (reader.ok()) {
+      d.reader = std::move(*reader);
+      return d;
+    }
+    last = reader.status();
+    spdlog::warn("image {}: cannot open {}: {}", id, loc.url, last.ToString());
+  }
+  if (last.code() == StatusCode::kNotFound) {
+    return NotFoundError("Image data for " + std::string(id) + " is missing from the store");
+  }
+  return last;
+}
+
+Status ImageService::RecoverAfterCrash() {
+  for (auto* s : stores_.stores) RETURN_IF_ERROR(s->CleanupIncomplete());
+  ASSIGN_OR_RETURN(auto interrupted, repo_.ListByStatus({ImageStatus::kSaving}));
+  for (const auto& image : interrupted) {
+    spdlog::warn("image {}: upload was interrupted; returning it to queued", image.id);
+    RETURN_IF_ERROR(RollbackUpload(image.id));
+  }
+  return OkStatus();
+}
+
+}  // namespace glimmer::images

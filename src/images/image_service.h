@@ -1,0 +1,134 @@
+#pragma once
+// The image service: every rule of Glance's image lifecycle (fields, defaults, read-only and
+// reserved attributes, status transitions, visibility, policy, upload and download) applied to
+// typed requests. It knows nothing about HTTP or JSON: the API layer converts requests into the
+// types below and Status codes into HTTP statuses.
+//
+// Thread-safety: all methods may be called concurrently.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "db/image_repository.h"
+#include "domain/context.h"
+#include "domain/image.h"
+#include "domain/list_query.h"
+#include "domain/policy.h"
+#include "platform/clock.h"
+#include "platform/executor.h"
+#include "store/store.h"
+
+namespace glimmer::images {
+
+// A request value, typed by the API layer from JSON but not yet validated.
+struct Value {
+  enum class Kind { kNull, kBool, kInt, kNumber, kString, kStringList, kOther };
+  Kind kind = Kind::kNull;
+  bool b = false;
+  int64_t i = 0;
+  std::string s;
+  std::vector<std::string> list;
+};
+
+struct PatchOp {
+  enum class Op { kAdd, kReplace, kRemove };
+  Op op = Op::kReplace;
+  std::string field;  // the single JSON-pointer segment, already unescaped
+  std::optional<Value> value;  // absent for kRemove
+};
+
+struct ServiceOptions {
+  int64_t image_size_cap = 1099511627776;
+  int image_property_quota = 128;
+  int image_tag_quota = 128;
+  std::vector<std::string> disk_formats;
+  std::vector<std::string> container_formats;
+  size_t upload_buffer_size = 1 << 20;
+};
+
+// The stores the service writes to and reads from. The first is the default store.
+struct StoreSet {
+  std::vector<store::Store*> stores;
+  store::Store* ForLocation(std::string_view url) const {
+    for (auto* s : stores) {
+      if (s->Owns(url)) return s;
+    }
+    return nullptr;
+  }
+};
+
+class ImageService {
+ public:
+  ImageService(db::ImageRepository& repo, StoreSet stores, const domain::Policy& policy,
+               platform::Executor& hash_pool, const platform::Clock& clock,
+               ServiceOptions options);
+
+  // POST /v2/images. Fields in request order.
+  StatusOr<domain::Image> Create(const domain::RequestContext& ctx,
+                                 const std::vector<std::pair<std::string, Value>>& fields);
+  // GET /v2/images/{id}. NotFound when absent or not visible.
+  StatusOr<domain::Image> Get(const domain::RequestContext& ctx, std::string_view id);
+  // GET /v2/images. The service fills query.scope from ctx and the visibility request.
+  StatusOr<std::vector<domain::Image>> List(const domain::RequestContext& ctx,
+                                            domain::ListQuery query);
+  // PATCH /v2/images/{id}. `legacy_add` = the v2.0 media type (add of an existing property
+  // is a conflict).
+  StatusOr<domain::Image> Update(const domain::RequestContext& ctx, std::string_view id,
+                                 const std::vector<PatchOp>& ops, bool legacy_add);
+  Status Delete(const domain::RequestContext& ctx, std::string_view id);
+  Status AddTag(const domain::RequestContext& ctx, std::string_view id, std::string_view tag);
+  Status RemoveTag(const domain::RequestContext& ctx, std::string_view id, std::string_view tag);
+  Status Deactivate(const domain::RequestContext& ctx, std::string_view id);
+  Status Reactivate(const domain::RequestContext& ctx, std::string_view id);
+
+  // PUT /v2/images/{id}/file. `read` fills a buffer from the request body (0 = end).
+  // size_hint: x-openstack-image-size or Content-Length.
+  using ReadFn = std::function<StatusOr<size_t>(std::span<std::byte>)>;
+  Status Upload(const domain::RequestContext& ctx, std::string_view id, const ReadFn& read,
+                std::optional<int64_t> size_hint);
+
+  // GET /v2/images/{id}/file. reader is null when the image has no data (204).
+  struct Download {
+    domain::Image image;
+    std::unique_ptr<store::Reader> reader;
+  };
+  StatusOr<Download> OpenDownload(const domain::RequestContext& ctx, std::string_view id);
+
+  // At start-up, before serving: images left in `saving` by a crash go back to `queued`,
+  // and stores drop data of writes that never committed.
+  Status RecoverAfterCrash();
+
+ private:
+  struct Loaded {
+    domain::Image image;
+    bool caller_is_member = false;
+  };
+  StatusOr<Loaded> LoadVisible(const domain::RequestContext& ctx, std::string_view id);
+  Status Authorize(domain::ImageAction action, const domain::RequestContext& ctx,
+                   const Loaded& loaded) const;
+  Status SetField(const domain::RequestContext& ctx, domain::Image& image,
+                  const std::string& field, const Value& value, bool creating) const;
+  Status ApplyOp(const domain::RequestContext& ctx, domain::Image& image, const PatchOp& op,
+                 bool legacy_add) const;
+  Status CheckQuotas(const domain::Image& image) const;
+  Status RollbackUpload(std::string_view id);
+
+  db::ImageRepository& repo_;
+  StoreSet stores_;
+  const domain::Policy& policy_;
+  platform::Executor& hash_pool_;
+  const platform::Clock& clock_;
+  ServiceOptions options_;
+};
+
+// True for a lowercase or uppercase hyphenated UUID (8-4-4-4-12 hex).
+bool IsUuid(std::string_view s);
+
+}  // namespace glimmer::images

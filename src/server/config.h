@@ -1,0 +1,117 @@
+#pragma once
+// Glimmer's configuration: every setting the service has, with Glance's defaults, loaded from an
+// oslo.config-style INI file (a glance-api.conf can be carried over), then environment variables,
+// then command-line overrides. docs/configuration.md lists every option.
+//
+// Precedence (lowest to highest): built-in defaults < INI file < environment < ApplyOverride()
+// calls made by the caller afterwards (CLI flags).
+//
+// Config is a plain value; it is built once at startup and then shared read-only.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace glimmer::server {
+
+// [import_filtering_opts]: URL filtering for web-download (SSRF defence). When both the allow-
+// and the deny-list of one dimension are set, only the allow-list is used (as Glance does).
+struct ImportFilteringOptions {
+  std::vector<std::string> allowed_schemes = {"http", "https"};
+  std::vector<std::string> disallowed_schemes;
+  std::vector<std::string> allowed_hosts;
+  std::vector<std::string> disallowed_hosts;
+  std::vector<int> allowed_ports = {80, 443};
+  std::vector<int> disallowed_ports;
+};
+
+struct Config {
+  // ---- [DEFAULT] (Glance names and defaults) ----
+  std::string bind_host = "127.0.0.1";
+  int bind_port = 9292;  // 0 = any free port (tests)
+  // Base URL for links in the versions document; empty = derived from the request.
+  std::string public_endpoint;
+  int64_t image_size_cap = 1099511627776;  // bytes (1 TiB)
+  int64_t user_storage_quota = 0;          // bytes per project; 0 = unlimited
+  int limit_param_default = 25;
+  int api_limit_max = 1000;
+  // Per-image quotas; a negative value means unlimited.
+  int64_t image_member_quota = 128;
+  int64_t image_property_quota = 128;
+  int64_t image_tag_quota = 128;
+  int64_t image_location_quota = 10;
+  bool show_image_direct_url = false;
+  bool show_multiple_locations = false;
+  std::vector<std::string> enabled_import_methods = {"glance-direct", "web-download", "copy-image"};
+  std::string hashing_algorithm = "sha512";  // only sha512 is accepted
+  int workers = 0;  // accepted for glance-api.conf compatibility; Glimmer is one process
+
+  // ---- [image_format] ----
+  std::vector<std::string> disk_formats = {"ami", "ari",   "aki", "vhd", "vhdx", "vmdk",
+                                           "raw", "qcow2", "vdi", "iso", "ploop"};
+  std::vector<std::string> container_formats = {"ami", "ari", "aki",    "bare",
+                                                "ovf", "ova", "docker", "compressed"};
+
+  // ---- [glance_store] ----
+  std::string default_store = "file";  // only "file" is supported
+  // Image files directory as configured; empty = "<data_dir>/images" (use ImageDir()).
+  std::string filesystem_store_datadir;
+
+  // ---- [import_filtering_opts] ----
+  ImportFilteringOptions import_filtering;
+
+  // ---- [glimmer] (Glimmer-only) ----
+  std::string data_dir = "./data";
+  std::string admin_password;             // empty = the bootstrap generates one and logs it once
+  int64_t token_expiration = 3600;        // seconds
+  int password_hash_iterations = 100000;  // PBKDF2-HMAC-SHA256
+  bool fsync_uploads = true;
+  int64_t max_header_bytes = 16384;
+  int64_t idle_timeout_seconds = 60;
+  int64_t body_timeout_seconds = 300;  // a request body stalled this long is aborted
+  int handler_threads = 64;
+  int io_threads = 2;
+  int64_t max_json_body_bytes = 1 << 20;
+  std::string log_level = "info";  // trace|debug|info|warning|error|critical|off
+  bool access_log = true;
+
+  // Human-readable notes about accepted-but-ignored settings (Glance options Glimmer does not
+  // implement, unused GLIMMER_* variables). The caller logs them at startup.
+  std::vector<std::string> warnings;
+
+  // The effective image directory: filesystem_store_datadir, or "<data_dir>/images".
+  std::string ImageDir() const;
+};
+
+// Builds the configuration: defaults, then `ini_path` (if given), then `env` (the process
+// environment as a map; only GLIMMER_* entries are looked at).
+//
+// Environment: GLIMMER_<SECTION>__<OPTION> (upper case, double underscore, e.g.
+// GLIMMER_DEFAULT__BIND_PORT, GLIMMER_GLANCE_STORE__DEFAULT_STORE) sets any option; the short
+// aliases GLIMMER_DATA_DIR, GLIMMER_LISTEN (host:port, IPv6 as [addr]:port),
+// GLIMMER_ADMIN_PASSWORD and GLIMMER_LOG_LEVEL are applied before the long forms.
+//
+// Errors: NotFound when `ini_path` cannot be opened; InvalidArgument for syntax errors, unknown
+// sections/options and bad values, with a message naming the file, line, section and option (or
+// the environment variable). Options and sections that glance-api.conf has but Glimmer does not
+// implement are accepted and reported in Config::warnings.
+StatusOr<Config> LoadConfig(const std::optional<std::string>& ini_path,
+                            const std::map<std::string, std::string>& env);
+
+// Parses and validates `value` for [section] option and stores it in `config`, exactly as the INI
+// loader does (section names are case-insensitive; "-" and "_" are equivalent in option names).
+// Glance options that Glimmer ignores are accepted with a warning appended to config.warnings.
+// Errors: InvalidArgument for an unknown section/option or a bad value (the message names them).
+Status ApplyOverride(Config& config, std::string_view section, std::string_view option,
+                     std::string_view value);
+
+// "<n>", "<n>B", "<n>KB", "<n>MB", "<n>GB", "<n>TB" (binary multiples, no spaces, as Glance's
+// user_storage_quota) → bytes. InvalidArgument on malformed input or overflow.
+StatusOr<int64_t> ParseByteSize(std::string_view text);
+
+}  // namespace glimmer::server

@@ -1,0 +1,191 @@
+#include "server/wiring.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "api/identity/identity_api.h"
+#include "api/images/images_api.h"
+#include "api/router.h"
+#include "db/sqlite/database.h"
+#include "db/sqlite/identity_repository.h"
+#include "db/sqlite/image_repository.h"
+#include "domain/policy.h"
+#include "http/server.h"
+#include "identity/identity_service.h"
+#include "images/image_service.h"
+#include "platform/clock.h"
+#include "platform/executor.h"
+#include "platform/random.h"
+#include "store/filesystem/filesystem_store.h"
+
+namespace glimmer::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+Status MakeDir(const std::string& path) {
+  std::error_code ec;
+  fs::create_directories(path, ec);
+  if (ec) return UnavailableError("Cannot create directory " + path + ": " + ec.message());
+  return OkStatus();
+}
+
+// <data_dir>/openrc-admin: what `source` needs for the openstack/glance CLIs.
+Status WriteOpenrc(const Config& config, uint16_t port, const std::string& password,
+                   const std::string& project_id) {
+  std::string host = config.bind_host == "0.0.0.0" || config.bind_host == "::" ? "127.0.0.1"
+                                                                                 : config.bind_host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  std::string base = config.public_endpoint.empty()
+                         ? "http://" + host + ":" + std::to_string(port)
+                         : config.public_endpoint;
+  std::string path = config.data_dir + "/openrc-admin";
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "# Glimmer admin credentials (generated). Use: source " << path << "\n"
+        << "export OS_AUTH_URL=" << base << "/identity/v3\n"
+        << "export OS_AUTH_TYPE=password\n"
+        << "export OS_IDENTITY_API_VERSION=3\n"
+        << "export OS_IMAGE_API_VERSION=2\n"
+        << "export OS_USERNAME=admin\n"
+        << "export OS_PASSWORD='" << password << "'\n"
+        << "export OS_PROJECT_NAME=admin\n"
+        << "export OS_PROJECT_ID=" << project_id << "\n"
+        << "export OS_USER_DOMAIN_NAME=Default\n"
+        << "export OS_PROJECT_DOMAIN_NAME=Default\n"
+        << "export OS_REGION_NAME=RegionOne\n"
+        << "export OS_INTERFACE=public\n";
+    if (!out) return UnavailableError("Cannot write " + tmp);
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return UnavailableError("Cannot write " + path + ": " + ec.message());
+  return OkStatus();
+}
+
+class EmbeddedService final : public Service {
+ public:
+  Status Start(const Config& config);
+  uint16_t port() const override { return server_->port(); }
+  void Shutdown(std::chrono::milliseconds grace) override {
+    if (server_) server_->Shutdown(grace);
+  }
+  ~EmbeddedService() override { Shutdown(std::chrono::milliseconds(0)); }
+
+ private:
+  // Declaration order is construction order; destruction runs in reverse.
+  std::unique_ptr<platform::Executor> hash_pool_;
+  std::unique_ptr<platform::Executor> handler_pool_;
+  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::ImageRepository> image_repo_;
+  std::unique_ptr<db::IdentityRepository> identity_repo_;
+  std::unique_ptr<identity::IdentityService> identity_;
+  std::unique_ptr<store::filesystem::FilesystemStore> file_store_;
+  domain::DefaultPolicy policy_;
+  std::unique_ptr<images::ImageService> images_;
+  std::unique_ptr<api::identity::IdentityApi> identity_api_;
+  std::unique_ptr<api::images::ImagesApi> images_api_;
+  std::unique_ptr<api::Router> router_;
+  std::unique_ptr<http::Server> server_;
+};
+
+Status EmbeddedService::Start(const Config& config) {
+  RETURN_IF_ERROR(MakeDir(config.data_dir));
+  int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  // Two digests per upload run concurrently; size the pool for several parallel uploads.
+  hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
+  handler_pool_ = std::make_unique<platform::Executor>("handler", config.handler_threads);
+
+  ASSIGN_OR_RETURN(db_, db::sqlite::Database::Open(config.data_dir + "/glimmer.db"));
+  image_repo_ = db::sqlite::NewImageRepository(*db_);
+  identity_repo_ = db::sqlite::NewIdentityRepository(*db_);
+
+  identity::IdentityOptions iopts;
+  iopts.token_ttl = config.token_expiration * 1'000'000;
+  iopts.password_iterations = config.password_hash_iterations;
+  identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
+                                                           platform::Clock::Real(), iopts);
+
+  // Bootstrap: with an explicit password, (re)set it; otherwise generate one on first start.
+  bool first_start = !identity_repo_->GetUserByName("default", "admin").ok();
+  std::string password = config.admin_password;
+  bool generated = false;
+  if (password.empty() && first_start) {
+    password = platform::RandomUrlSafe(18);
+    generated = true;
+  }
+  std::optional<std::string> admin_project_id;
+  if (!password.empty()) {
+    identity::BootstrapOptions b;
+    b.admin_password = password;
+    b.reset_admin_password = true;
+    ASSIGN_OR_RETURN(auto result, identity_->Bootstrap(b));
+    admin_project_id = result.admin_project_id;
+  }
+
+  ASSIGN_OR_RETURN(file_store_, store::filesystem::FilesystemStore::Create(
+                                    "file", config.ImageDir(), config.fsync_uploads));
+  images::ServiceOptions sopts;
+  sopts.image_size_cap = config.image_size_cap;
+  sopts.image_property_quota = static_cast<int>(config.image_property_quota);
+  sopts.image_tag_quota = static_cast<int>(config.image_tag_quota);
+  sopts.disk_formats = config.disk_formats;
+  sopts.container_formats = config.container_formats;
+  images_ = std::make_unique<images::ImageService>(
+      *image_repo_, images::StoreSet{{file_store_.get()}}, policy_, *hash_pool_,
+      platform::Clock::Real(), sopts);
+  RETURN_IF_ERROR(images_->RecoverAfterCrash());
+
+  api::identity::IdentityApiOptions idopts;
+  idopts.public_base_url = config.public_endpoint;
+  identity_api_ = std::make_unique<api::identity::IdentityApi>(*identity_, idopts);
+  api::images::ImagesApiOptions aopts;
+  aopts.render.show_multiple_locations = config.show_multiple_locations;
+  aopts.render.show_image_direct_url = config.show_image_direct_url;
+  aopts.limits.limit_param_default = config.limit_param_default;
+  aopts.limits.api_limit_max = config.api_limit_max;
+  aopts.schemas.disk_formats = config.disk_formats;
+  aopts.schemas.container_formats = config.container_formats;
+  aopts.max_json_body_bytes = static_cast<size_t>(config.max_json_body_bytes);
+  // Interoperable import is not served yet, so no method is advertised (clients then upload).
+  images_api_ = std::make_unique<api::images::ImagesApi>(*images_, aopts);
+  router_ = std::make_unique<api::Router>(*identity_, *identity_api_, *images_api_,
+                                          api::RouterOptions{config.public_endpoint});
+
+  http::ServerOptions hopts;
+  hopts.host = config.bind_host;
+  hopts.port = static_cast<uint16_t>(config.bind_port);
+  hopts.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
+  hopts.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  hopts.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
+  hopts.io_threads = config.io_threads;
+  hopts.access_log = config.access_log;
+  server_ = std::make_unique<http::Server>(
+      hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_);
+  RETURN_IF_ERROR(server_->Start());
+
+  if (admin_project_id) {
+    RETURN_IF_ERROR(WriteOpenrc(config, server_->port(), password, *admin_project_id));
+  }
+  if (generated) {
+    spdlog::warn("Generated admin password (shown once): {}", password);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Service>> StartService(const Config& config) {
+  auto service = std::make_unique<EmbeddedService>();
+  RETURN_IF_ERROR(service->Start(config));
+  return std::unique_ptr<Service>(std::move(service));
+}
+
+}  // namespace glimmer::server

@@ -1,0 +1,72 @@
+#pragma once
+// FilesystemStore: image data as one plain file per image in a data directory, compatible with
+// Glance's `file` store (locations are `file://<absolute path>`).
+//
+// Layout: <dir>/<image_id> (or <dir>/<image_id>.<random> if that name is taken: committed data
+// is never overwritten); uploads in progress live in <dir>/.incoming/<image_id>.<random>.part and
+// are renamed into place on Commit().
+//
+// Locations are untrusted text (they come back from the database): only `file://<dir>/<name>`
+// where <name> is a single path component not starting with '.' is accepted, so no location can
+// reach outside the data directory or into .incoming.
+//
+// Errors: see errno_status.h (ENOSPC -> ResourceExhausted, EACCES/EROFS -> Unavailable, ...);
+// locations not of this store -> InvalidArgument.
+//
+// Thread-safety: all methods may be called concurrently; a Writer/Reader by one thread at a
+// time. Writers and Readers do not reference the store and may outlive it.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "store/store.h"
+
+namespace glimmer::store::filesystem {
+
+class FilesystemStore final : public Store {
+ public:
+  // No filesystem changes: directories are created by Create() or on the first NewWriter().
+  // A relative `data_dir` is made absolute against the current directory. With `fsync`, Commit()
+  // fsyncs the file and the directory before returning.
+  FilesystemStore(std::string store_id, std::string data_dir, bool fsync);
+
+  // Creates `data_dir` (and parents) and its .incoming directory if missing, resolves symlinks,
+  // and checks the directory is writable. Unavailable (permissions), Internal.
+  static StatusOr<std::unique_ptr<FilesystemStore>> Create(std::string store_id,
+                                                           std::string data_dir, bool fsync);
+
+  // Call before sharing the store.
+  void set_description(std::string description) { info_.description = std::move(description); }
+  void set_is_default(bool is_default) { info_.is_default = is_default; }
+
+  const StoreInfo& info() const override { return info_; }
+  // InvalidArgument for an image id that is not a safe file name ([A-Za-z0-9._-], not starting
+  // with '.', at most 200 chars); ResourceExhausted when size_hint cannot be preallocated.
+  StatusOr<std::unique_ptr<Writer>> NewWriter(std::string_view image_id,
+                                              std::optional<int64_t> size_hint) override;
+  // NotFound if gone; InvalidArgument if not a location of this store.
+  StatusOr<std::unique_ptr<Reader>> Open(std::string_view location) override;
+  // NotFound if already absent; InvalidArgument if not a location of this store.
+  Status Delete(std::string_view location) override;
+  bool Owns(std::string_view location) const override;
+  // Removes every entry of <dir>/.incoming. Must not run while writers are open.
+  Status CleanupIncomplete() override;
+
+  const std::string& data_dir() const { return dir_; }
+  // The file a location designates, or InvalidArgument.
+  StatusOr<std::string> PathForLocation(std::string_view location) const;
+
+ private:
+  Status EnsureDirectories() const;
+
+  StoreInfo info_;
+  std::string dir_;          // absolute, normalised, no trailing slash (except "/")
+  std::string dir_prefix_;   // dir_ with exactly one trailing slash
+  std::string incoming_;     // dir_prefix_ + ".incoming"
+  bool fsync_;
+};
+
+}  // namespace glimmer::store::filesystem
