@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <variant>
 
@@ -271,6 +272,23 @@ class FilterTest : public ImageListTest {
   void CheckTags();
   void CheckProperties();
 
+  // Runs `body` against the default repository (selective tags/properties drive the query) and
+  // against one that always probes them per row, so both SQL shapes are covered.
+  void ForBothPlans(const std::function<void()>& body) {
+    {
+      SCOPED_TRACE("driving");
+      body();
+    }
+    std::unique_ptr<ImageRepository> probing =
+        std::make_unique<SqliteImageRepository>(*db_, /*driving_threshold=*/0);
+    std::swap(repo_, probing);
+    {
+      SCOPED_TRACE("probing");
+      body();
+    }
+    std::swap(repo_, probing);
+  }
+
   Ids Filtered(ImageColumn col, FilterOp op, std::vector<std::string> values) {
     ListQuery q = Query("P");
     q.filters.push_back({col, op, std::move(values)});
@@ -329,20 +347,12 @@ TEST_F(FilterTest, MalformedValuesAreInvalidArgument) {
   EXPECT_EQ(repo_->List(q).status().code(), StatusCode::kInvalidArgument);
 }
 
-// Runs `body` against the default repository (selective tags/properties drive the query) and
-// one that always probes them per row, so both SQL shapes are covered.
-#define FOR_BOTH_PLANS(body)                                              \
-  for (int shape = 0; shape < 2; ++shape) {                               \
-    SCOPED_TRACE(shape == 0 ? "driving" : "probing");                     \
-    std::unique_ptr<ImageRepository> probing =                            \
-        std::make_unique<SqliteImageRepository>(*db_, /*threshold=*/0);   \
-    if (shape == 1) std::swap(repo_, probing);                            \
-    body;                                                                 \
-    if (shape == 1) std::swap(repo_, probing);                            \
-  }
-
-TEST_F(FilterTest, TagsHaveAndSemantics) { FOR_BOTH_PLANS(CheckTags()); }
-TEST_F(FilterTest, PropertyEquality) { FOR_BOTH_PLANS(CheckProperties()); }
+TEST_F(FilterTest, TagsHaveAndSemantics) {
+  ForBothPlans([&] { CheckTags(); });
+}
+TEST_F(FilterTest, PropertyEquality) {
+  ForBothPlans([&] { CheckProperties(); });
+}
 
 void FilterTest::CheckTags() {
   ListQuery q = Query("P");
