@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -77,7 +78,15 @@ class EmbeddedService final : public Service {
   void Shutdown(std::chrono::milliseconds grace) override {
     if (server_) server_->Shutdown(grace);
   }
-  ~EmbeddedService() override { Shutdown(std::chrono::milliseconds(0)); }
+  ~EmbeddedService() override {
+    Shutdown(std::chrono::milliseconds(0));
+    {
+      std::lock_guard lock(janitor_mu_);
+      janitor_stop_ = true;
+    }
+    janitor_cv_.notify_all();
+    if (janitor_.joinable()) janitor_.join();
+  }
 
  private:
   // Declaration order is construction order; destruction runs in reverse.
@@ -94,6 +103,11 @@ class EmbeddedService final : public Service {
   std::unique_ptr<api::images::ImagesApi> images_api_;
   std::unique_ptr<api::Router> router_;
   std::unique_ptr<http::Server> server_;
+  // Housekeeping: drops expired tokens from the database once an hour.
+  std::mutex janitor_mu_;
+  std::condition_variable janitor_cv_;
+  bool janitor_stop_ = false;  // guarded by janitor_mu_
+  std::thread janitor_;
 };
 
 Status EmbeddedService::Start(const Config& config) {
@@ -174,6 +188,13 @@ Status EmbeddedService::Start(const Config& config) {
   if (admin_project_id) {
     RETURN_IF_ERROR(WriteOpenrc(config, server_->port(), password, *admin_project_id));
   }
+  janitor_ = platform::StartThread("janitor", [this] {
+    std::unique_lock lock(janitor_mu_);
+    while (!janitor_cv_.wait_for(lock, std::chrono::hours(1), [this] { return janitor_stop_; })) {
+      Status st = identity_->PurgeExpiredTokens();
+      if (!st.ok()) spdlog::warn("token purge failed: {}", st.ToString());
+    }
+  });
   if (generated) {
     spdlog::warn("Generated admin password (shown once): {}", password);
   }
