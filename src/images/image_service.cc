@@ -19,6 +19,9 @@ using domain::RequestContext;
 using domain::Visibility;
 
 constexpr size_t kMaxFieldLength = 255;
+// Hidden internal property: where an upload in `saving` will commit its data. Recorded before the
+// data becomes visible in the store, so recovery after a crash can remove it.
+constexpr std::string_view kUploadLocation = "os_glance_upload_location";
 constexpr int kMaxUpdateRetries = 5;
 
 // Attributes no request may set, and what Glance answers for them.
@@ -58,6 +61,7 @@ std::string ToLower(std::string_view s) {
 }
 
 void ResetData(Image& image) {
+  image.properties.erase(std::string(kUploadLocation));
   image.size.reset();
   image.virtual_size.reset();
   image.checksum.reset();
@@ -479,8 +483,13 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   if (stores_.stores.empty()) return UnavailableError("No store is configured");
   store::Store& target = *stores_.stores.front();
 
+  auto writer = target.NewWriter(id, size_hint);
+  if (!writer.ok()) return writer.status();
   image.status = ImageStatus::kSaving;
   image.updated_at = clock_.Now();
+  if (std::string pending = (*writer)->location(); !pending.empty()) {
+    image.properties[std::string(kUploadLocation)] = pending;
+  }
   Status claim = repo_.Update(image, ImageStatus::kQueued);
   if (claim.code() == StatusCode::kAborted) {
     return FailedPreconditionError("Image status transition to saving is not allowed: the image "
@@ -498,8 +507,6 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
     return st;
   };
 
-  auto writer = target.NewWriter(id, size_hint);
-  if (!writer.ok()) return fail(writer.status());
   store::HashingPipeline::Options popts;
   popts.buffer_size = options_.upload_buffer_size;
   popts.max_bytes = options_.image_size_cap;
@@ -549,6 +556,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
     image.virtual_size = result->size;
   }
   image.locations = {domain::Location{target.info().id, *location, "{}"}};
+  image.properties.erase(std::string(kUploadLocation));
   image.updated_at = clock_.Now();
   Status done = repo_.Update(image, ImageStatus::kSaving);
   if (!done.ok()) {
@@ -601,6 +609,13 @@ Status ImageService::RecoverAfterCrash() {
   ASSIGN_OR_RETURN(auto interrupted, repo_.ListByStatus({ImageStatus::kSaving}));
   for (const auto& image : interrupted) {
     spdlog::warn("image {}: upload was interrupted; returning it to queued", image.id);
+    if (auto it = image.properties.find(std::string(kUploadLocation));
+        it != image.properties.end()) {
+      if (auto* store = stores_.ForLocation(it->second)) {
+        Status st = store->Delete(it->second);
+        if (!st.ok() && st.code() != StatusCode::kNotFound) RETURN_IF_ERROR(st);
+      }
+    }
     RETURN_IF_ERROR(RollbackUpload(image.id));
   }
   return OkStatus();

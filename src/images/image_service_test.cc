@@ -273,11 +273,29 @@ TEST_F(ImageServiceTest, FailedUploadsReturnToQueuedWithoutData) {
 
 TEST_F(ImageServiceTest, RecoveryReturnsSavingImagesToQueued) {
   std::string id = CreateRaw(alice_);
+  // Simulate a crash after the data was committed to the store but before the image became
+  // active: the pending location is recorded, the file exists under its final name.
+  auto writer = store_->NewWriter(id, std::nullopt);
+  ASSERT_TRUE(writer.ok());
+  std::string pending = (*writer)->location();
+  ASSERT_FALSE(pending.empty());
+  std::string bytes = "committed but never recorded";
+  ASSERT_TRUE((*writer)->Append(std::as_bytes(std::span(bytes))).ok());
+  ASSERT_EQ(*(*writer)->Commit(), pending);
   auto img = *repo_->Get(id);
   img.status = ImageStatus::kSaving;
+  img.properties["os_glance_upload_location"] = pending;
   ASSERT_TRUE(repo_->Update(img, ImageStatus::kQueued).ok());
+  std::string path = pending.substr(strlen("file://"));
+  ASSERT_TRUE(fs::exists(path));
   ASSERT_TRUE(service_->RecoverAfterCrash().ok());
-  EXPECT_EQ(service_->Get(alice_, id)->status, ImageStatus::kQueued);
+  auto after = service_->Get(alice_, id);
+  EXPECT_EQ(after->status, ImageStatus::kQueued);
+  EXPECT_FALSE(after->properties.count("os_glance_upload_location"));
+  EXPECT_FALSE(fs::exists(path));
+  // A retried upload succeeds.
+  std::string data(1000, 'r');
+  EXPECT_TRUE(service_->Upload(alice_, id, Reader(data), std::nullopt).ok());
 }
 
 TEST_F(ImageServiceTest, Tags) {

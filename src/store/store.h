@@ -1,6 +1,6 @@
 #pragma once
 // The store interface: where image bytes live. Stores know nothing about images' metadata,
-// hashing or size limits: those are decorators (store/hashing_writer.h) applied by the caller.
+// hashing or size limits: those are applied by the caller (store/hashing_pipeline.h).
 // Implementations: store/filesystem (default); S3 and RBD later.
 //
 // Thread-safety: a Store may be used concurrently; a Writer or Reader by one thread at a time.
@@ -29,6 +29,10 @@ class Writer {
   virtual StatusOr<std::string> Commit() = 0;
   // Discards everything written. Idempotent.
   virtual void Abort() = 0;
+  // The location URI the data will have once committed, known from the start, so that callers
+  // can record it before committing and remove the data if they crash in between. Empty when
+  // the store cannot tell in advance.
+  virtual std::string location() const { return {}; }
 };
 
 // Random-access read of stored data.

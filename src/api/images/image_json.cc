@@ -82,7 +82,10 @@ json ImageToJson(const domain::Image& image, const RenderOptions& options) {
   j["created_at"] = FormatIsoSeconds(image.created_at);
   j["updated_at"] = FormatIsoSeconds(image.updated_at);
   for (const auto& [k, v] : image.properties) {
-    if (k == "os_glance_stage_host" || k == "os_glance_hash_op_host") continue;
+    if (k == "os_glance_stage_host" || k == "os_glance_hash_op_host" ||
+        k == "os_glance_upload_location") {
+      continue;  // internal bookkeeping, never shown
+    }
     j[k] = v;
   }
   if (options.show_multiple_locations) {

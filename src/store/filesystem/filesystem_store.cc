@@ -85,12 +85,12 @@ Status FsyncDirectory(const std::string& dir) {
 
 class FilesystemWriter final : public Writer {
  public:
-  FilesystemWriter(int fd, std::string part_path, std::string dir_prefix, std::string image_id,
+  FilesystemWriter(int fd, std::string part_path, std::string dir_prefix, std::string final_path,
                    bool fsync, int64_t preallocated)
       : fd_(fd),
         part_path_(std::move(part_path)),
         dir_prefix_(std::move(dir_prefix)),
-        image_id_(std::move(image_id)),
+        final_path_(std::move(final_path)),
         fsync_(fsync),
         preallocated_(preallocated) {}
   ~FilesystemWriter() override { Abort(); }
@@ -122,6 +122,8 @@ class FilesystemWriter final : public Writer {
     return std::string(kScheme) + final_path_;
   }
 
+  std::string location() const override { return std::string(kScheme) + final_path_; }
+
   void Abort() override {
     if (fd_ >= 0) {
       close(fd_);
@@ -145,26 +147,23 @@ class FilesystemWriter final : public Writer {
     fd_ = -1;
     if (close(fd) != 0) return ErrnoToStatus(errno, "close image data");
 
-    std::string target = dir_prefix_ + image_id_;
-    for (int attempt = 0;; ++attempt) {
-      if (renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) ==
-          0) {
-        break;
-      }
+    // The final name was chosen when the writer was created (callers may have recorded it);
+    // never replace existing data under it.
+    const std::string& target = final_path_;
+    if (renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) !=
+        0) {
       int err = errno;
       if (err == EINVAL || err == ENOSYS) {
         // Filesystem without RENAME_NOREPLACE: link() never replaces either.
-        if (link(part_path_.c_str(), target.c_str()) == 0) {
-          unlink(part_path_.c_str());
-          break;
+        if (link(part_path_.c_str(), target.c_str()) != 0) {
+          return ErrnoToStatus(errno, "rename image data");
         }
-        err = errno;
+        unlink(part_path_.c_str());
+      } else {
+        return ErrnoToStatus(err, "rename image data");
       }
-      if (err != EEXIST || attempt >= 8) return ErrnoToStatus(err, "rename image data");
-      target = dir_prefix_ + image_id_ + "." + platform::RandomHex(6);
     }
     part_path_.clear();  // nothing left to remove on Abort()
-    final_path_ = target;
     if (fsync_) {
       Status synced = FsyncDirectory(dir_prefix_);
       if (!synced.ok()) {
@@ -178,11 +177,10 @@ class FilesystemWriter final : public Writer {
   int fd_;
   std::string part_path_;  // empty once renamed or removed
   std::string dir_prefix_;
-  std::string image_id_;
+  std::string final_path_;
   bool fsync_;
   int64_t preallocated_;
   int64_t written_ = 0;
-  std::string final_path_;
 };
 
 class FilesystemReader final : public Reader {
@@ -277,8 +275,13 @@ StatusOr<std::unique_ptr<Writer>> FilesystemStore::NewWriter(std::string_view im
       return ErrnoToStatus(err, "preallocate image data");
     }  // else: not supported here; a hint only
   }
-  return std::unique_ptr<Writer>(
-      std::make_unique<FilesystemWriter>(fd, part, dir_prefix_, id, fsync_, preallocated));
+  // Final name: <image id>, or <image id>.<random> when data of an earlier attempt (e.g. one a
+  // crash interrupted before its metadata was recorded) still holds that name.
+  std::string final_path = dir_prefix_ + id;
+  if (access(final_path.c_str(), F_OK) == 0) final_path += "." + platform::RandomHex(6);
+  return std::unique_ptr<Writer>(std::make_unique<FilesystemWriter>(fd, part, dir_prefix_,
+                                                                    final_path, fsync_,
+                                                                    preallocated));
 }
 
 StatusOr<std::string> FilesystemStore::PathForLocation(std::string_view location) const {
