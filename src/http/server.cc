@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <poll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 
@@ -141,10 +142,14 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   // after the current response. With force, closes regardless.
   void Close(bool force) {
     net::post(strand_, [self = shared_from_this(), force] {
-      if (force || self->idle_) {
-        error_code ec;
+      error_code ec;
+      if (self->idle_) {
         self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
         self->stream_.socket().close(ec);
+      } else if (force) {
+        // A handler may be blocked reading this socket on another thread: shut it down (which
+        // wakes that read with an error) but leave closing the descriptor to the session.
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       }
     });
   }
@@ -182,6 +187,11 @@ class Server::Impl::Session::Body final : public BodyReader {
 
   StatusOr<size_t> Read(std::span<std::byte> out) override {
     if (done_ || out.empty()) return size_t{0};
+    // Identity-encoded bodies are read on this (handler) thread straight from the socket: the
+    // session coroutine is suspended until the handler returns, so nothing else touches the
+    // socket, and no thread hand-off is paid per chunk. Chunked bodies go through the parser on
+    // the session's strand.
+    if (!chunked_) return ReadDirect(out);
     std::promise<std::pair<error_code, size_t>> promise;
     auto future = promise.get_future();
     net::co_spawn(
@@ -204,6 +214,74 @@ class Server::Impl::Session::Body final : public BodyReader {
       return InvalidArgumentError("Malformed request body: " + ec.message());
     }
     total_ += n;
+    return n;
+  }
+
+  // Blocking read on the calling thread: non-blocking recv, poll() while nothing is available.
+  StatusOr<size_t> ReadDirect(std::span<std::byte> out) {
+    auto fail = [this](Status st) -> StatusOr<size_t> {
+      failed_ = true;
+      done_ = true;
+      return st;
+    };
+    int fd = s_.stream_.socket().native_handle();
+    int timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          s_.server_.options_.body_timeout)
+                                          .count());
+    if (expect_continue_) {
+      expect_continue_ = false;
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      size_t sent = 0;
+      while (sent < kContinue.size()) {
+        ssize_t w = ::send(fd, kContinue.data() + sent, kContinue.size() - sent,
+                           MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w > 0) {
+          sent += static_cast<size_t>(w);
+        } else if (w < 0 && errno == EINTR) {
+          continue;
+        } else if (w < 0 && errno == EAGAIN) {
+          pollfd p{fd, POLLOUT, 0};
+          if (::poll(&p, 1, timeout_ms) <= 0) return fail(UnavailableError("Timed out"));
+        } else {
+          return fail(AbortedError("Client closed the connection"));
+        }
+      }
+    }
+    size_t want = static_cast<size_t>(std::min<uint64_t>(out.size(), remaining_));
+    size_t n = 0;
+    if (s_.buffer_.size() > 0) {
+      n = std::min(want, s_.buffer_.size());
+      std::memcpy(out.data(), s_.buffer_.data().data(), n);
+      s_.buffer_.consume(n);
+    }
+    // Return once half the buffer is filled (or the body ends), so the caller is not woken per
+    // TCP segment yet never waits long for a full buffer.
+    size_t at_least = std::min(want, std::max<size_t>(1, out.size() / 2));
+    while (n < at_least) {
+      ssize_t r = ::recv(fd, out.data() + n, want - n, MSG_DONTWAIT);
+      if (r > 0) {
+        n += static_cast<size_t>(r);
+        continue;
+      }
+      if (r == 0) {
+        return fail(AbortedError("Client closed the connection before sending the whole body"));
+      }
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        return fail(AbortedError(std::string("Error reading request body: ") + strerror(errno)));
+      }
+      if (n > 0 && n >= want / 8) break;  // some progress: hand it over
+      pollfd p{fd, POLLIN, 0};
+      int pr = ::poll(&p, 1, timeout_ms);
+      if (pr == 0) return fail(UnavailableError("Timed out reading request body"));
+      if (pr < 0 && errno != EINTR) {
+        return fail(AbortedError(std::string("Error waiting for request body: ") +
+                                 strerror(errno)));
+      }
+    }
+    remaining_ -= n;
+    total_ += n;
+    if (remaining_ == 0) done_ = true;
     return n;
   }
 

@@ -50,7 +50,7 @@ struct ServiceOptions {
   int image_tag_quota = 128;
   std::vector<std::string> disk_formats;
   std::vector<std::string> container_formats;
-  size_t upload_buffer_size = 1 << 20;
+  size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
 };
 
 // The stores the service writes to and reads from. The first is the default store.
