@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "formats/inspector.h"
 #include "platform/random.h"
 #include "store/hashing_pipeline.h"
 
@@ -511,6 +512,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   popts.buffer_size = options_.upload_buffer_size;
   popts.max_bytes = options_.image_size_cap;
   store::HashingPipeline pipeline(**writer, hash_pool_, popts);
+  formats::StreamInspector inspector;
   Status stream_status;
   for (;;) {
     std::span<std::byte> buf = pipeline.AcquireBuffer();
@@ -520,6 +522,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
       break;
     }
     if (*n == 0) break;
+    if (inspector.wants_more()) inspector.Feed(buf.first(*n));
     stream_status = pipeline.Submit(*n);
     if (!stream_status.ok()) break;
   }
@@ -552,8 +555,11 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   image.checksum = result->md5_hex;
   image.os_hash_algo = "sha512";
   image.os_hash_value = result->sha512_hex;
-  if (image.disk_format == "raw" && image.container_format == "bare") {
-    image.virtual_size = result->size;
+  if (image.container_format == "bare") {
+    // Glance inspects bare images: the virtual size is recorded when the detected format is the
+    // declared one. (Rejecting mismatches and unsafe images comes with the formats library.)
+    auto inspected = inspector.Finish(result->size);
+    if (inspected.format == image.disk_format) image.virtual_size = inspected.virtual_size;
   }
   image.locations = {domain::Location{target.info().id, *location, "{}"}};
   image.properties.erase(std::string(kUploadLocation));
