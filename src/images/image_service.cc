@@ -306,8 +306,12 @@ StatusOr<std::vector<Image>> ImageService::List(const RequestContext& ctx,
   query.scope.project_id = ctx.project_id;
   query.scope.is_admin = ctx.IsAdmin();
   auto rows = repo_.List(query);
-  if (!rows.ok() && rows.status().code() == StatusCode::kNotFound) {
-    return InvalidArgumentError("marker not found");  // Glance: 400 for an unknown marker
+  if (!rows.ok() && rows.status().code() == StatusCode::kNotFound && query.marker) {
+    // Glance: an unknown marker is 400; another project's image used as marker is 403.
+    if (repo_.Get(*query.marker).ok()) {
+      return PermissionDeniedError("The marker image " + *query.marker + " is not visible.");
+    }
+    return InvalidArgumentError("marker not found");
   }
   return rows;
 }

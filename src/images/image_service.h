@@ -48,6 +48,7 @@ struct ServiceOptions {
   int64_t image_size_cap = 1099511627776;
   int image_property_quota = 128;
   int image_tag_quota = 128;
+  int image_member_quota = 128;
   std::vector<std::string> disk_formats;
   std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
@@ -100,6 +101,21 @@ class ImageService {
     std::unique_ptr<store::Reader> reader;
   };
   StatusOr<Download> OpenDownload(const domain::RequestContext& ctx, std::string_view id);
+
+  // Members (sharing, glance-api.md §5). Only `shared` images have members; new members are
+  // pending; only the member's project may accept or reject; only the owner adds or removes.
+  StatusOr<domain::Member> AddMember(const domain::RequestContext& ctx, std::string_view id,
+                                     std::string_view member_id);
+  // The owner (or admin) sees every member; a member sees only its own row.
+  StatusOr<std::vector<domain::Member>> ListMembers(const domain::RequestContext& ctx,
+                                                    std::string_view id);
+  // Every denial is NotFound, as in Glance.
+  StatusOr<domain::Member> GetMember(const domain::RequestContext& ctx, std::string_view id,
+                                     std::string_view member_id);
+  StatusOr<domain::Member> UpdateMember(const domain::RequestContext& ctx, std::string_view id,
+                                        std::string_view member_id, domain::MemberStatus status);
+  Status RemoveMember(const domain::RequestContext& ctx, std::string_view id,
+                      std::string_view member_id);
 
   // At start-up, before serving: images left in `saving` by a crash go back to `queued`,
   // and stores drop data of writes that never committed.

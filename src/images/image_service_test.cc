@@ -312,3 +312,44 @@ TEST_F(ImageServiceTest, Tags) {
 
 }  // namespace
 }  // namespace glimmer::images
+
+namespace glimmer::images {
+namespace {
+
+TEST_F(ImageServiceTest, MembersRules) {
+  std::string id = CreateRaw(alice_);
+  // Only shared images have members.
+  ASSERT_TRUE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "visibility",
+                                             Str("private")}}, false).ok());
+  EXPECT_EQ(service_->AddMember(alice_, id, "p-bob").status().code(),
+            StatusCode::kPermissionDenied);
+  ASSERT_TRUE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "visibility",
+                                             Str("shared")}}, false).ok());
+  EXPECT_EQ(service_->Get(bob_, id).status().code(), StatusCode::kNotFound);
+  auto m = service_->AddMember(alice_, id, "p-bob");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->status, domain::MemberStatus::kPending);
+  EXPECT_EQ(service_->AddMember(alice_, id, "p-bob").status().code(),
+            StatusCode::kAlreadyExists);
+  // A pending member can read the image already.
+  EXPECT_TRUE(service_->Get(bob_, id).ok());
+  // Only the member may accept; the owner may not.
+  EXPECT_EQ(service_->UpdateMember(alice_, id, "p-bob", domain::MemberStatus::kAccepted)
+                .status()
+                .code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_TRUE(service_->UpdateMember(bob_, id, "p-bob", domain::MemberStatus::kAccepted).ok());
+  // A member sees only its own row; the owner sees all.
+  ASSERT_TRUE(service_->AddMember(alice_, id, "p-carol").ok());
+  EXPECT_EQ(service_->ListMembers(bob_, id)->size(), 1u);
+  EXPECT_EQ(service_->ListMembers(alice_, id)->size(), 2u);
+  EXPECT_EQ(service_->GetMember(bob_, id, "p-carol").status().code(), StatusCode::kNotFound);
+  // The member cannot remove itself; the owner can.
+  EXPECT_EQ(service_->RemoveMember(bob_, id, "p-bob").code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(service_->RemoveMember(alice_, id, "p-bob").ok());
+  EXPECT_EQ(service_->Get(bob_, id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->RemoveMember(alice_, id, "p-bob").code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace glimmer::images

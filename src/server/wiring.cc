@@ -150,6 +150,7 @@ Status EmbeddedService::Start(const Config& config) {
   sopts.image_size_cap = config.image_size_cap;
   sopts.image_property_quota = static_cast<int>(config.image_property_quota);
   sopts.image_tag_quota = static_cast<int>(config.image_tag_quota);
+  sopts.image_member_quota = static_cast<int>(config.image_member_quota);
   sopts.disk_formats = config.disk_formats;
   sopts.container_formats = config.container_formats;
   images_ = std::make_unique<images::ImageService>(

@@ -106,6 +106,17 @@ json ImageToJson(const domain::Image& image, const RenderOptions& options) {
   return j;
 }
 
+json MemberToJson(const domain::Member& m) {
+  json j;
+  j["created_at"] = FormatIsoSeconds(m.created_at);
+  j["updated_at"] = FormatIsoSeconds(m.updated_at);
+  j["image_id"] = m.image_id;
+  j["member_id"] = m.member_id;
+  j["status"] = std::string(domain::ToString(m.status));
+  j["schema"] = "/v2/schemas/member";
+  return j;
+}
+
 Value ToValue(const json& j) {
   Value v;
   switch (j.type()) {

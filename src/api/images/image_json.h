@@ -22,6 +22,9 @@ struct RenderOptions {
 // flattened at the top level (hidden os_glance_* ones omitted), relative self/file/schema.
 nlohmann::ordered_json ImageToJson(const domain::Image& image, const RenderOptions& options);
 
+// {"created_at", "updated_at", "image_id", "member_id", "status", "schema"} as Glance renders it.
+nlohmann::ordered_json MemberToJson(const domain::Member& member);
+
 // A JSON value typed for the service.
 glimmer::images::Value ToValue(const nlohmann::ordered_json& j);
 

@@ -148,6 +148,7 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
       if (m == "PUT") return Upload(req, ctx, id);
       return MethodNotAllowedResponse("GET, PUT", req);
     }
+    if (s[2] == "members" && s.size() <= 4) return Members(req, ctx, s);
     if (s.size() == 4 && s[2] == "tags") {
       if (m != "PUT" && m != "DELETE") return MethodNotAllowedResponse("PUT, DELETE", req);
       Status st = m == "PUT" ? service_.AddTag(ctx, id, s[3]) : service_.RemoveTag(ctx, id, s[3]);
@@ -300,6 +301,64 @@ http::Response ImagesApi::Download(http::Request& req, const domain::RequestCont
   r.stream = std::make_unique<ReaderSource>(std::move(dl->reader), offset, length);
   r.stream_length = length;
   return r;
+}
+
+http::Response ImagesApi::Members(http::Request& req, const domain::RequestContext& ctx,
+                                  const std::vector<std::string>& s) {
+  const std::string& id = s[1];
+  const std::string& m = req.method;
+  auto read_object = [&]() -> StatusOr<json> {
+    ASSIGN_OR_RETURN(std::string raw, http::ReadAll(*req.body, options_.max_json_body_bytes));
+    json body = json::parse(raw, nullptr, false);
+    if (body.is_discarded()) return InvalidArgumentError("Malformed JSON in request body.");
+    if (!body.is_object()) return InvalidArgumentError("Body expected to be a JSON object.");
+    return body;
+  };
+  if (s.size() == 3) {
+    if (m == "GET") {
+      auto members = service_.ListMembers(ctx, id);
+      if (!members.ok()) return ErrorFromStatus(members.status(), req);
+      json list = json::array();
+      for (const auto& member : *members) list.push_back(MemberToJson(member));
+      return JsonResponse(200, {{"members", list}, {"schema", "/v2/schemas/members"}});
+    }
+    if (m == "POST") {
+      auto body = read_object();
+      if (!body.ok()) return ErrorFromStatus(body.status(), req);
+      auto it = body->find("member");
+      if (it == body->end() || !it->is_string() || it->get<std::string>().empty()) {
+        return ErrorResponse(400, "Member to be added not specified", req);
+      }
+      auto member = service_.AddMember(ctx, id, it->get<std::string>());
+      if (!member.ok()) return ErrorFromStatus(member.status(), req);
+      return JsonResponse(200, MemberToJson(*member));
+    }
+    return MethodNotAllowedResponse("GET, POST", req);
+  }
+  const std::string& member_id = s[3];
+  if (m == "GET") {
+    auto member = service_.GetMember(ctx, id, member_id);
+    if (!member.ok()) return ErrorFromStatus(member.status(), req);
+    return JsonResponse(200, MemberToJson(*member));
+  }
+  if (m == "PUT") {
+    auto body = read_object();
+    if (!body.ok()) return ErrorFromStatus(body.status(), req);
+    auto it = body->find("status");
+    std::optional<domain::MemberStatus> status;
+    if (it != body->end() && it->is_string()) status = domain::ParseMemberStatus(it->get<std::string>());
+    if (!status) {
+      return ErrorResponse(400, "Status must be one of 'accepted', 'rejected' or 'pending'", req);
+    }
+    auto member = service_.UpdateMember(ctx, id, member_id, *status);
+    if (!member.ok()) return ErrorFromStatus(member.status(), req);
+    return JsonResponse(200, MemberToJson(*member));
+  }
+  if (m == "DELETE") {
+    Status st = service_.RemoveMember(ctx, id, member_id);
+    return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+  }
+  return MethodNotAllowedResponse("GET, PUT, DELETE", req);
 }
 
 http::Response ImagesApi::Schema(http::Request& req, const std::vector<std::string>& s) {

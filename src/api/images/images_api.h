@@ -45,6 +45,8 @@ class ImagesApi {
                         const std::string& id);
   http::Response Download(http::Request& req, const domain::RequestContext& ctx,
                           const std::string& id);
+  http::Response Members(http::Request& req, const domain::RequestContext& ctx,
+                         const std::vector<std::string>& segments);
   http::Response Schema(http::Request& req, const std::vector<std::string>& segments);
   http::Response Info(http::Request& req, const std::vector<std::string>& segments);
 

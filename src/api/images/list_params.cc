@@ -177,12 +177,14 @@ StatusOr<domain::ListQuery> ParseListQuery(const QueryParams& params, const List
     } else if (key == "tag") {
       q.tags.push_back(value);
     } else if (key == "os_hidden") {
-      if (value != "true" && value != "false") {
+      std::string lower = value;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower != "true" && lower != "false") {
         return InvalidArgumentError("Invalid value '" + value +
                                     "' for 'os_hidden' filter. Valid values are 'true' or "
                                     "'false'.");
       }
-      q.os_hidden = value == "true";
+      q.os_hidden = lower == "true";
     } else if (key == "protected") {
       if (value != "true" && value != "false") {
         return InvalidArgumentError("Invalid value '" + value +

@@ -1,0 +1,127 @@
+// ImageService: the members (sharing) operations.
+
+#include <algorithm>
+
+#include "images/image_service.h"
+
+namespace glimmer::images {
+namespace {
+
+using domain::Image;
+using domain::ImageAction;
+using domain::Member;
+using domain::RequestContext;
+using domain::Visibility;
+
+Status RequireShared(const Image& image) {
+  if (image.visibility != Visibility::kShared) {
+    return PermissionDeniedError("Only shared images have members.");
+  }
+  return OkStatus();
+}
+
+bool IsOwnerOrAdmin(const RequestContext& ctx, const Image& image) {
+  return ctx.IsAdmin() || (image.owner && *image.owner == ctx.project_id);
+}
+
+}  // namespace
+
+StatusOr<Member> ImageService::AddMember(const RequestContext& ctx, std::string_view id,
+                                         std::string_view member_id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kAddMember, ctx, loaded));
+  RETURN_IF_ERROR(RequireShared(loaded.image));
+  if (member_id.empty() || member_id.size() > 255) {
+    return InvalidArgumentError("Member id must be 1 to 255 characters long.");
+  }
+  ASSIGN_OR_RETURN(auto members, repo_.ListMembers(id));
+  for (const auto& m : members) {
+    if (m.member_id == member_id) {
+      return AlreadyExistsError("Member " + std::string(member_id) +
+                                " already associated with image " + std::string(id) + ".");
+    }
+  }
+  if (options_.image_member_quota >= 0 &&
+      static_cast<int>(members.size()) >= options_.image_member_quota) {
+    return ResourceExhaustedError("Maximum number of image members exceeded (" +
+                                  std::to_string(options_.image_member_quota) + ")");
+  }
+  Member m;
+  m.image_id = std::string(id);
+  m.member_id = std::string(member_id);
+  m.status = domain::MemberStatus::kPending;
+  m.created_at = m.updated_at = clock_.Now();
+  Status st = repo_.AddMember(m);
+  if (st.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("Member " + std::string(member_id) +
+                              " already associated with image " + std::string(id) + ".");
+  }
+  RETURN_IF_ERROR(st);
+  return m;
+}
+
+StatusOr<std::vector<Member>> ImageService::ListMembers(const RequestContext& ctx,
+                                                        std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(RequireShared(loaded.image));
+  ASSIGN_OR_RETURN(auto members, repo_.ListMembers(id));
+  if (!IsOwnerOrAdmin(ctx, loaded.image)) {
+    std::erase_if(members, [&](const Member& m) { return m.member_id != ctx.project_id; });
+  }
+  return members;
+}
+
+StatusOr<Member> ImageService::GetMember(const RequestContext& ctx, std::string_view id,
+                                         std::string_view member_id) {
+  auto not_found = [&] {
+    return NotFoundError("Member " + std::string(member_id) + " not found for image " +
+                         std::string(id) + ".");
+  };
+  auto loaded = LoadVisible(ctx, id);
+  if (!loaded.ok()) return loaded.status();
+  if (loaded->image.visibility != Visibility::kShared) return not_found();
+  if (!IsOwnerOrAdmin(ctx, loaded->image) && member_id != ctx.project_id) return not_found();
+  ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
+  if (!member) return not_found();
+  return *member;
+}
+
+StatusOr<Member> ImageService::UpdateMember(const RequestContext& ctx, std::string_view id,
+                                            std::string_view member_id,
+                                            domain::MemberStatus status) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(RequireShared(loaded.image));
+  domain::ImageTarget target{&loaded.image, loaded.caller_is_member};
+  target.member_id = member_id;
+  if (!policy_.Allowed(ImageAction::kModifyMember, ctx, target)) {
+    if (IsOwnerOrAdmin(ctx, loaded.image) || member_id == ctx.project_id) {
+      return PermissionDeniedError("You are not permitted to modify 'status' on this image member.");
+    }
+    return NotFoundError("Member " + std::string(member_id) + " not found for image " +
+                         std::string(id) + ".");
+  }
+  ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
+  if (!member) {
+    return NotFoundError("Member " + std::string(member_id) + " not found for image " +
+                         std::string(id) + ".");
+  }
+  member->status = status;
+  member->updated_at = clock_.Now();
+  RETURN_IF_ERROR(repo_.UpdateMember(*member));
+  return *member;
+}
+
+Status ImageService::RemoveMember(const RequestContext& ctx, std::string_view id,
+                                  std::string_view member_id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kDeleteMember, ctx, loaded));
+  RETURN_IF_ERROR(RequireShared(loaded.image));
+  ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
+  if (!member) {
+    return NotFoundError("Member " + std::string(member_id) + " not found for image " +
+                         std::string(id) + ".");
+  }
+  return repo_.RemoveMember(id, member_id);
+}
+
+}  // namespace glimmer::images
