@@ -71,6 +71,81 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
   return OkStatus();
 }
 
+class CoreImpl final : public Core {
+ public:
+  Status Open(const Config& config);
+  identity::IdentityService& identity() override { return *identity_; }
+  images::ImageService& images() override { return *images_; }
+  const std::string& admin_project_id() const override { return admin_project_id_; }
+  // Set when this start generated (or was given) the admin password.
+  const std::string& admin_password() const { return admin_password_; }
+  bool generated_password() const { return generated_; }
+
+  platform::Executor& hash_pool() { return *hash_pool_; }
+
+ private:
+  // Declaration order is construction order; destruction runs in reverse.
+  std::unique_ptr<platform::Executor> hash_pool_;
+  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::ImageRepository> image_repo_;
+  std::unique_ptr<db::IdentityRepository> identity_repo_;
+  std::unique_ptr<identity::IdentityService> identity_;
+  std::unique_ptr<store::filesystem::FilesystemStore> file_store_;
+  domain::DefaultPolicy policy_;
+  std::unique_ptr<images::ImageService> images_;
+  std::string admin_project_id_;
+  std::string admin_password_;
+  bool generated_ = false;
+};
+
+Status CoreImpl::Open(const Config& config) {
+  RETURN_IF_ERROR(MakeDir(config.data_dir));
+  int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  // Two digests per upload run concurrently; size the pool for several parallel uploads.
+  hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
+
+  ASSIGN_OR_RETURN(db_, db::sqlite::Database::Open(config.data_dir + "/glimmer.db"));
+  image_repo_ = db::sqlite::NewImageRepository(*db_);
+  identity_repo_ = db::sqlite::NewIdentityRepository(*db_);
+
+  identity::IdentityOptions iopts;
+  iopts.token_ttl = config.token_expiration * 1'000'000;
+  iopts.password_iterations = config.password_hash_iterations;
+  identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
+                                                           platform::Clock::Real(), iopts);
+
+  // Bootstrap: with an explicit password, (re)set it; otherwise generate one on first start.
+  bool first_start = !identity_repo_->GetUserByName("default", "admin").ok();
+  admin_password_ = config.admin_password;
+  if (admin_password_.empty() && first_start) {
+    admin_password_ = platform::RandomUrlSafe(18);
+    generated_ = true;
+  }
+  if (!admin_password_.empty()) {
+    identity::BootstrapOptions b;
+    b.admin_password = admin_password_;
+    b.reset_admin_password = true;
+    ASSIGN_OR_RETURN(auto result, identity_->Bootstrap(b));
+    admin_project_id_ = result.admin_project_id;
+  } else if (auto p = identity_repo_->GetProjectByName("default", "admin"); p.ok()) {
+    admin_project_id_ = p->id;
+  }
+
+  ASSIGN_OR_RETURN(file_store_, store::filesystem::FilesystemStore::Create(
+                                    "file", config.ImageDir(), config.fsync_uploads));
+  images::ServiceOptions sopts;
+  sopts.image_size_cap = config.image_size_cap;
+  sopts.image_property_quota = static_cast<int>(config.image_property_quota);
+  sopts.image_tag_quota = static_cast<int>(config.image_tag_quota);
+  sopts.image_member_quota = static_cast<int>(config.image_member_quota);
+  sopts.disk_formats = config.disk_formats;
+  sopts.container_formats = config.container_formats;
+  images_ = std::make_unique<images::ImageService>(
+      *image_repo_, images::StoreSet{{file_store_.get()}}, policy_, *hash_pool_,
+      platform::Clock::Real(), sopts);
+  return images_->RecoverAfterCrash();
+}
+
 class EmbeddedService final : public Service {
  public:
   Status Start(const Config& config);
@@ -89,16 +164,8 @@ class EmbeddedService final : public Service {
   }
 
  private:
-  // Declaration order is construction order; destruction runs in reverse.
-  std::unique_ptr<platform::Executor> hash_pool_;
+  std::unique_ptr<CoreImpl> core_;
   std::unique_ptr<platform::Executor> handler_pool_;
-  std::unique_ptr<db::sqlite::Database> db_;
-  std::unique_ptr<db::ImageRepository> image_repo_;
-  std::unique_ptr<db::IdentityRepository> identity_repo_;
-  std::unique_ptr<identity::IdentityService> identity_;
-  std::unique_ptr<store::filesystem::FilesystemStore> file_store_;
-  domain::DefaultPolicy policy_;
-  std::unique_ptr<images::ImageService> images_;
   std::unique_ptr<api::identity::IdentityApi> identity_api_;
   std::unique_ptr<api::images::ImagesApi> images_api_;
   std::unique_ptr<api::Router> router_;
@@ -111,56 +178,13 @@ class EmbeddedService final : public Service {
 };
 
 Status EmbeddedService::Start(const Config& config) {
-  RETURN_IF_ERROR(MakeDir(config.data_dir));
-  int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
-  // Two digests per upload run concurrently; size the pool for several parallel uploads.
-  hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
+  core_ = std::make_unique<CoreImpl>();
+  RETURN_IF_ERROR(core_->Open(config));
   handler_pool_ = std::make_unique<platform::Executor>("handler", config.handler_threads);
-
-  ASSIGN_OR_RETURN(db_, db::sqlite::Database::Open(config.data_dir + "/glimmer.db"));
-  image_repo_ = db::sqlite::NewImageRepository(*db_);
-  identity_repo_ = db::sqlite::NewIdentityRepository(*db_);
-
-  identity::IdentityOptions iopts;
-  iopts.token_ttl = config.token_expiration * 1'000'000;
-  iopts.password_iterations = config.password_hash_iterations;
-  identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
-                                                           platform::Clock::Real(), iopts);
-
-  // Bootstrap: with an explicit password, (re)set it; otherwise generate one on first start.
-  bool first_start = !identity_repo_->GetUserByName("default", "admin").ok();
-  std::string password = config.admin_password;
-  bool generated = false;
-  if (password.empty() && first_start) {
-    password = platform::RandomUrlSafe(18);
-    generated = true;
-  }
-  std::optional<std::string> admin_project_id;
-  if (!password.empty()) {
-    identity::BootstrapOptions b;
-    b.admin_password = password;
-    b.reset_admin_password = true;
-    ASSIGN_OR_RETURN(auto result, identity_->Bootstrap(b));
-    admin_project_id = result.admin_project_id;
-  }
-
-  ASSIGN_OR_RETURN(file_store_, store::filesystem::FilesystemStore::Create(
-                                    "file", config.ImageDir(), config.fsync_uploads));
-  images::ServiceOptions sopts;
-  sopts.image_size_cap = config.image_size_cap;
-  sopts.image_property_quota = static_cast<int>(config.image_property_quota);
-  sopts.image_tag_quota = static_cast<int>(config.image_tag_quota);
-  sopts.image_member_quota = static_cast<int>(config.image_member_quota);
-  sopts.disk_formats = config.disk_formats;
-  sopts.container_formats = config.container_formats;
-  images_ = std::make_unique<images::ImageService>(
-      *image_repo_, images::StoreSet{{file_store_.get()}}, policy_, *hash_pool_,
-      platform::Clock::Real(), sopts);
-  RETURN_IF_ERROR(images_->RecoverAfterCrash());
 
   api::identity::IdentityApiOptions idopts;
   idopts.public_base_url = config.public_endpoint;
-  identity_api_ = std::make_unique<api::identity::IdentityApi>(*identity_, idopts);
+  identity_api_ = std::make_unique<api::identity::IdentityApi>(core_->identity(), idopts);
   api::images::ImagesApiOptions aopts;
   aopts.render.show_multiple_locations = config.show_multiple_locations;
   aopts.render.show_image_direct_url = config.show_image_direct_url;
@@ -170,8 +194,8 @@ Status EmbeddedService::Start(const Config& config) {
   aopts.schemas.container_formats = config.container_formats;
   aopts.max_json_body_bytes = static_cast<size_t>(config.max_json_body_bytes);
   // Interoperable import is not served yet, so no method is advertised (clients then upload).
-  images_api_ = std::make_unique<api::images::ImagesApi>(*images_, aopts);
-  router_ = std::make_unique<api::Router>(*identity_, *identity_api_, *images_api_,
+  images_api_ = std::make_unique<api::images::ImagesApi>(core_->images(), aopts);
+  router_ = std::make_unique<api::Router>(core_->identity(), *identity_api_, *images_api_,
                                           api::RouterOptions{config.public_endpoint});
 
   http::ServerOptions hopts;
@@ -186,23 +210,30 @@ Status EmbeddedService::Start(const Config& config) {
       hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_);
   RETURN_IF_ERROR(server_->Start());
 
-  if (admin_project_id) {
-    RETURN_IF_ERROR(WriteOpenrc(config, server_->port(), password, *admin_project_id));
+  if (!core_->admin_password().empty()) {
+    RETURN_IF_ERROR(WriteOpenrc(config, server_->port(), core_->admin_password(),
+                                core_->admin_project_id()));
   }
   janitor_ = platform::StartThread("janitor", [this] {
     std::unique_lock lock(janitor_mu_);
     while (!janitor_cv_.wait_for(lock, std::chrono::hours(1), [this] { return janitor_stop_; })) {
-      Status st = identity_->PurgeExpiredTokens();
+      Status st = core_->identity().PurgeExpiredTokens();
       if (!st.ok()) spdlog::warn("token purge failed: {}", st.ToString());
     }
   });
-  if (generated) {
-    spdlog::warn("Generated admin password (shown once): {}", password);
+  if (core_->generated_password()) {
+    spdlog::warn("Generated admin password (shown once): {}", core_->admin_password());
   }
   return OkStatus();
 }
 
 }  // namespace
+
+StatusOr<std::unique_ptr<Core>> OpenCore(const Config& config) {
+  auto core = std::make_unique<CoreImpl>();
+  RETURN_IF_ERROR(core->Open(config));
+  return std::unique_ptr<Core>(std::move(core));
+}
 
 StatusOr<std::unique_ptr<Service>> StartService(const Config& config) {
   auto service = std::make_unique<EmbeddedService>();

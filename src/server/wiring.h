@@ -9,7 +9,30 @@
 #include "common/status.h"
 #include "server/config.h"
 
+namespace glimmer::identity {
+class IdentityService;
+}
+namespace glimmer::images {
+class ImageService;
+}
+
 namespace glimmer::server {
+
+// The service's components without the HTTP front: database, stores, identity and image
+// services. Used by `glimmer serve` and by management commands that act in-process (they go
+// through the same services, so the same rules and data path apply).
+class Core {
+ public:
+  virtual ~Core() = default;
+  virtual identity::IdentityService& identity() = 0;
+  virtual images::ImageService& images() = 0;
+  // The admin project's id (after bootstrap).
+  virtual const std::string& admin_project_id() const = 0;
+};
+
+// Opens the database (running migrations), the stores and the services of `config`, bootstraps
+// the identity data on first start, and recovers interrupted uploads. Does not listen.
+StatusOr<std::unique_ptr<Core>> OpenCore(const Config& config);
 
 class Service {
  public:
