@@ -16,6 +16,7 @@
 #include "common/status.h"
 #include "domain/image.h"
 #include "domain/list_query.h"
+#include "domain/quota.h"
 
 namespace glimmer::db {
 
@@ -37,6 +38,18 @@ class ImageRepository {
   // equals it; otherwise Aborted. NotFound if absent or deleted.
   virtual Status Update(const domain::Image& image,
                         std::optional<domain::ImageStatus> expected_status) = 0;
+
+  // Quota-guarded variants: in the same transaction as the write, the owner's usage (all its
+  // other images plus this one in its new state) is checked against `limits`;
+  // ResourceExhausted (nothing written) when the write would exceed a limit. This is what keeps
+  // concurrent uploads of one project from overshooting.
+  virtual Status CreateWithinQuota(const domain::Image& image,
+                                   const domain::QuotaLimits& limits) = 0;
+  virtual Status UpdateWithinQuota(const domain::Image& image,
+                                   std::optional<domain::ImageStatus> expected_status,
+                                   const domain::QuotaLimits& limits) = 0;
+  // Usage of `owner`'s images (GET /v2/info/usage).
+  virtual StatusOr<domain::ProjectUsage> GetProjectUsage(std::string_view owner) = 0;
 
   // Soft-deletes: status becomes deleted, the row is never returned again and its id can
   // never be reused. NotFound if absent or already deleted.

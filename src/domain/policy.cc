@@ -25,6 +25,7 @@ std::string_view ToString(ImageAction a) {
     case ImageAction::kAddMember: return "add_member";
     case ImageAction::kDeleteMember: return "delete_member";
     case ImageAction::kGetMember: return "get_member";
+    case ImageAction::kGetMembers: return "get_members";
     case ImageAction::kModifyMember: return "modify_member";
   }
   return "unknown";
@@ -56,6 +57,7 @@ bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
       return ctx.IsReader();
     case ImageAction::kGetImage:
     case ImageAction::kGetMember:
+    case ImageAction::kGetMembers:
       return img && CanSee(ctx, *img, t.caller_is_member);
     case ImageAction::kAddImage:
       return ctx.IsMember() && t.owner == ctx.project_id;

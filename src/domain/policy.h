@@ -28,6 +28,7 @@ enum class ImageAction {
   kAddMember,
   kDeleteMember,
   kGetMember,
+  kGetMembers,  // list an image's members (Glance: get_members)
   kModifyMember,
 };
 

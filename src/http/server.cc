@@ -36,6 +36,8 @@ constexpr auto kAwait = net::as_tuple(net::use_awaitable);
 // handler answered without consuming it. Beyond this, the connection is closed instead.
 constexpr uint64_t kMaxDrainBytes = 1 << 20;
 constexpr size_t kStreamChunk = 1 << 20;
+// Socket read size for parsed (chunked) bodies; Beast reads at most 64 KiB per call anyway.
+constexpr size_t kReadBufferBytes = 64 * 1024;
 
 // Runs `fn` on the handler pool and completes on the caller's executor with its Response.
 template <typename Token>
@@ -350,13 +352,18 @@ class Server::Impl::Session::Body final : public BodyReader {
   net::awaitable<std::pair<error_code, size_t>> ReadChunked(std::span<std::byte> out) {
     auto& body = parser_.get().body();
     size_t n = 0;
-    while (n == 0 && !parser_.is_done()) {
-      body.data = out.data();
-      body.size = out.size();
+    // Fill at least half the caller's buffer per hand-off (chunk framing would otherwise make
+    // every TCP read a separate wake-up of the handler thread).
+    const size_t min_fill = std::max<size_t>(1, out.size() / 2);
+    if (s_.buffer_.capacity() < kReadBufferBytes) s_.buffer_.reserve(kReadBufferBytes);
+    while (n < min_fill && !parser_.is_done()) {
+      body.data = out.data() + n;
+      body.size = out.size() - n;
       s_.stream_.expires_after(s_.server_.options_.body_timeout);
       auto [ec, unused] = co_await bhttp::async_read_some(s_.stream_, s_.buffer_, parser_, kAwait);
       n = out.size() - body.size;
       if (ec == bhttp::error::need_buffer) ec = {};
+      if (n == out.size()) break;
       if (ec) co_return std::pair{ec, n};
     }
     if (parser_.is_done()) done_ = true;

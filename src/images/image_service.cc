@@ -285,7 +285,8 @@ StatusOr<Image> ImageService::Create(const RequestContext& ctx,
   }
   RETURN_IF_ERROR(CheckQuotas(image));
   image.created_at = image.updated_at = clock_.Now();
-  Status st = repo_.Create(image);
+  Status st = options_.quotas.Unlimited() ? repo_.Create(image)
+                                          : repo_.CreateWithinQuota(image, options_.quotas);
   if (st.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("Image with identifier " + image.id + " already exists!");
   }
@@ -487,6 +488,18 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   }
   if (stores_.stores.empty()) return UnavailableError("No store is configured");
   store::Store& target = *stores_.stores.front();
+  // Bytes this project may still store (the final activation re-checks exactly, atomically).
+  int64_t max_bytes = options_.image_size_cap;
+  if (options_.quotas.image_size_total >= 0 && image.owner) {
+    ASSIGN_OR_RETURN(auto usage, repo_.GetProjectUsage(*image.owner));
+    int64_t left = std::max<int64_t>(0, options_.quotas.image_size_total - usage.image_size_total);
+    if (size_hint && *size_hint > left) {
+      return ResourceExhaustedError("image_size_total quota exceeded: " +
+                                    std::to_string(*size_hint) + " bytes requested, " +
+                                    std::to_string(left) + " bytes left");
+    }
+    max_bytes = std::min(max_bytes, left);
+  }
 
   auto writer = target.NewWriter(id, size_hint);
   if (!writer.ok()) return writer.status();
@@ -495,7 +508,9 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   if (std::string pending = (*writer)->location(); !pending.empty()) {
     image.properties[std::string(kUploadLocation)] = pending;
   }
-  Status claim = repo_.Update(image, ImageStatus::kQueued);
+  Status claim = options_.quotas.Unlimited()
+                     ? repo_.Update(image, ImageStatus::kQueued)
+                     : repo_.UpdateWithinQuota(image, ImageStatus::kQueued, options_.quotas);
   if (claim.code() == StatusCode::kAborted) {
     return FailedPreconditionError("Image status transition to saving is not allowed: the image "
                                    "is being changed by another request");
@@ -514,7 +529,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
 
   store::HashingPipeline::Options popts;
   popts.buffer_size = options_.upload_buffer_size;
-  popts.max_bytes = options_.image_size_cap;
+  popts.max_bytes = max_bytes;
   store::HashingPipeline pipeline(**writer, hash_pool_, popts);
   formats::StreamInspector inspector;
   Status stream_status;
@@ -534,10 +549,13 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
     pipeline.Cancel();
     (*writer)->Abort();
     if (stream_status.code() == StatusCode::kResourceExhausted &&
-        pipeline.submitted_bytes() > options_.image_size_cap) {
+        pipeline.submitted_bytes() > max_bytes) {
       stream_status = ResourceExhaustedError(
-          "Image exceeds the storage quota: the image size cap is " +
-          std::to_string(options_.image_size_cap) + " bytes");
+          max_bytes < options_.image_size_cap
+              ? "image_size_total quota exceeded: the project may store " +
+                    std::to_string(max_bytes) + " more bytes"
+              : "Image exceeds the storage quota: the image size cap is " +
+                    std::to_string(options_.image_size_cap) + " bytes");
     }
     return fail(stream_status);
   }
@@ -568,9 +586,12 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   image.locations = {domain::Location{target.info().id, *location, "{}"}};
   image.properties.erase(std::string(kUploadLocation));
   image.updated_at = clock_.Now();
-  Status done = repo_.Update(image, ImageStatus::kSaving);
+  Status done = options_.quotas.Unlimited()
+                    ? repo_.Update(image, ImageStatus::kSaving)
+                    : repo_.UpdateWithinQuota(image, ImageStatus::kSaving, options_.quotas);
   if (!done.ok()) {
     (void)target.Delete(*location);
+    if (done.code() == StatusCode::kResourceExhausted) return fail(done);
     if (done.code() == StatusCode::kAborted || done.code() == StatusCode::kNotFound) {
       return GoneError("Image " + std::string(id) + " was deleted during the upload");
     }
@@ -612,6 +633,14 @@ StatusOr<ImageService::Download> ImageService::OpenDownload(const RequestContext
     return NotFoundError("Image data for " + std::string(id) + " is missing from the store");
   }
   return last;
+}
+
+StatusOr<ImageService::Usage> ImageService::GetUsage(const RequestContext& ctx) {
+  if (ctx.project_id.empty()) return PermissionDeniedError("A project-scoped token is required.");
+  Usage u;
+  ASSIGN_OR_RETURN(u.usage, repo_.GetProjectUsage(ctx.project_id));
+  u.limits = options_.quotas;
+  return u;
 }
 
 Status ImageService::RecoverAfterCrash() {

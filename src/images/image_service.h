@@ -21,6 +21,7 @@
 #include "domain/image.h"
 #include "domain/list_query.h"
 #include "domain/policy.h"
+#include "domain/quota.h"
 #include "platform/clock.h"
 #include "platform/executor.h"
 #include "store/store.h"
@@ -49,6 +50,7 @@ struct ServiceOptions {
   int image_property_quota = 128;
   int image_tag_quota = 128;
   int image_member_quota = 128;
+  domain::QuotaLimits quotas;  // per-project limits (unlimited by default)
   std::vector<std::string> disk_formats;
   std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
@@ -116,6 +118,13 @@ class ImageService {
                                         std::string_view member_id, domain::MemberStatus status);
   Status RemoveMember(const domain::RequestContext& ctx, std::string_view id,
                       std::string_view member_id);
+
+  // GET /v2/info/usage: the caller's project usage and its limits.
+  struct Usage {
+    domain::ProjectUsage usage;
+    domain::QuotaLimits limits;
+  };
+  StatusOr<Usage> GetUsage(const domain::RequestContext& ctx);
 
   // At start-up, before serving: images left in `saving` by a crash go back to `queued`,
   // and stores drop data of writes that never committed.

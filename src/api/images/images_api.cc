@@ -168,7 +168,7 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
   }
   if (s[0] == "info") {
     if (m != "GET") return MethodNotAllowedResponse("GET", req);
-    return Info(req, s);
+    return Info(req, ctx, s);
   }
   return ErrorResponse(404, "", req);
 }
@@ -373,7 +373,24 @@ http::Response ImagesApi::Schema(http::Request& req, const std::vector<std::stri
   return r;
 }
 
-http::Response ImagesApi::Info(http::Request& req, const std::vector<std::string>& s) {
+http::Response ImagesApi::Info(http::Request& req, const domain::RequestContext& ctx,
+                               const std::vector<std::string>& s) {
+  if (s.size() == 2 && s[1] == "usage") {
+    auto u = service_.GetUsage(ctx);
+    if (!u.ok()) return ErrorFromStatus(u.status(), req);
+    constexpr int64_t kMiB = 1 << 20;
+    auto mib = [](int64_t bytes) { return bytes < 0 ? bytes : (bytes + kMiB - 1) / kMiB; };
+    json usage;
+    usage["image_size_total"] = {{"limit", mib(u->limits.image_size_total)},
+                                 {"usage", mib(u->usage.image_size_total)}};
+    usage["image_stage_total"] = {{"limit", mib(u->limits.image_stage_total)},
+                                  {"usage", mib(u->usage.image_stage_total)}};
+    usage["image_count_total"] = {{"limit", u->limits.image_count_total},
+                                  {"usage", u->usage.image_count_total}};
+    usage["image_count_uploading"] = {{"limit", u->limits.image_count_uploading},
+                                      {"usage", u->usage.image_count_uploading}};
+    return JsonResponse(200, {{"usage", usage}});
+  }
   if (s.size() == 2 && s[1] == "import") {
     json body;
     body["import-methods"] = {{"description", "Import methods available."},

@@ -48,7 +48,8 @@ class ImagesApi {
   http::Response Members(http::Request& req, const domain::RequestContext& ctx,
                          const std::vector<std::string>& segments);
   http::Response Schema(http::Request& req, const std::vector<std::string>& segments);
-  http::Response Info(http::Request& req, const std::vector<std::string>& segments);
+  http::Response Info(http::Request& req, const domain::RequestContext& ctx,
+                      const std::vector<std::string>& segments);
 
   glimmer::images::ImageService& service_;
   ImagesApiOptions options_;

@@ -273,19 +273,115 @@ StatusOr<Member> ReadMember(const Statement& st, std::string_view image_id) {
   return m;
 }
 
+StatusOr<domain::ProjectUsage> UsageIn(Connection& conn, std::string_view owner,
+                                       std::string_view exclude_id) {
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kProjectUsage));
+  st.BindStatic(1, owner).BindStatic(2, exclude_id);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  domain::ProjectUsage u;
+  if (row) {
+    u.image_count_total = st.Int(0);
+    u.image_size_total = st.Int(1);
+    u.image_count_uploading = st.Int(2);
+    u.image_stage_total = st.Int(3);
+  }
+  return u;
+}
+
+// The owner's usage with `image` in its new state; ResourceExhausted naming the exceeded limit.
+Status CheckQuotaIn(Connection& conn, const Image& image, const domain::QuotaLimits& limits) {
+  if (limits.Unlimited() || !image.owner) return OkStatus();
+  ASSIGN_OR_RETURN(auto u, UsageIn(conn, *image.owner, image.id));
+  using domain::ImageStatus;
+  const ImageStatus s = image.status;
+  u.image_count_total += 1;
+  if (s == ImageStatus::kActive || s == ImageStatus::kDeactivated ||
+      s == ImageStatus::kPendingDelete) {
+    u.image_size_total += image.size.value_or(0);
+  }
+  if (s == ImageStatus::kSaving || s == ImageStatus::kUploading || s == ImageStatus::kImporting) {
+    u.image_count_uploading += 1;
+  }
+  if (s == ImageStatus::kUploading) u.image_stage_total += image.size.value_or(0);
+  auto over = [](int64_t limit, int64_t used) { return limit >= 0 && used > limit; };
+  if (over(limits.image_count_total, u.image_count_total)) {
+    return ResourceExhaustedError("image_count_total quota exceeded (limit " +
+                                  std::to_string(limits.image_count_total) + ")");
+  }
+  if (over(limits.image_size_total, u.image_size_total)) {
+    return ResourceExhaustedError("image_size_total quota exceeded (limit " +
+                                  std::to_string(limits.image_size_total) + " bytes)");
+  }
+  if (over(limits.image_count_uploading, u.image_count_uploading)) {
+    return ResourceExhaustedError("image_count_uploading quota exceeded (limit " +
+                                  std::to_string(limits.image_count_uploading) + ")");
+  }
+  if (over(limits.image_stage_total, u.image_stage_total)) {
+    return ResourceExhaustedError("image_stage_total quota exceeded (limit " +
+                                  std::to_string(limits.image_stage_total) + " bytes)");
+  }
+  return OkStatus();
+}
+
+Status CreateIn(Connection& conn, const Image& image) {
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertImage));
+  BindImage(st, image);
+  Status inserted = st.Run();
+  if (inserted.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExistsError("image id " + image.id + " already exists");
+  }
+  RETURN_IF_ERROR(inserted);
+  return InsertChildren(conn, image);
+}
+
+Status UpdateIn(Connection& conn, const Image& image,
+                std::optional<domain::ImageStatus> expected_status) {
+  {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kUpdateImage));
+    BindImage(st, image);
+    if (expected_status) st.Bind(19, domain::ToString(*expected_status));
+    RETURN_IF_ERROR(st.Run());
+  }
+  if (conn.Changes() == 0) {
+    ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image.id));
+    if (!live || !expected_status) return ImageNotFound(image.id);
+    return AbortedError("image " + image.id + " is no longer " +
+                        std::string(domain::ToString(*expected_status)));
+  }
+  RETURN_IF_ERROR(DeleteChildren(conn, image.id));
+  return InsertChildren(conn, image);
+}
+
 }  // namespace
 
-Status SqliteImageRepository::Create(const Image& image) {
+Status SqliteImageRepository::CreateWithinQuota(const Image& image,
+                                                const domain::QuotaLimits& limits) {
   return db_.Write([&](Connection& conn) -> Status {
-    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertImage));
-    BindImage(st, image);
-    Status inserted = st.Run();
-    if (inserted.code() == StatusCode::kAlreadyExists) {
-      return AlreadyExistsError("image id " + image.id + " already exists");
-    }
-    RETURN_IF_ERROR(inserted);
-    return InsertChildren(conn, image);
+    RETURN_IF_ERROR(CheckQuotaIn(conn, image, limits));
+    return CreateIn(conn, image);
   });
+}
+
+Status SqliteImageRepository::UpdateWithinQuota(
+    const Image& image, std::optional<domain::ImageStatus> expected_status,
+    const domain::QuotaLimits& limits) {
+  return db_.Write([&](Connection& conn) -> Status {
+    RETURN_IF_ERROR(CheckQuotaIn(conn, image, limits));
+    return UpdateIn(conn, image, expected_status);
+  });
+}
+
+StatusOr<domain::ProjectUsage> SqliteImageRepository::GetProjectUsage(std::string_view owner) {
+  domain::ProjectUsage usage;
+  RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+    ASSIGN_OR_RETURN(usage, UsageIn(conn, owner, ""));
+    return OkStatus();
+  }));
+  return usage;
+}
+
+Status SqliteImageRepository::Create(const Image& image) {
+  return db_.Write([&](Connection& conn) -> Status { return CreateIn(conn, image); });
 }
 
 StatusOr<Image> SqliteImageRepository::Get(std::string_view id) {
@@ -305,22 +401,8 @@ StatusOr<Image> SqliteImageRepository::Get(std::string_view id) {
 
 Status SqliteImageRepository::Update(const Image& image,
                                      std::optional<domain::ImageStatus> expected_status) {
-  return db_.Write([&](Connection& conn) -> Status {
-    {
-      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kUpdateImage));
-      BindImage(st, image);
-      if (expected_status) st.Bind(19, domain::ToString(*expected_status));
-      RETURN_IF_ERROR(st.Run());
-    }
-    if (conn.Changes() == 0) {
-      ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image.id));
-      if (!live || !expected_status) return ImageNotFound(image.id);
-      return AbortedError("image " + image.id + " is no longer " +
-                          std::string(domain::ToString(*expected_status)));
-    }
-    RETURN_IF_ERROR(DeleteChildren(conn, image.id));
-    return InsertChildren(conn, image);
-  });
+  return db_.Write(
+      [&](Connection& conn) -> Status { return UpdateIn(conn, image, expected_status); });
 }
 
 Status SqliteImageRepository::Delete(std::string_view id) {

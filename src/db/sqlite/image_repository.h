@@ -32,6 +32,12 @@ class SqliteImageRepository final : public ImageRepository {
   StatusOr<domain::Image> Get(std::string_view id) override;
   Status Update(const domain::Image& image,
                 std::optional<domain::ImageStatus> expected_status) override;
+  Status CreateWithinQuota(const domain::Image& image,
+                           const domain::QuotaLimits& limits) override;
+  Status UpdateWithinQuota(const domain::Image& image,
+                           std::optional<domain::ImageStatus> expected_status,
+                           const domain::QuotaLimits& limits) override;
+  StatusOr<domain::ProjectUsage> GetProjectUsage(std::string_view owner) override;
   Status Delete(std::string_view id) override;
   StatusOr<std::vector<domain::Image>> List(const domain::ListQuery& query) override;
   StatusOr<std::vector<domain::Image>> ListByStatus(

@@ -53,6 +53,15 @@ inline constexpr char kUpdateImage[] =
 inline constexpr char kImageLiveExists[] =
     "SELECT 1 FROM images WHERE id = ?1 AND deleted = 0";
 
+// Usage of one owner's images, leaving out one image (?2) whose new state the caller adds.
+inline constexpr char kProjectUsage[] =
+    "SELECT COUNT(*),"
+    " COALESCE(SUM(CASE WHEN status IN ('active','deactivated','pending_delete')"
+    " THEN COALESCE(size, 0) ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN status IN ('saving','uploading','importing') THEN 1 ELSE 0 END), 0),"
+    " COALESCE(SUM(CASE WHEN status = 'uploading' THEN COALESCE(size, 0) ELSE 0 END), 0)"
+    " FROM images WHERE owner = ?1 AND deleted = 0 AND id <> ?2";
+
 inline constexpr char kSoftDeleteImage[] =
     "UPDATE images SET deleted = 1, deleted_at = ?2, updated_at = ?2, status = 'deleted' "
     "WHERE id = ?1 AND deleted = 0";
