@@ -56,9 +56,10 @@ bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
     case ImageAction::kGetImages:
       return ctx.IsReader();
     case ImageAction::kGetImage:
+      return img && CanSee(ctx, *img, t.caller_is_member);
     case ImageAction::kGetMember:
     case ImageAction::kGetMembers:
-      return img && CanSee(ctx, *img, t.caller_is_member);
+      return img && ctx.IsReader() && (!img->owner || IsOwner(ctx, *img) || t.caller_is_member);
     case ImageAction::kAddImage:
       return ctx.IsMember() && t.owner == ctx.project_id;
     case ImageAction::kModifyImage:
@@ -76,7 +77,7 @@ bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
     case ImageAction::kPublicizeImage:
       return false;  // admin only
     case ImageAction::kCommunitizeImage:
-      return ctx.IsMember();
+      return owner_member();
     case ImageAction::kModifyMember:
       return ctx.IsMember() && t.member_id == ctx.project_id;
   }

@@ -34,7 +34,7 @@ TEST(DefaultPolicy, Matrix) {
            {ImageAction::kDownloadImage, true, false, false, true},
            {ImageAction::kDeactivate, true, false, false, true},
            {ImageAction::kPublicizeImage, false, false, false, true},
-           {ImageAction::kCommunitizeImage, true, false, true, true},
+           {ImageAction::kCommunitizeImage, true, false, false, true},
            {ImageAction::kGetImage, true, true, false, true},
        }) {
     EXPECT_EQ(p.Allowed(r.action, owner_member, t), r.owner_member) << ToString(r.action);

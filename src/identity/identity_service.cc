@@ -350,7 +350,9 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) 
     if (!parent->audit_ids.empty()) info.audit_ids.push_back(parent->audit_ids.front());
   }
 
-  IssuedToken issued{platform::RandomUrlSafe(kTokenBytes), std::move(info)};
+  // A fixed alphabetic prefix: a bearer token must never start with '-', or command-line
+  // clients (`openstack token revoke TOKEN`) would take it for an option.
+  IssuedToken issued{"gl" + platform::RandomUrlSafe(kTokenBytes), std::move(info)};
   std::string digest = Sha256Hex(issued.bearer);
   RETURN_IF_ERROR(repo_.SaveToken({.digest = digest,
                                    .user_id = issued.info.user.id,

@@ -107,7 +107,8 @@ TEST_F(IdentityServiceTest, BootstrapResetsAdminPasswordAndRejectsEmpty) {
 TEST_F(IdentityServiceTest, AdminTokenHasExpandedRolesAndIsValid) {
   auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();
-  EXPECT_EQ(tok->bearer.size(), 43u);
+  EXPECT_EQ(tok->bearer.size(), 45u);  // "gl" + 256 random bits in unpadded base64url
+  EXPECT_EQ(tok->bearer.rfind("gl", 0), 0u);  // never starts with '-' (CLI argument parsing)
   ASSERT_EQ(tok->info.audit_ids.size(), 1u);
   EXPECT_EQ(tok->info.audit_ids[0].size(), 22u);
   EXPECT_EQ(tok->info.issued_at, kStart);

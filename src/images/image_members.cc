@@ -64,6 +64,7 @@ StatusOr<std::vector<Member>> ImageService::ListMembers(const RequestContext& ct
                                                         std::string_view id) {
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
   RETURN_IF_ERROR(RequireShared(loaded.image));
+  RETURN_IF_ERROR(Authorize(ImageAction::kGetMembers, ctx, loaded));
   ASSIGN_OR_RETURN(auto members, repo_.ListMembers(id));
   if (!IsOwnerOrAdmin(ctx, loaded.image)) {
     std::erase_if(members, [&](const Member& m) { return m.member_id != ctx.project_id; });
@@ -81,6 +82,7 @@ StatusOr<Member> ImageService::GetMember(const RequestContext& ctx, std::string_
   if (!loaded.ok()) return loaded.status();
   if (loaded->image.visibility != Visibility::kShared) return not_found();
   if (!IsOwnerOrAdmin(ctx, loaded->image) && member_id != ctx.project_id) return not_found();
+  if (!Authorize(ImageAction::kGetMember, ctx, *loaded).ok()) return not_found();
   ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
   if (!member) return not_found();
   return *member;

@@ -73,6 +73,8 @@ void ResetData(Image& image) {
 
 }  // namespace
 
+using PropertyOp = policy::PropertyProtections::Operation;
+
 bool IsUuid(std::string_view s) {
   if (s.size() != 36) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -94,6 +96,19 @@ ImageService::ImageService(db::ImageRepository& repo, StoreSet stores,
       hash_pool_(hash_pool),
       clock_(clock),
       options_(std::move(options)) {}
+
+bool ImageService::PropertyAllowed(PropertyOp op, const std::string& name,
+                                   const RequestContext& ctx) const {
+  if (!options_.property_protections || name.rfind("os_glance", 0) == 0) return true;
+  return options_.property_protections->Allowed(op, name, ctx);
+}
+
+void ImageService::Redact(const RequestContext& ctx, Image& image) const {
+  if (!options_.property_protections) return;
+  std::erase_if(image.properties, [&](const auto& kv) {
+    return !PropertyAllowed(PropertyOp::kRead, kv.first, ctx);
+  });
+}
 
 StatusOr<ImageService::Loaded> ImageService::LoadVisible(const RequestContext& ctx,
                                                          std::string_view id) {
@@ -284,6 +299,11 @@ StatusOr<Image> ImageService::Create(const RequestContext& ctx,
     return PermissionDeniedError("You are not authorized to complete add_image action.");
   }
   RETURN_IF_ERROR(CheckQuotas(image));
+  for (const auto& [name, value] : image.properties) {
+    if (!PropertyAllowed(PropertyOp::kCreate, name, ctx)) {
+      return PermissionDeniedError("Property '" + name + "' is protected");
+    }
+  }
   image.created_at = image.updated_at = clock_.Now();
   Status st = options_.quotas.Unlimited() ? repo_.Create(image)
                                           : repo_.CreateWithinQuota(image, options_.quotas);
@@ -291,11 +311,13 @@ StatusOr<Image> ImageService::Create(const RequestContext& ctx,
     return AlreadyExistsError("Image with identifier " + image.id + " already exists!");
   }
   RETURN_IF_ERROR(st);
+  Redact(ctx, image);
   return image;
 }
 
 StatusOr<Image> ImageService::Get(const RequestContext& ctx, std::string_view id) {
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  Redact(ctx, loaded.image);
   return std::move(loaded.image);
 }
 
@@ -314,6 +336,9 @@ StatusOr<std::vector<Image>> ImageService::List(const RequestContext& ctx,
     }
     return InvalidArgumentError("marker not found");
   }
+  if (rows.ok()) {
+    for (auto& image : *rows) Redact(ctx, image);
+  }
   return rows;
 }
 
@@ -321,6 +346,23 @@ Status ImageService::ApplyOp(const RequestContext& ctx, Image& image, const Patc
                              bool legacy_add) const {
   const std::string& f = op.field;
   bool base = IsBase(f);
+  if (!base && !kReserved.count(f) && f.rfind("os_glance", 0) != 0 &&
+      options_.property_protections) {
+    // Glance's property protections: an unreadable property counts as absent.
+    bool exists = image.properties.count(f) && PropertyAllowed(PropertyOp::kRead, f, ctx);
+    PropertyOp needed = op.op == PatchOp::Op::kRemove ? PropertyOp::kDelete
+                        : exists                      ? PropertyOp::kUpdate
+                                                      : PropertyOp::kCreate;
+    if (op.op == PatchOp::Op::kRemove && !exists) {
+      return FailedPreconditionError("Property " + f + " does not exist.");
+    }
+    if (op.op == PatchOp::Op::kReplace && !exists) {
+      return FailedPreconditionError("Property " + f + " does not exist.");
+    }
+    if (!PropertyAllowed(needed, f, ctx)) {
+      return PermissionDeniedError("Property '" + f + "' is protected");
+    }
+  }
   switch (op.op) {
     case PatchOp::Op::kRemove:
       if (kReserved.count(f) || f.rfind("os_glance", 0) == 0) {
@@ -354,13 +396,17 @@ StatusOr<Image> ImageService::Update(const RequestContext& ctx, std::string_view
     Image& image = loaded.image;
     ImageStatus loaded_status = image.status;
     for (const auto& op : ops) RETURN_IF_ERROR(ApplyOp(ctx, image, op, legacy_add));
-    if (ops.empty()) return image;
+    if (ops.empty()) {
+      Redact(ctx, image);
+      return image;
+    }
     RETURN_IF_ERROR(CheckQuotas(image));
     image.updated_at = clock_.Now();
     Status st = repo_.Update(image, loaded_status);
     if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
     if (st.code() == StatusCode::kAborted) return AbortedError("Image changed concurrently");
     RETURN_IF_ERROR(st);
+    Redact(ctx, image);
     return image;
   }
 }

@@ -23,6 +23,7 @@
 #include "domain/policy.h"
 #include "domain/quota.h"
 #include "platform/clock.h"
+#include "policy/property_protections.h"
 #include "platform/executor.h"
 #include "store/store.h"
 
@@ -51,6 +52,8 @@ struct ServiceOptions {
   int image_tag_quota = 128;
   int image_member_quota = 128;
   domain::QuotaLimits quotas;  // per-project limits (unlimited by default)
+  // Property protections (Glance's property_protection_file); null = none. Not owned.
+  const policy::PropertyProtections* property_protections = nullptr;
   std::vector<std::string> disk_formats;
   std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
@@ -144,6 +147,11 @@ class ImageService {
                  bool legacy_add) const;
   Status CheckQuotas(const domain::Image& image) const;
   Status RollbackUpload(std::string_view id);
+  // Property protections: may the caller do `op` on custom property `name`?
+  bool PropertyAllowed(policy::PropertyProtections::Operation op, const std::string& name,
+                       const domain::RequestContext& ctx) const;
+  // Drops the custom properties the caller may not read.
+  void Redact(const domain::RequestContext& ctx, domain::Image& image) const;
 
   db::ImageRepository& repo_;
   StoreSet stores_;

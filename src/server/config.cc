@@ -268,6 +268,18 @@ const std::vector<OptionDef>& Options() {
                 return OkStatus();
               })},
       {kDefaultSection, "workers", IntOpt(&Config::workers, 0, 1024)},
+      {kDefaultSection, "property_protection_file", StrOpt(&Config::property_protection_file)},
+      {kDefaultSection, "property_protection_rule_format",
+       [](Config& c, std::string_view v) -> Status {
+         std::string format = Lower(Trim(v));
+         if (format != "roles" && format != "policies") {
+           return InvalidArgumentError("value " + Quote(v) + " is not one of roles, policies");
+         }
+         c.property_protection_rule_format = format;
+         return OkStatus();
+       }},
+      // [oslo_policy] (its other options stay accepted-and-ignored with the section)
+      {"oslo_policy", "policy_file", StrOpt(&Config::policy_file)},
       // [image_format]
       {"image_format", "disk_formats", FormatListOpt(&Config::disk_formats)},
       {"image_format", "container_formats", FormatListOpt(&Config::container_formats)},
@@ -296,6 +308,15 @@ const std::vector<OptionDef>& Options() {
       {"import_filtering_opts", "disallowed_ports",
        PortListOpt(&ImportFilteringOptions::disallowed_ports)},
       // [glimmer]
+      // [quota] (Glimmer-only: per-project limits with Glance's unified-limit names; -1 = none)
+      {"quota", "image_count_total",
+       Int64Opt(&Config::quota_image_count_total, -1, std::numeric_limits<int64_t>::max())},
+      {"quota", "image_size_total",
+       Int64Opt(&Config::quota_image_size_total_mib, -1, std::numeric_limits<int32_t>::max())},
+      {"quota", "image_count_uploading",
+       Int64Opt(&Config::quota_image_count_uploading, -1, std::numeric_limits<int64_t>::max())},
+      {"quota", "image_stage_total",
+       Int64Opt(&Config::quota_image_stage_total_mib, -1, std::numeric_limits<int32_t>::max())},
       {"glimmer", "data_dir", StrOpt(&Config::data_dir, ValidateNonEmpty)},
       {"glimmer", "admin_password", StrOpt(&Config::admin_password)},
       {"glimmer", "token_expiration", Int64Opt(&Config::token_expiration, 60, 31536000)},
@@ -369,7 +390,7 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>& Ig
         "enabled_backends", "http_retries", "image_cache_dir", "image_cache_driver",
         "image_cache_max_size", "image_cache_sqlite_db", "image_cache_stall_time",
         "max_request_id_length", "metadata_encryption_key", "node_staging_uri",
-        "property_protection_file", "property_protection_rule_format", "pydev_worker_debug_host",
+        "pydev_worker_debug_host",
         "pydev_worker_debug_port", "scrub_pool_size", "scrub_time", "use_keystone_limits",
         "worker_self_reference_url", "disabled_notifications", "default_publisher_id",
         "location_strategy", "show_image_direct_url_for_admins",

@@ -50,6 +50,14 @@ struct Config {
   std::vector<std::string> enabled_import_methods = {"glance-direct", "web-download", "copy-image"};
   std::string hashing_algorithm = "sha512";  // only sha512 is accepted
   int workers = 0;  // accepted for glance-api.conf compatibility; Glimmer is one process
+  // Property protections (Glance's format, see policy/property_protections.h); empty = none.
+  std::string property_protection_file;
+  std::string property_protection_rule_format = "roles";  // "roles" | "policies"
+
+  // ---- [oslo_policy] ----
+  // Operator policy file (YAML or JSON, oslo.policy rule language) overriding Glance's default
+  // rules; empty = built-in defaults only. Other [oslo_policy] options are accepted and ignored.
+  std::string policy_file;
 
   // ---- [image_format] ----
   std::vector<std::string> disk_formats = {"ami", "ari",   "aki", "vhd", "vhdx", "vmdk",
@@ -64,6 +72,12 @@ struct Config {
 
   // ---- [import_filtering_opts] ----
   ImportFilteringOptions import_filtering;
+
+  // ---- [quota] (Glimmer-only; Glance's unified-limit names; -1 = unlimited) ----
+  int64_t quota_image_count_total = -1;      // images per project
+  int64_t quota_image_size_total_mib = -1;   // stored image data per project, MiB
+  int64_t quota_image_count_uploading = -1;  // concurrent uploads/imports per project
+  int64_t quota_image_stage_total_mib = -1;  // staged data per project, MiB
 
   // ---- [glimmer] (Glimmer-only) ----
   std::string data_dir = "./data";

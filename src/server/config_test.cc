@@ -231,6 +231,43 @@ require_image_format_match = true
   EXPECT_FALSE(has_warning("show_image_direct_url"));
 }
 
+TEST_F(ConfigTest, PolicyAndPropertyProtectionOptions) {
+  StatusOr<Config> d = LoadConfig(std::nullopt, {});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->policy_file, "");
+  EXPECT_EQ(d->property_protection_file, "");
+  EXPECT_EQ(d->property_protection_rule_format, "roles");
+
+  StatusOr<Config> c = LoadConfig(Write(R"([DEFAULT]
+property_protection_file = /etc/glance/property-protections.conf
+property_protection_rule_format = Policies
+
+[oslo_policy]
+policy_file = /etc/glance/policy.yaml
+enforce_new_defaults = true
+enforce_scope = true
+)"),
+                                  {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->policy_file, "/etc/glance/policy.yaml");
+  EXPECT_EQ(c->property_protection_file, "/etc/glance/property-protections.conf");
+  EXPECT_EQ(c->property_protection_rule_format, "policies");
+  bool oslo_policy_warned = false;
+  for (const std::string& w : c->warnings) {
+    EXPECT_EQ(w.find("property_protection"), std::string::npos) << w;
+    EXPECT_EQ(w.find("policy_file"), std::string::npos) << w;
+    if (w.find("[oslo_policy]") != std::string::npos) oslo_policy_warned = true;
+  }
+  EXPECT_TRUE(oslo_policy_warned);  // enforce_* stay accepted-and-ignored
+
+  EXPECT_THAT(LoadError("[DEFAULT]\nproperty_protection_rule_format = acl\n"),
+              HasSubstr("[DEFAULT] property_protection_rule_format: value 'acl' is not one of"));
+  StatusOr<Config> env =
+      LoadConfig(std::nullopt, {{"GLIMMER_OSLO_POLICY__POLICY_FILE", "/p.json"}});
+  ASSERT_TRUE(env.ok()) << env.status().ToString();
+  EXPECT_EQ(env->policy_file, "/p.json");
+}
+
 TEST_F(ConfigTest, EnvironmentOverridesFileAndCliOverridesEnvironment) {
   std::string path = Write(
       "[DEFAULT]\nbind_port = 1111\napi_limit_max = 50\n"

@@ -1,5 +1,7 @@
 // glimmer: the image service binary.
 //   glimmer serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE]
+//   glimmer catalog load [--config FILE] [--data-dir DIR] [--provider-project NAME] [--dry-run]
+//                        CATALOG   (docs/catalog.md)
 // Settings come from (lowest to highest precedence) built-in defaults, the INI file, GLIMMER_*
 // environment variables and command-line flags. See docs/configuration.md.
 
@@ -14,6 +16,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "server/catalog_command.h"
 #include "server/config.h"
 #include "server/wiring.h"
 
@@ -107,11 +110,16 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   serve->add_option("--listen", listen, "Address to listen on, HOST:PORT (default 127.0.0.1:9292)");
   serve->add_option("--data-dir", data_dir, "Data directory (created if missing; default ./data)");
+  glimmer::server::CatalogLoadFlags catalog_flags;
+  auto* catalog_load = glimmer::server::AddCatalogCommand(app, catalog_flags);
   auto* version = app.add_subcommand("version", "Print the version");
   CLI11_PARSE(app, argc, argv);
   if (version->parsed()) {
     std::cout << "glimmer 0.1.0 (Images API v2.0-v2.18)\n";
     return 0;
+  }
+  if (catalog_load->parsed()) {
+    return glimmer::server::RunCatalogLoad(catalog_flags, Environment(), std::cout, std::cerr);
   }
   return Serve(config_file, listen, data_dir);
 }

@@ -22,6 +22,8 @@
 #include "platform/clock.h"
 #include "platform/executor.h"
 #include "platform/random.h"
+#include "policy/property_protections.h"
+#include "policy/rule_policy.h"
 #include "store/filesystem/filesystem_store.h"
 
 namespace glimmer::server {
@@ -73,7 +75,7 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
 
 class CoreImpl final : public Core {
  public:
-  Status Open(const Config& config);
+  Status Open(const Config& config, CoreOptions options = {});
   identity::IdentityService& identity() override { return *identity_; }
   images::ImageService& images() override { return *images_; }
   const std::string& admin_project_id() const override { return admin_project_id_; }
@@ -91,14 +93,15 @@ class CoreImpl final : public Core {
   std::unique_ptr<db::IdentityRepository> identity_repo_;
   std::unique_ptr<identity::IdentityService> identity_;
   std::unique_ptr<store::filesystem::FilesystemStore> file_store_;
-  domain::DefaultPolicy policy_;
+  std::unique_ptr<policy::RulePolicy> policy_;
+  std::unique_ptr<policy::PropertyProtections> property_protections_;
   std::unique_ptr<images::ImageService> images_;
   std::string admin_project_id_;
   std::string admin_password_;
   bool generated_ = false;
 };
 
-Status CoreImpl::Open(const Config& config) {
+Status CoreImpl::Open(const Config& config, CoreOptions options) {
   RETURN_IF_ERROR(MakeDir(config.data_dir));
   int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   // Two digests per upload run concurrently; size the pool for several parallel uploads.
@@ -131,6 +134,17 @@ Status CoreImpl::Open(const Config& config) {
     admin_project_id_ = p->id;
   }
 
+  // One policy engine: Glance's default rules, overridden by [oslo_policy] policy_file.
+  ASSIGN_OR_RETURN(policy_, policy::RulePolicy::FromFile(config.policy_file));
+  for (const auto& w : policy_->warnings()) spdlog::warn("policy: {}", w);
+  if (!config.property_protection_file.empty()) {
+    ASSIGN_OR_RETURN(auto format,
+                     policy::ParsePropertyRuleFormat(config.property_protection_rule_format));
+    ASSIGN_OR_RETURN(property_protections_,
+                     policy::LoadPropertyProtections(config.property_protection_file, format,
+                                                     policy_.get()));
+  }
+
   ASSIGN_OR_RETURN(file_store_, store::filesystem::FilesystemStore::Create(
                                     "file", config.ImageDir(), config.fsync_uploads));
   images::ServiceOptions sopts;
@@ -140,10 +154,20 @@ Status CoreImpl::Open(const Config& config) {
   sopts.image_member_quota = static_cast<int>(config.image_member_quota);
   sopts.disk_formats = config.disk_formats;
   sopts.container_formats = config.container_formats;
+  sopts.property_protections = property_protections_.get();
+  constexpr int64_t kMiB = 1 << 20;
+  auto mib = [](int64_t v) { return v < 0 ? v : v * kMiB; };
+  sopts.quotas.image_count_total = config.quota_image_count_total;
+  sopts.quotas.image_size_total = mib(config.quota_image_size_total_mib);
+  if (sopts.quotas.image_size_total < 0 && config.user_storage_quota > 0) {
+    sopts.quotas.image_size_total = config.user_storage_quota;  // Glance's legacy option
+  }
+  sopts.quotas.image_count_uploading = config.quota_image_count_uploading;
+  sopts.quotas.image_stage_total = mib(config.quota_image_stage_total_mib);
   images_ = std::make_unique<images::ImageService>(
-      *image_repo_, images::StoreSet{{file_store_.get()}}, policy_, *hash_pool_,
+      *image_repo_, images::StoreSet{{file_store_.get()}}, *policy_, *hash_pool_,
       platform::Clock::Real(), sopts);
-  return images_->RecoverAfterCrash();
+  return options.recover ? images_->RecoverAfterCrash() : OkStatus();
 }
 
 class EmbeddedService final : public Service {
@@ -229,9 +253,9 @@ Status EmbeddedService::Start(const Config& config) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Core>> OpenCore(const Config& config) {
+StatusOr<std::unique_ptr<Core>> OpenCore(const Config& config, CoreOptions options) {
   auto core = std::make_unique<CoreImpl>();
-  RETURN_IF_ERROR(core->Open(config));
+  RETURN_IF_ERROR(core->Open(config, options));
   return std::unique_ptr<Core>(std::move(core));
 }
 

@@ -30,9 +30,15 @@ class Core {
   virtual const std::string& admin_project_id() const = 0;
 };
 
+struct CoreOptions {
+  // Recover interrupted uploads and remove incomplete store writes. Only the serving process
+  // may do this: a management command running next to a live server must not.
+  bool recover = true;
+};
+
 // Opens the database (running migrations), the stores and the services of `config`, bootstraps
-// the identity data on first start, and recovers interrupted uploads. Does not listen.
-StatusOr<std::unique_ptr<Core>> OpenCore(const Config& config);
+// the identity data on first start, and (optionally) recovers interrupted uploads. Does not listen.
+StatusOr<std::unique_ptr<Core>> OpenCore(const Config& config, CoreOptions options = {});
 
 class Service {
  public:
