@@ -824,272 +824,6 @@ constexpr std::string_view kMetadefNamespace = R"json({
  ]
 })json";
 
-constexpr std::string_view kMetadefNamespaces = R"json({
- "name": "namespaces",
- "properties": {
-  "namespaces": {
-   "type": "array",
-   "items": {
-    "name": "namespace",
-    "properties": {
-     "namespace": {
-      "type": "string",
-      "description": "The unique namespace text.",
-      "maxLength": 80
-     },
-     "display_name": {
-      "type": "string",
-      "description": "The user friendly name for the namespace. Used by UI if available.",
-      "maxLength": 80
-     },
-     "description": {
-      "type": "string",
-      "description": "Provides a user friendly description of the namespace.",
-      "maxLength": 500
-     },
-     "visibility": {
-      "type": "string",
-      "description": "Scope of namespace accessibility.",
-      "enum": [
-       "public",
-       "private"
-      ]
-     },
-     "protected": {
-      "type": "boolean",
-      "description": "If true, namespace will not be deletable."
-     },
-     "owner": {
-      "type": "string",
-      "description": "Owner of the namespace.",
-      "maxLength": 255
-     },
-     "created_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of namespace creation",
-      "format": "date-time"
-     },
-     "updated_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of the last namespace modification",
-      "format": "date-time"
-     },
-     "schema": {
-      "readOnly": true,
-      "type": "string"
-     },
-     "self": {
-      "readOnly": true,
-      "type": "string"
-     },
-     "resource_type_associations": {
-      "type": "array",
-      "items": {
-       "type": "object",
-       "properties": {
-        "name": {
-         "type": "string"
-        },
-        "prefix": {
-         "type": "string"
-        },
-        "properties_target": {
-         "type": "string"
-        }
-       }
-      }
-     },
-     "properties": {
-      "$ref": "#/definitions/property"
-     },
-     "objects": {
-      "type": "array",
-      "items": {
-       "type": "object",
-       "properties": {
-        "name": {
-         "type": "string"
-        },
-        "description": {
-         "type": "string"
-        },
-        "required": {
-         "$ref": "#/definitions/stringArray"
-        },
-        "properties": {
-         "$ref": "#/definitions/property"
-        }
-       }
-      }
-     },
-     "tags": {
-      "type": "array",
-      "items": {
-       "type": "object",
-       "properties": {
-        "name": {
-         "type": "string"
-        }
-       }
-      }
-     }
-    },
-    "additionalProperties": false,
-    "required": [
-     "namespace"
-    ]
-   }
-  },
-  "first": {
-   "type": "string"
-  },
-  "next": {
-   "type": "string"
-  },
-  "schema": {
-   "type": "string"
-  }
- },
- "links": [
-  {
-   "rel": "first",
-   "href": "{first}"
-  },
-  {
-   "rel": "next",
-   "href": "{next}"
-  },
-  {
-   "rel": "describedby",
-   "href": "{schema}"
-  }
- ],
- "definitions": {
-  "positiveInteger": {
-   "type": "integer",
-   "minimum": 0
-  },
-  "positiveIntegerDefault0": {
-   "allOf": [
-    {
-     "$ref": "#/definitions/positiveInteger"
-    },
-    {
-     "default": 0
-    }
-   ]
-  },
-  "stringArray": {
-   "type": "array",
-   "items": {
-    "type": "string"
-   },
-   "uniqueItems": true
-  },
-  "property": {
-   "type": "object",
-   "additionalProperties": {
-    "type": "object",
-    "required": [
-     "title",
-     "type"
-    ],
-    "properties": {
-     "name": {
-      "type": "string",
-      "maxLength": 80
-     },
-     "title": {
-      "type": "string"
-     },
-     "description": {
-      "type": "string"
-     },
-     "operators": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "type": {
-      "type": "string",
-      "enum": [
-       "array",
-       "boolean",
-       "integer",
-       "number",
-       "object",
-       "string",
-       null
-      ]
-     },
-     "required": {
-      "$ref": "#/definitions/stringArray"
-     },
-     "minimum": {
-      "type": "number"
-     },
-     "maximum": {
-      "type": "number"
-     },
-     "maxLength": {
-      "$ref": "#/definitions/positiveInteger"
-     },
-     "minLength": {
-      "$ref": "#/definitions/positiveIntegerDefault0"
-     },
-     "pattern": {
-      "type": "string",
-      "format": "regex"
-     },
-     "enum": {
-      "type": "array"
-     },
-     "readonly": {
-      "type": "boolean"
-     },
-     "default": {},
-     "items": {
-      "type": "object",
-      "properties": {
-       "type": {
-        "type": "string",
-        "enum": [
-         "array",
-         "boolean",
-         "integer",
-         "number",
-         "object",
-         "string",
-         null
-        ]
-       },
-       "enum": {
-        "type": "array"
-       }
-      }
-     },
-     "maxItems": {
-      "$ref": "#/definitions/positiveInteger"
-     },
-     "minItems": {
-      "$ref": "#/definitions/positiveIntegerDefault0"
-     },
-     "uniqueItems": {
-      "type": "boolean",
-      "default": false
-     },
-     "additionalItems": {
-      "type": "boolean"
-     }
-    }
-   }
-  }
- }
-})json";
-
 constexpr std::string_view kMetadefResourceType = R"json({
  "name": "resource_type_association",
  "properties": {
@@ -1124,74 +858,6 @@ constexpr std::string_view kMetadefResourceType = R"json({
  "additionalProperties": false,
  "required": [
   "name"
- ]
-})json";
-
-constexpr std::string_view kMetadefResourceTypes = R"json({
- "name": "resource_type_associations",
- "properties": {
-  "resource_type_associations": {
-   "type": "array",
-   "items": {
-    "name": "resource_type_association",
-    "properties": {
-     "name": {
-      "type": "string",
-      "description": "Resource type names should be aligned with Heat resource types whenever possible: https://docs.openstack.org/heat/latest/template_guide/openstack.html",
-      "maxLength": 80
-     },
-     "prefix": {
-      "type": "string",
-      "description": "Specifies the prefix to use for the given resource type. Any properties in the namespace should be prefixed with this prefix when being applied to the specified resource type. Must include prefix separator (e.g. a colon :).",
-      "maxLength": 80
-     },
-     "properties_target": {
-      "type": "string",
-      "description": "Some resource types allow more than one key / value pair per instance.  For example, Cinder allows user and image metadata on volumes. Only the image properties metadata is evaluated by Nova (scheduling or drivers). This property allows a namespace target to remove the ambiguity.",
-      "maxLength": 80
-     },
-     "created_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of resource type association",
-      "format": "date-time"
-     },
-     "updated_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of the last resource type association modification",
-      "format": "date-time"
-     }
-    },
-    "additionalProperties": false,
-    "required": [
-     "name"
-    ]
-   }
-  },
-  "first": {
-   "type": "string"
-  },
-  "next": {
-   "type": "string"
-  },
-  "schema": {
-   "type": "string"
-  }
- },
- "links": [
-  {
-   "rel": "first",
-   "href": "{first}"
-  },
-  {
-   "rel": "next",
-   "href": "{next}"
-  },
-  {
-   "rel": "describedby",
-   "href": "{schema}"
-  }
  ]
 })json";
 
@@ -1636,202 +1302,6 @@ constexpr std::string_view kMetadefObject = R"json({
  ]
 })json";
 
-constexpr std::string_view kMetadefObjects = R"json({
- "name": "objects",
- "properties": {
-  "objects": {
-   "type": "array",
-   "items": {
-    "name": "object",
-    "properties": {
-     "name": {
-      "type": "string",
-      "maxLength": 80
-     },
-     "description": {
-      "type": "string"
-     },
-     "required": {
-      "$ref": "#/definitions/stringArray"
-     },
-     "properties": {
-      "$ref": "#/definitions/property"
-     },
-     "schema": {
-      "readOnly": true,
-      "type": "string"
-     },
-     "self": {
-      "readOnly": true,
-      "type": "string"
-     },
-     "created_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of object creation",
-      "format": "date-time"
-     },
-     "updated_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of the last object modification",
-      "format": "date-time"
-     }
-    },
-    "additionalProperties": false,
-    "required": [
-     "name"
-    ]
-   }
-  },
-  "first": {
-   "type": "string"
-  },
-  "next": {
-   "type": "string"
-  },
-  "schema": {
-   "type": "string"
-  }
- },
- "links": [
-  {
-   "rel": "first",
-   "href": "{first}"
-  },
-  {
-   "rel": "next",
-   "href": "{next}"
-  },
-  {
-   "rel": "describedby",
-   "href": "{schema}"
-  }
- ],
- "definitions": {
-  "positiveInteger": {
-   "type": "integer",
-   "minimum": 0
-  },
-  "positiveIntegerDefault0": {
-   "allOf": [
-    {
-     "$ref": "#/definitions/positiveInteger"
-    },
-    {
-     "default": 0
-    }
-   ]
-  },
-  "stringArray": {
-   "type": "array",
-   "items": {
-    "type": "string"
-   },
-   "uniqueItems": true
-  },
-  "property": {
-   "type": "object",
-   "additionalProperties": {
-    "type": "object",
-    "required": [
-     "title",
-     "type"
-    ],
-    "properties": {
-     "name": {
-      "type": "string",
-      "maxLength": 80
-     },
-     "title": {
-      "type": "string"
-     },
-     "description": {
-      "type": "string"
-     },
-     "operators": {
-      "type": "array",
-      "items": {
-       "type": "string"
-      }
-     },
-     "type": {
-      "type": "string",
-      "enum": [
-       "array",
-       "boolean",
-       "integer",
-       "number",
-       "object",
-       "string",
-       null
-      ]
-     },
-     "required": {
-      "$ref": "#/definitions/stringArray"
-     },
-     "minimum": {
-      "type": "number"
-     },
-     "maximum": {
-      "type": "number"
-     },
-     "maxLength": {
-      "$ref": "#/definitions/positiveInteger"
-     },
-     "minLength": {
-      "$ref": "#/definitions/positiveIntegerDefault0"
-     },
-     "pattern": {
-      "type": "string",
-      "format": "regex"
-     },
-     "enum": {
-      "type": "array"
-     },
-     "readonly": {
-      "type": "boolean"
-     },
-     "default": {},
-     "items": {
-      "type": "object",
-      "properties": {
-       "type": {
-        "type": "string",
-        "enum": [
-         "array",
-         "boolean",
-         "integer",
-         "number",
-         "object",
-         "string",
-         null
-        ]
-       },
-       "enum": {
-        "type": "array"
-       }
-      }
-     },
-     "maxItems": {
-      "$ref": "#/definitions/positiveInteger"
-     },
-     "minItems": {
-      "$ref": "#/definitions/positiveIntegerDefault0"
-     },
-     "uniqueItems": {
-      "type": "boolean",
-      "default": false
-     },
-     "additionalItems": {
-      "type": "boolean"
-     }
-    }
-   }
-  }
- }
-})json";
-
 constexpr std::string_view kMetadefTag = R"json({
  "name": "tag",
  "properties": {
@@ -1855,63 +1325,6 @@ constexpr std::string_view kMetadefTag = R"json({
  "additionalProperties": false,
  "required": [
   "name"
- ]
-})json";
-
-constexpr std::string_view kMetadefTags = R"json({
- "name": "tags",
- "properties": {
-  "tags": {
-   "type": "array",
-   "items": {
-    "name": "tag",
-    "properties": {
-     "name": {
-      "type": "string",
-      "maxLength": 80
-     },
-     "created_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of tag creation",
-      "format": "date-time"
-     },
-     "updated_at": {
-      "type": "string",
-      "readOnly": true,
-      "description": "Date and time of the last tag modification",
-      "format": "date-time"
-     }
-    },
-    "additionalProperties": false,
-    "required": [
-     "name"
-    ]
-   }
-  },
-  "first": {
-   "type": "string"
-  },
-  "next": {
-   "type": "string"
-  },
-  "schema": {
-   "type": "string"
-  }
- },
- "links": [
-  {
-   "rel": "first",
-   "href": "{first}"
-  },
-  {
-   "rel": "next",
-   "href": "{next}"
-  },
-  {
-   "rel": "describedby",
-   "href": "{schema}"
-  }
  ]
 })json";
 
@@ -1941,21 +1354,33 @@ Json ImageSchemaJson(const SchemaOptions& options) {
   return ordered;
 }
 
-}  // namespace
-
-std::string ImageSchema(const SchemaOptions& options) { return ImageSchemaJson(options).dump(); }
-
-std::string ImagesSchema(const SchemaOptions& options) {
+// A paged collection of `item` documents, as Glance builds its list schemas: the items under
+// `key`, `first`/`next`/`schema` links, and the item's shared definitions hoisted to the top.
+Json PagedCollection(std::string_view name, std::string_view key, Json item) {
   Json doc;
-  doc["name"] = "images";
-  doc["properties"]["images"] = {{"type", "array"}, {"items", ImageSchemaJson(options)}};
+  doc["name"] = name;
+  Json definitions;
+  if (item.contains("definitions")) {
+    definitions = std::move(item["definitions"]);
+    item.erase("definitions");
+  }
+  doc["properties"][std::string(key)] = {{"type", "array"}, {"items", std::move(item)}};
   doc["properties"]["first"] = {{"type", "string"}};
   doc["properties"]["next"] = {{"type", "string"}};
   doc["properties"]["schema"] = {{"type", "string"}};
   doc["links"] = Json::array({{{"rel", "first"}, {"href", "{first}"}},
                               {{"rel", "next"}, {"href", "{next}"}},
                               {{"rel", "describedby"}, {"href", "{schema}"}}});
-  return doc.dump();
+  if (!definitions.is_null()) doc["definitions"] = std::move(definitions);
+  return doc;
+}
+
+}  // namespace
+
+std::string ImageSchema(const SchemaOptions& options) { return ImageSchemaJson(options).dump(); }
+
+std::string ImagesSchema(const SchemaOptions& options) {
+  return PagedCollection("images", "images", ImageSchemaJson(options)).dump();
 }
 
 std::string MemberSchema() { return Parse(kMember).dump(); }
@@ -1963,15 +1388,25 @@ std::string MembersSchema() { return Parse(kMembers).dump(); }
 std::string TaskSchema() { return Parse(kTask).dump(); }
 std::string TasksSchema() { return Parse(kTasks).dump(); }
 std::string MetadefNamespaceSchema() { return Parse(kMetadefNamespace).dump(); }
-std::string MetadefNamespacesSchema() { return Parse(kMetadefNamespaces).dump(); }
+std::string MetadefNamespacesSchema() {
+  return PagedCollection("namespaces", "namespaces", Parse(kMetadefNamespace)).dump();
+}
 std::string MetadefResourceTypeSchema() { return Parse(kMetadefResourceType).dump(); }
-std::string MetadefResourceTypesSchema() { return Parse(kMetadefResourceTypes).dump(); }
+std::string MetadefResourceTypesSchema() {
+  return PagedCollection("resource_type_associations", "resource_type_associations",
+                         Parse(kMetadefResourceType))
+      .dump();
+}
 std::string MetadefPropertySchema() { return Parse(kMetadefProperty).dump(); }
 std::string MetadefPropertiesSchema() { return Parse(kMetadefProperties).dump(); }
 std::string MetadefObjectSchema() { return Parse(kMetadefObject).dump(); }
-std::string MetadefObjectsSchema() { return Parse(kMetadefObjects).dump(); }
+std::string MetadefObjectsSchema() {
+  return PagedCollection("objects", "objects", Parse(kMetadefObject)).dump();
+}
 std::string MetadefTagSchema() { return Parse(kMetadefTag).dump(); }
-std::string MetadefTagsSchema() { return Parse(kMetadefTags).dump(); }
+std::string MetadefTagsSchema() {
+  return PagedCollection("tags", "tags", Parse(kMetadefTag)).dump();
+}
 
 std::optional<std::string> SchemaByName(std::string_view name, const SchemaOptions& options) {
   if (name == "image") return ImageSchema(options);
