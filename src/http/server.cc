@@ -163,7 +163,6 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   net::awaitable<bool> HandleOne(Parser& parser);
   net::awaitable<error_code> WriteResponse(Response& response, bool head, bool keep_alive,
                                            uint64_t& bytes_sent);
-  net::awaitable<error_code> SendFile(const BodySource::FileRange& range, uint64_t& sent);
   net::awaitable<void> WriteSimple(int status, std::string body, const std::string& request_id);
 
   Impl& server_;
@@ -545,7 +544,56 @@ net::awaitable<error_code> Server::Impl::Session::WriteResponse(Response& respon
     co_return wec;
   }
   if (auto range = response.stream->file(); range && !chunked) {
-    co_return co_await SendFile(*range, bytes_sent);
+    // sendfile(2) on a handler thread, waiting in poll() when the socket is full: no event-loop
+    // round trip per socket-buffer's worth of data. The session is suspended meanwhile, so
+    // nothing else uses the socket.
+    int sock = stream_.socket().native_handle();
+    int timeout_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(server_.options_.body_timeout)
+            .count());
+    BodySource::FileRange fr = *range;
+    auto sent = co_await RunOnPool(
+        server_.pool_,
+        [sock, fr, timeout_ms]() -> Response {
+          Response r;  // status: 0 ok, else errno; body: bytes sent
+          off_t offset = fr.offset;
+          int64_t left = fr.length;
+          int err = 0;
+          while (left > 0) {
+            ssize_t n = ::sendfile(sock, fr.fd, &offset,
+                                   static_cast<size_t>(std::min<int64_t>(left, 1 << 30)));
+            if (n > 0) {
+              left -= n;
+              continue;
+            }
+            if (n == 0) {
+              err = EIO;  // the file shrank
+              break;
+            }
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN) {
+              err = errno;
+              break;
+            }
+            pollfd p{sock, POLLOUT, 0};
+            int pr = ::poll(&p, 1, timeout_ms);
+            if (pr == 0) {
+              err = ETIMEDOUT;
+              break;
+            }
+            if (pr < 0 && errno != EINTR) {
+              err = errno;
+              break;
+            }
+          }
+          r.status = err;
+          r.body = std::to_string(fr.length - left);
+          return r;
+        },
+        net::use_awaitable);
+    bytes_sent += std::stoull(sent->body);
+    if (sent->status != 0) co_return error_code(sent->status, boost::system::system_category());
+    co_return error_code{};
   }
   // Generic streamed body: reads run on the handler pool (a store read may block).
   std::vector<std::byte> buf(kStreamChunk);
@@ -594,42 +642,6 @@ net::awaitable<error_code> Server::Impl::Session::WriteResponse(Response& respon
     if (wec) co_return wec;
     bytes_sent += got;
   }
-}
-
-net::awaitable<error_code> Server::Impl::Session::SendFile(const BodySource::FileRange& range,
-                                                           uint64_t& sent) {
-  auto& sock = stream_.socket();
-  if (!sock.native_non_blocking()) sock.native_non_blocking(true);
-  off_t offset = range.offset;
-  int64_t left = range.length;
-  while (left > 0) {
-    ssize_t n = ::sendfile(sock.native_handle(), range.fd, &offset,
-                           static_cast<size_t>(std::min<int64_t>(left, 1 << 30)));
-    if (n > 0) {
-      left -= n;
-      sent += static_cast<uint64_t>(n);
-      continue;
-    }
-    if (n == 0) co_return net::error::make_error_code(net::error::eof);  // file shrank
-    if (errno == EINTR) continue;
-    if (errno != EAGAIN) co_return error_code(errno, boost::system::system_category());
-    // Wait until writable, bounded by the body timeout.
-    net::steady_timer timer(strand_);
-    timer.expires_after(server_.options_.body_timeout);
-    bool timed_out = false;
-    timer.async_wait([&sock, &timed_out](error_code tec) {
-      if (!tec) {
-        timed_out = true;
-        error_code ignored;
-        sock.cancel(ignored);
-      }
-    });
-    auto [wec] = co_await sock.async_wait(tcp::socket::wait_write, kAwait);
-    timer.cancel();
-    if (timed_out) co_return beast::error::timeout;
-    if (wec) co_return wec;
-  }
-  co_return error_code{};
 }
 
 Status Server::Impl::Start() {
