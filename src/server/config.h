@@ -16,19 +16,14 @@
 #include <vector>
 
 #include "common/status.h"
+#include "webdownload/url_filter.h"
 
 namespace glimmer::server {
 
 // [import_filtering_opts]: URL filtering for web-download (SSRF defence). When both the allow-
 // and the deny-list of one dimension are set, only the allow-list is used (as Glance does).
-struct ImportFilteringOptions {
-  std::vector<std::string> allowed_schemes = {"http", "https"};
-  std::vector<std::string> disallowed_schemes;
-  std::vector<std::string> allowed_hosts;
-  std::vector<std::string> disallowed_hosts;
-  std::vector<int> allowed_ports = {80, 443};
-  std::vector<int> disallowed_ports;
-};
+// [import_filtering_opts]: the web-download URL filter's own options (Glance's names/defaults).
+using ImportFilteringOptions = webdownload::UrlFilterOptions;
 
 struct Config {
   // ---- [DEFAULT] (Glance names and defaults) ----
