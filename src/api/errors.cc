@@ -530,7 +530,10 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kUnimplemented:
       return 501;
     case StatusCode::kUnavailable:
+    case StatusCode::kCancelled:
       return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
     case StatusCode::kOk:
     case StatusCode::kDataLoss:
     case StatusCode::kInternal:

@@ -31,6 +31,8 @@ enum class StatusCode {
   kDataLoss,            // 500: corrupt stored data.
   kInternal,            // 500
   kUnimplemented,       // 501
+  kCancelled,           // 503: the operation was stopped (shutdown, lease lost).
+  kDeadlineExceeded,    // 504: the operation ran out of time.
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -66,6 +68,8 @@ inline Status UnavailableError(std::string m) { return {StatusCode::kUnavailable
 inline Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 inline Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+inline Status CancelledError(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+inline Status DeadlineExceededError(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
 
 // StatusOr<T>: either a T or a non-OK Status.
 template <typename T>

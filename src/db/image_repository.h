@@ -39,6 +39,14 @@ class ImageRepository {
   virtual Status Update(const domain::Image& image,
                         std::optional<domain::ImageStatus> expected_status) = 0;
 
+  // Like Update, and also only when custom property `name` currently has `expected_value`
+  // (nullopt: absent); otherwise Aborted. This is the compare-and-set behind the per-image
+  // import lock (os_glance_import_task).
+  virtual Status UpdateIfProperty(const domain::Image& image,
+                                  std::optional<domain::ImageStatus> expected_status,
+                                  std::string_view name,
+                                  const std::optional<std::string>& expected_value) = 0;
+
   // Quota-guarded variants: in the same transaction as the write, the owner's usage (all its
   // other images plus this one in its new state) is checked against `limits`;
   // ResourceExhausted (nothing written) when the write would exceed a limit. This is what keeps

@@ -1,4 +1,5 @@
 #include "domain/image.h"
+#include "domain/task.h"
 
 #include <array>
 #include <utility>
@@ -44,6 +45,12 @@ constexpr std::array<std::pair<MemberStatus, std::string_view>, 3> kMemberStatus
     {MemberStatus::kAccepted, "accepted"},
     {MemberStatus::kRejected, "rejected"},
 }};
+constexpr std::array<std::pair<TaskStatus, std::string_view>, 4> kTaskStatuses{{
+    {TaskStatus::kPending, "pending"},
+    {TaskStatus::kProcessing, "processing"},
+    {TaskStatus::kSuccess, "success"},
+    {TaskStatus::kFailure, "failure"},
+}};
 
 }  // namespace
 
@@ -55,5 +62,8 @@ std::string_view ToString(MemberStatus s) { return Name(kMemberStatuses, s); }
 std::optional<MemberStatus> ParseMemberStatus(std::string_view s) {
   return Lookup(kMemberStatuses, s);
 }
+
+std::string_view ToString(TaskStatus s) { return Name(kTaskStatuses, s); }
+std::optional<TaskStatus> ParseTaskStatus(std::string_view s) { return Lookup(kTaskStatuses, s); }
 
 }  // namespace glimmer::domain

@@ -39,6 +39,8 @@ class Statement {
   // Bind parameters are 1-based, like sqlite3_bind_*. Text is copied (SQLITE_TRANSIENT) unless
   // BindStatic is used, in which case the caller keeps the memory alive until Step finishes.
   Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
+  Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   Statement& BindStatic(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, const std::optional<std::string>& text);

@@ -405,6 +405,27 @@ Status SqliteImageRepository::Update(const Image& image,
       [&](Connection& conn) -> Status { return UpdateIn(conn, image, expected_status); });
 }
 
+Status SqliteImageRepository::UpdateIfProperty(const Image& image,
+                                               std::optional<domain::ImageStatus> expected_status,
+                                               std::string_view name,
+                                               const std::optional<std::string>& expected_value) {
+  return db_.Write([&](Connection& conn) -> Status {
+    std::optional<std::string> current;
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectImageProperty));
+      st.Bind(1, image.id).Bind(2, name);
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (row) current = st.Text(0);
+    }
+    if (current != expected_value) {
+      ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image.id));
+      if (!live) return ImageNotFound(image.id);
+      return AbortedError("image " + image.id + ": " + std::string(name) + " changed");
+    }
+    return UpdateIn(conn, image, expected_status);
+  });
+}
+
 Status SqliteImageRepository::Delete(std::string_view id) {
   const UnixMicros now = platform::Clock::Real().Now();
   return db_.Write([&](Connection& conn) -> Status {

@@ -32,6 +32,10 @@ class SqliteImageRepository final : public ImageRepository {
   StatusOr<domain::Image> Get(std::string_view id) override;
   Status Update(const domain::Image& image,
                 std::optional<domain::ImageStatus> expected_status) override;
+  Status UpdateIfProperty(const domain::Image& image,
+                          std::optional<domain::ImageStatus> expected_status,
+                          std::string_view name,
+                          const std::optional<std::string>& expected_value) override;
   Status CreateWithinQuota(const domain::Image& image,
                            const domain::QuotaLimits& limits) override;
   Status UpdateWithinQuota(const domain::Image& image,

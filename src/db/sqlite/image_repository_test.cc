@@ -106,6 +106,33 @@ TEST_F(ImageRepositoryTest, MinimalImageKeepsNulls) {
   EXPECT_EQ(got->visibility, Visibility::kShared);
 }
 
+TEST_F(ImageRepositoryTest, UpdateIfPropertyIsACompareAndSet) {
+  Image img = MakeImage("11111111-1111-1111-1111-111111111111", "p", Visibility::kPrivate, 1);
+  ASSERT_TRUE(repo_->Create(img).ok());
+  Image locked = img;
+  locked.properties["os_glance_import_task"] = "t1";
+  ASSERT_TRUE(repo_->UpdateIfProperty(locked, ImageStatus::kActive, "os_glance_import_task",
+                                      std::nullopt)
+                  .ok());
+  Image other = img;
+  other.properties["os_glance_import_task"] = "t2";
+  EXPECT_EQ(repo_->UpdateIfProperty(other, std::nullopt, "os_glance_import_task", std::nullopt)
+                .code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(repo_->Get(img.id)->properties.at("os_glance_import_task"), "t1");
+  EXPECT_TRUE(repo_->UpdateIfProperty(img, std::nullopt, "os_glance_import_task",
+                                      std::string("t1"))
+                  .ok());
+  EXPECT_EQ(repo_->Get(img.id)->properties.count("os_glance_import_task"), 0u);
+  EXPECT_EQ(repo_->UpdateIfProperty(img, ImageStatus::kQueued, "os_glance_import_task",
+                                    std::nullopt)
+                .code(),
+            StatusCode::kAborted);  // status differs
+  ASSERT_TRUE(repo_->Delete(img.id).ok());
+  EXPECT_EQ(repo_->UpdateIfProperty(img, std::nullopt, "x", std::nullopt).code(),
+            StatusCode::kNotFound);
+}
+
 TEST_F(ImageRepositoryTest, GetUnknownIsNotFound) {
   EXPECT_EQ(repo_->Get("nope").status().code(), StatusCode::kNotFound);
 }

@@ -42,6 +42,9 @@ inline constexpr char kInsertImage[] =
     "min_disk, min_ram, created_at, updated_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 
+inline constexpr char kSelectImageProperty[] =
+    "SELECT value FROM image_properties WHERE image_id = ?1 AND name = ?2";
+
 // ?19: expected status, NULL for an unconditional update.
 inline constexpr char kUpdateImage[] =
     "UPDATE images SET name = ?2, status = ?3, visibility = ?4, protected = ?5, os_hidden = ?6, "
@@ -251,5 +254,38 @@ inline constexpr char kSelectToken[] =
     "WHERE digest = ?1";
 inline constexpr char kRevokeToken[] = "UPDATE tokens SET revoked = 1 WHERE digest = ?1";
 inline constexpr char kPurgeExpiredTokens[] = "DELETE FROM tokens WHERE expires_at <= ?1";
+
+// ---- Tasks ----
+#define GLIMMER_TASK_COLUMNS                                                                 \
+  "id, type, status, owner, input, result, message, image_id, request_id, user_id, "         \
+  "created_at, updated_at, expires_at, claimed_by, lease_expires_at, attempts"
+inline constexpr char kTaskColumns[] = GLIMMER_TASK_COLUMNS;
+inline constexpr char kInsertTask[] =
+    "INSERT INTO tasks (" GLIMMER_TASK_COLUMNS ") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+inline constexpr char kSelectTask[] = "SELECT " GLIMMER_TASK_COLUMNS " FROM tasks WHERE id = ?1";
+inline constexpr char kSelectTasksForImage[] =
+    "SELECT " GLIMMER_TASK_COLUMNS " FROM tasks WHERE image_id = ?1 ORDER BY created_at, id";
+// The oldest pending task, or processing task whose lease expired before ?1.
+inline constexpr char kSelectRunnableTask[] =
+    "SELECT id FROM tasks WHERE status = 'pending' OR "
+    "(status = 'processing' AND lease_expires_at < ?1) ORDER BY created_at, id LIMIT 1";
+inline constexpr char kClaimTask[] =
+    "UPDATE tasks SET status = 'processing', claimed_by = ?2, lease_expires_at = ?3, "
+    "attempts = attempts + 1, updated_at = ?4 WHERE id = ?1";
+inline constexpr char kHeartbeatTask[] =
+    "UPDATE tasks SET lease_expires_at = ?3, updated_at = ?4, message = COALESCE(?5, message) "
+    "WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'";
+inline constexpr char kFinishTask[] =
+    "UPDATE tasks SET status = ?3, result = ?4, message = ?5, updated_at = ?6, expires_at = ?7, "
+    "claimed_by = NULL, lease_expires_at = NULL "
+    "WHERE id = ?1 AND claimed_by = ?2 AND status = 'processing'";
+inline constexpr char kFailTask[] =
+    "UPDATE tasks SET status = 'failure', message = ?2, updated_at = ?3, expires_at = ?4, "
+    "claimed_by = NULL, lease_expires_at = NULL "
+    "WHERE id = ?1 AND status IN ('pending', 'processing')";
+inline constexpr char kPurgeExpiredTasks[] =
+    "DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at < ?1";
+#undef GLIMMER_TASK_COLUMNS
 
 }  // namespace glimmer::db::sqlite::queries

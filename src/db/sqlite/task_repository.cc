@@ -1,0 +1,214 @@
+#include "db/sqlite/task_repository.h"
+
+#include <string>
+#include <utility>
+
+#include "db/sqlite/queries.h"
+
+namespace glimmer::db::sqlite {
+namespace {
+
+using domain::Task;
+using domain::TaskStatus;
+
+Task ReadTask(const Statement& st) {
+  Task t;
+  t.id = st.Text(0);
+  t.type = st.Text(1);
+  t.status = domain::ParseTaskStatus(st.TextView(2)).value_or(TaskStatus::kFailure);
+  t.owner = st.Text(3);
+  t.input_json = st.Text(4);
+  t.result_json = st.OptText(5);
+  t.message = st.Text(6);
+  t.image_id = st.OptText(7);
+  t.request_id = st.OptText(8);
+  t.user_id = st.OptText(9);
+  t.created_at = st.Int(10);
+  t.updated_at = st.Int(11);
+  t.expires_at = st.OptInt(12);
+  t.claimed_by = st.OptText(13);
+  t.lease_expires_at = st.OptInt(14);
+  t.attempts = static_cast<int>(st.Int(15));
+  return t;
+}
+
+Status TaskNotFound(std::string_view id) {
+  return NotFoundError("Task with the given id " + std::string(id) + " not found");
+}
+
+StatusOr<Task> GetIn(Connection& conn, std::string_view id) {
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectTask));
+  st.Bind(1, id);
+  ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return TaskNotFound(id);
+  return ReadTask(st);
+}
+
+// Column name for a validated sort key (never user text in SQL).
+const char* SortColumn(const std::string& key) {
+  if (key == "updated_at") return "updated_at";
+  if (key == "id") return "id";
+  if (key == "status") return "status";
+  if (key == "type") return "type";
+  return "created_at";
+}
+
+class SqliteTaskRepository final : public TaskRepository {
+ public:
+  explicit SqliteTaskRepository(Database& db) : db_(db) {}
+
+  Status Create(const Task& t) override {
+    return db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kInsertTask));
+      st.Bind(1, t.id).Bind(2, t.type).Bind(3, domain::ToString(t.status)).Bind(4, t.owner);
+      st.Bind(5, t.input_json).Bind(6, t.result_json).Bind(7, t.message).Bind(8, t.image_id);
+      st.Bind(9, t.request_id).Bind(10, t.user_id).Bind(11, t.created_at).Bind(12, t.updated_at);
+      st.Bind(13, t.expires_at).Bind(14, t.claimed_by).Bind(15, t.lease_expires_at);
+      st.Bind(16, static_cast<int64_t>(t.attempts));
+      return st.Run();
+    });
+  }
+
+  StatusOr<Task> Get(std::string_view id) override {
+    std::optional<Task> task;
+    RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(task, GetIn(conn, id));
+      return OkStatus();
+    }));
+    return std::move(*task);
+  }
+
+  StatusOr<std::vector<Task>> List(const TaskListQuery& q) override {
+    const std::string col = SortColumn(q.sort_key);
+    const char* cmp = q.sort_ascending ? ">" : "<";
+    const char* dir = q.sort_ascending ? "ASC" : "DESC";
+    std::string sql = std::string("SELECT ") + queries::kTaskColumns +
+                      " FROM tasks WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR status = ?2)"
+                      " AND (?3 IS NULL OR type = ?3)";
+    if (q.marker) {
+      sql += " AND (" + col + ", id) " + cmp + " (SELECT " + col + ", id FROM tasks WHERE id = ?4)";
+    }
+    sql += " ORDER BY " + col + " " + dir + ", id " + dir + " LIMIT ?5";
+    std::vector<Task> out;
+    RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+      if (q.marker) {
+        ASSIGN_OR_RETURN(Task m, GetIn(conn, *q.marker));
+        if (q.owner && m.owner != *q.owner) return TaskNotFound(*q.marker);
+      }
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
+      st.Bind(1, q.owner);
+      if (q.status) {
+        st.Bind(2, domain::ToString(*q.status));
+      } else {
+        st.BindNull(2);
+      }
+      st.Bind(3, q.type);
+      if (q.marker) st.Bind(4, *q.marker);
+      st.Bind(5, static_cast<int64_t>(q.limit));
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        out.push_back(ReadTask(st));
+      }
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  StatusOr<std::vector<Task>> ListForImage(std::string_view image_id) override {
+    std::vector<Task> out;
+    RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectTasksForImage));
+      st.Bind(1, image_id);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) break;
+        out.push_back(ReadTask(st));
+      }
+      return OkStatus();
+    }));
+    return out;
+  }
+
+  StatusOr<std::optional<Task>> Claim(std::string_view node, UnixMicros now,
+                                      UnixMicros lease) override {
+    std::optional<Task> claimed;
+    RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
+      std::string id;
+      {
+        ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectRunnableTask));
+        st.Bind(1, now);
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) return OkStatus();
+        id = st.Text(0);
+      }
+      {
+        ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kClaimTask));
+        RETURN_IF_ERROR(st.Bind(1, id).Bind(2, node).Bind(3, now + lease).Bind(4, now).Run());
+      }
+      ASSIGN_OR_RETURN(claimed, GetIn(conn, id));
+      return OkStatus();
+    }));
+    return claimed;
+  }
+
+  Status Heartbeat(std::string_view id, std::string_view node, UnixMicros now, UnixMicros lease,
+                   const std::optional<std::string>& message) override {
+    return db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kHeartbeatTask));
+      RETURN_IF_ERROR(
+          st.Bind(1, id).Bind(2, node).Bind(3, now + lease).Bind(4, now).Bind(5, message).Run());
+      if (conn.Changes() == 0) return ClaimLost(conn, id);
+      return OkStatus();
+    });
+  }
+
+  Status Finish(std::string_view id, std::string_view node, TaskStatus status,
+                const std::optional<std::string>& result_json, std::string_view message,
+                UnixMicros now, UnixMicros ttl) override {
+    return db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kFinishTask));
+      st.Bind(1, id).Bind(2, node).Bind(3, domain::ToString(status)).Bind(4, result_json);
+      RETURN_IF_ERROR(st.Bind(5, message).Bind(6, now).Bind(7, now + ttl).Run());
+      if (conn.Changes() == 0) return ClaimLost(conn, id);
+      return OkStatus();
+    });
+  }
+
+  Status FailUnclaimed(std::string_view id, std::string_view message, UnixMicros now,
+                       UnixMicros ttl) override {
+    return db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kFailTask));
+      RETURN_IF_ERROR(st.Bind(1, id).Bind(2, message).Bind(3, now).Bind(4, now + ttl).Run());
+      if (conn.Changes() == 0) return GetIn(conn, id).status();  // NotFound or already ended
+      return OkStatus();
+    });
+  }
+
+  StatusOr<int> PurgeExpired(UnixMicros now) override {
+    int n = 0;
+    RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kPurgeExpiredTasks));
+      RETURN_IF_ERROR(st.Bind(1, now).Run());
+      n = static_cast<int>(conn.Changes());
+      return OkStatus();
+    }));
+    return n;
+  }
+
+ private:
+  static Status ClaimLost(Connection& conn, std::string_view id) {
+    RETURN_IF_ERROR(GetIn(conn, id).status());
+    return AbortedError("task " + std::string(id) + " is no longer claimed by this node");
+  }
+
+  Database& db_;
+};
+
+}  // namespace
+
+std::unique_ptr<TaskRepository> NewTaskRepository(Database& db) {
+  return std::make_unique<SqliteTaskRepository>(db);
+}
+
+}  // namespace glimmer::db::sqlite
