@@ -5,9 +5,9 @@ set -euo pipefail
 build_pkgs=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev libyaml-cpp-dev)
+  libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev liblzma-dev libdeflate-dev libyaml-cpp-dev)
 test_pkgs=(libgtest-dev libgmock-dev python3-openstackclient python3-glanceclient
-  python3-openstacksdk python3-pytest python3-requests qemu-utils curl)
+  python3-openstacksdk python3-pytest python3-requests qemu-utils curl gzip zip zstd xz-utils clang)
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()

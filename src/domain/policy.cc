@@ -27,6 +27,8 @@ std::string_view ToString(ImageAction a) {
     case ImageAction::kGetMember: return "get_member";
     case ImageAction::kGetMembers: return "get_members";
     case ImageAction::kModifyMember: return "modify_member";
+    case ImageAction::kCopyImage: return "copy_image";
+    case ImageAction::kTasksApiAccess: return "tasks_api_access";
   }
   return "unknown";
 }
@@ -75,6 +77,8 @@ bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
              (IsOwner(ctx, *img) || !img->owner || t.caller_is_member ||
               img->visibility == Visibility::kPublic || img->visibility == Visibility::kCommunity);
     case ImageAction::kPublicizeImage:
+    case ImageAction::kCopyImage:
+    case ImageAction::kTasksApiAccess:
       return false;  // admin only
     case ImageAction::kCommunitizeImage:
       return owner_member();

@@ -30,6 +30,8 @@ enum class ImageAction {
   kGetMember,
   kGetMembers,  // list an image's members (Glance: get_members)
   kModifyMember,
+  kCopyImage,        // import method copy-image (Glance: copy_image; admin by default)
+  kTasksApiAccess,   // the /v2/tasks API (Glance: tasks_api_access; admin by default)
 };
 
 std::string_view ToString(ImageAction a);

@@ -418,6 +418,10 @@ Status ImageService::Delete(const RequestContext& ctx, std::string_view id) {
     return PermissionDeniedError("Image " + std::string(id) + " is protected and cannot be deleted.");
   }
   RETURN_IF_ERROR(repo_.Delete(id));
+  if (import_) {
+    Status st = import_->staging->Remove(id);
+    if (!st.ok()) spdlog::warn("image {}: could not remove staged data: {}", id, st.ToString());
+  }
   for (const auto& loc : loaded.image.locations) {
     if (auto* store = stores_.ForLocation(loc.url)) {
       Status st = store->Delete(loc.url);
@@ -513,6 +517,69 @@ Status ImageService::RollbackUpload(std::string_view id) {
   return AbortedError("could not roll back upload");
 }
 
+StatusOr<ImageService::Pumped> ImageService::Pump(store::Writer& writer, const ReadFn& read,
+                                                  int64_t max_bytes,
+                                                  std::optional<int64_t> size_hint) {
+  store::HashingPipeline::Options popts;
+  popts.buffer_size = options_.upload_buffer_size;
+  popts.max_bytes = max_bytes;
+  store::HashingPipeline pipeline(writer, hash_pool_, popts);
+  formats::StreamInspector inspector;
+  Status stream_status;
+  for (;;) {
+    std::span<std::byte> buf = pipeline.AcquireBuffer();
+    auto n = read(buf);
+    if (!n.ok()) {
+      stream_status = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    if (inspector.wants_more()) inspector.Feed(buf.first(*n));
+    stream_status = pipeline.Submit(*n);
+    if (!stream_status.ok()) break;
+  }
+  if (!stream_status.ok()) {
+    pipeline.Cancel();
+    if (stream_status.code() == StatusCode::kResourceExhausted &&
+        pipeline.submitted_bytes() > max_bytes) {
+      stream_status = ResourceExhaustedError(
+          max_bytes < options_.image_size_cap
+              ? "image_size_total quota exceeded: the project may store " +
+                    std::to_string(max_bytes) + " more bytes"
+              : "Image exceeds the storage quota: the image size cap is " +
+                    std::to_string(options_.image_size_cap) + " bytes");
+    }
+    return stream_status;
+  }
+  auto result = pipeline.Finish();
+  if (!result.ok()) return result.status();
+  if (size_hint && result->size != *size_hint) {
+    return InvalidArgumentError("Size mismatch: expected " + std::to_string(*size_hint) +
+                                " bytes, got " + std::to_string(result->size));
+  }
+  auto inspected = inspector.Finish(result->size);
+  Pumped p;
+  p.size = result->size;
+  p.md5_hex = result->md5_hex;
+  p.sha512_hex = result->sha512_hex;
+  p.format = inspected.format;
+  p.virtual_size = inspected.virtual_size;
+  return p;
+}
+
+void ImageService::ApplyPumped(const Pumped& pumped, Image& image) const {
+  image.size = pumped.size;
+  image.checksum = pumped.md5_hex;
+  image.os_hash_algo = "sha512";
+  image.os_hash_value = pumped.sha512_hex;
+  image.virtual_size.reset();
+  if (image.container_format == "bare" && pumped.format == image.disk_format) {
+    // Glance inspects bare images: the virtual size is recorded when the detected format is the
+    // declared one. (Rejecting mismatches and unsafe images comes with the formats library.)
+    image.virtual_size = pumped.virtual_size;
+  }
+}
+
 Status ImageService::Upload(const RequestContext& ctx, std::string_view id, const ReadFn& read,
                             std::optional<int64_t> size_hint) {
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
@@ -573,62 +640,16 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
     return st;
   };
 
-  store::HashingPipeline::Options popts;
-  popts.buffer_size = options_.upload_buffer_size;
-  popts.max_bytes = max_bytes;
-  store::HashingPipeline pipeline(**writer, hash_pool_, popts);
-  formats::StreamInspector inspector;
-  Status stream_status;
-  for (;;) {
-    std::span<std::byte> buf = pipeline.AcquireBuffer();
-    auto n = read(buf);
-    if (!n.ok()) {
-      stream_status = n.status();
-      break;
-    }
-    if (*n == 0) break;
-    if (inspector.wants_more()) inspector.Feed(buf.first(*n));
-    stream_status = pipeline.Submit(*n);
-    if (!stream_status.ok()) break;
-  }
-  if (!stream_status.ok()) {
-    pipeline.Cancel();
+  auto pumped = Pump(**writer, read, max_bytes, size_hint);
+  if (!pumped.ok()) {
     (*writer)->Abort();
-    if (stream_status.code() == StatusCode::kResourceExhausted &&
-        pipeline.submitted_bytes() > max_bytes) {
-      stream_status = ResourceExhaustedError(
-          max_bytes < options_.image_size_cap
-              ? "image_size_total quota exceeded: the project may store " +
-                    std::to_string(max_bytes) + " more bytes"
-              : "Image exceeds the storage quota: the image size cap is " +
-                    std::to_string(options_.image_size_cap) + " bytes");
-    }
-    return fail(stream_status);
-  }
-  auto result = pipeline.Finish();
-  if (!result.ok()) {
-    (*writer)->Abort();
-    return fail(result.status());
-  }
-  if (size_hint && result->size != *size_hint) {
-    (*writer)->Abort();
-    return fail(InvalidArgumentError("Size mismatch: expected " + std::to_string(*size_hint) +
-                                     " bytes, got " + std::to_string(result->size)));
+    return fail(pumped.status());
   }
   auto location = (*writer)->Commit();
   if (!location.ok()) return fail(location.status());
 
   image.status = ImageStatus::kActive;
-  image.size = result->size;
-  image.checksum = result->md5_hex;
-  image.os_hash_algo = "sha512";
-  image.os_hash_value = result->sha512_hex;
-  if (image.container_format == "bare") {
-    // Glance inspects bare images: the virtual size is recorded when the detected format is the
-    // declared one. (Rejecting mismatches and unsafe images comes with the formats library.)
-    auto inspected = inspector.Finish(result->size);
-    if (inspected.format == image.disk_format) image.virtual_size = inspected.virtual_size;
-  }
+  ApplyPumped(*pumped, image);
   image.locations = {domain::Location{target.info().id, *location, "{}"}};
   image.properties.erase(std::string(kUploadLocation));
   image.updated_at = clock_.Now();
@@ -702,6 +723,41 @@ Status ImageService::RecoverAfterCrash() {
       }
     }
     RETURN_IF_ERROR(RollbackUpload(image.id));
+  }
+  if (!import_) return OkStatus();
+  // A stage cut by the crash: back to queued; what was staged stays for resumption.
+  // An import whose task has ended or vanished: back to queued (running tasks are resumed by
+  // the task runner and keep their images).
+  ASSIGN_OR_RETURN(auto importing,
+                   repo_.ListByStatus({ImageStatus::kUploading, ImageStatus::kImporting}));
+  for (auto& image : importing) {
+    const bool stage = image.status == ImageStatus::kUploading &&
+                       !image.properties.count(std::string(kImportTaskProperty));
+    if (!stage && !LockIsStale(image)) continue;
+    ImageStatus was = image.status;
+    if (was == ImageStatus::kUploading && stage) {
+      spdlog::warn("image {}: staging was interrupted; returning it to queued", image.id);
+    } else if (was == ImageStatus::kImporting) {
+      spdlog::warn("image {}: its import task has ended; returning it to queued", image.id);
+      ResetData(image);
+      (void)import_->staging->Remove(image.id);
+    } else {
+      continue;
+    }
+    image.status = ImageStatus::kQueued;
+    image.properties.erase(std::string(kImportTaskProperty));
+    image.properties.erase(std::string(kImportingToStores));
+    image.updated_at = clock_.Now();
+    Status st = repo_.Update(image, was);
+    if (!st.ok() && st.code() != StatusCode::kAborted && st.code() != StatusCode::kNotFound) {
+      return st;
+    }
+  }
+  // Staged data of images that are gone.
+  ASSIGN_OR_RETURN(auto staged, import_->staging->List());
+  for (const auto& id : staged) {
+    auto image = repo_.Get(id);
+    if (image.status().code() == StatusCode::kNotFound) (void)import_->staging->Remove(id);
   }
   return OkStatus();
 }

@@ -17,14 +17,18 @@
 
 #include "common/status.h"
 #include "db/image_repository.h"
+#include "db/task_repository.h"
 #include "domain/context.h"
 #include "domain/image.h"
 #include "domain/list_query.h"
 #include "domain/policy.h"
 #include "domain/quota.h"
+#include "domain/task.h"
+#include "images/import.h"
 #include "platform/clock.h"
 #include "policy/property_protections.h"
 #include "platform/executor.h"
+#include "staging/staging_area.h"
 #include "store/store.h"
 
 namespace glimmer::images {
@@ -62,6 +66,13 @@ struct ServiceOptions {
 // The stores the service writes to and reads from. The first is the default store.
 struct StoreSet {
   std::vector<store::Store*> stores;
+  bool multistore = false;  // several named stores configured (enabled_backends)
+  store::Store* ById(std::string_view id) const {
+    for (auto* s : stores) {
+      if (s->info().id == id) return s;
+    }
+    return nullptr;
+  }
   store::Store* ForLocation(std::string_view url) const {
     for (auto* s : stores) {
       if (s->Owns(url)) return s;
@@ -129,6 +140,37 @@ class ImageService {
   };
   StatusOr<Usage> GetUsage(const domain::RequestContext& ctx);
 
+  // ---- Interoperable import (image_import.cc; glance-api.md §2.2, §7.3, §8) ----
+  struct ImportSetup {
+    db::TaskRepository* tasks = nullptr;       // not owned
+    staging::StagingArea* staging = nullptr;   // not owned
+    std::function<void()> wake_runner;         // called after a task is created
+    ImportOptions options;
+  };
+  // Without it, stage and import answer 404 (Glance with import disabled).
+  void EnableImport(ImportSetup setup);
+  // The enabled import methods ([] when import is not enabled).
+  std::vector<std::string> ImportMethods() const;
+  const StoreSet& stores() const { return stores_; }
+
+  // PUT /v2/images/{id}/stage. `resume_offset` (Glimmer's resumable staging, header
+  // Upload-Offset): append to a partial stage of that many bytes instead of starting over.
+  // An interrupted stage keeps what was received; the image returns to queued.
+  Status Stage(const domain::RequestContext& ctx, std::string_view id, const ReadFn& read,
+               std::optional<int64_t> size_hint, std::optional<int64_t> resume_offset);
+  // HEAD /v2/images/{id}/stage: bytes staged so far (the offset to resume from).
+  StatusOr<int64_t> StagedBytes(const domain::RequestContext& ctx, std::string_view id);
+  // POST /v2/images/{id}/import: checks, takes the image's import lock, creates the task.
+  StatusOr<domain::Task> StartImport(const domain::RequestContext& ctx, std::string_view id,
+                                     const ImportRequest& request);
+  // GET /v2/images/{id}/tasks.
+  StatusOr<std::vector<domain::Task>> ImageTasks(const domain::RequestContext& ctx,
+                                                 std::string_view id);
+  // GET /v2/tasks/{id} and /v2/tasks (tasks_api_access policy).
+  StatusOr<domain::Task> GetTask(const domain::RequestContext& ctx, std::string_view id);
+  StatusOr<std::vector<domain::Task>> ListTasks(const domain::RequestContext& ctx,
+                                                db::TaskListQuery query);
+
   // At start-up, before serving: images left in `saving` by a crash go back to `queued`,
   // and stores drop data of writes that never committed.
   Status RecoverAfterCrash();
@@ -147,14 +189,34 @@ class ImageService {
                  bool legacy_add) const;
   Status CheckQuotas(const domain::Image& image) const;
   Status RollbackUpload(std::string_view id);
+  // The data path shared by uploads and imports: streams `read` into `writer` (not committed)
+  // while md5 and sha512 are computed in parallel and the format is inspected. The caller
+  // aborts the writer on error.
+  struct Pumped {
+    int64_t size = 0;
+    std::string md5_hex, sha512_hex;
+    std::string format;  // detected
+    std::optional<int64_t> virtual_size;
+  };
+  StatusOr<Pumped> Pump(store::Writer& writer, const ReadFn& read, int64_t max_bytes,
+                        std::optional<int64_t> size_hint);
+  // Records size, checksums and (per Glance's inspection rule) virtual_size on `image`.
+  void ApplyPumped(const Pumped& pumped, domain::Image& image) const;
   // Property protections: may the caller do `op` on custom property `name`?
   bool PropertyAllowed(policy::PropertyProtections::Operation op, const std::string& name,
                        const domain::RequestContext& ctx) const;
   // Drops the custom properties the caller may not read.
   void Redact(const domain::RequestContext& ctx, domain::Image& image) const;
 
+  friend class ImportHandler;
+  // Import helpers (image_import.cc).
+  Status ReleaseImport(const std::string& image_id, const std::string& task_id,
+                       const std::function<void(domain::Image&)>& change);
+  bool LockIsStale(const domain::Image& image) const;
+
   db::ImageRepository& repo_;
   StoreSet stores_;
+  std::optional<ImportSetup> import_;
   const domain::Policy& policy_;
   platform::Executor& hash_pool_;
   const platform::Clock& clock_;

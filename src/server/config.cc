@@ -294,6 +294,110 @@ const std::vector<OptionDef>& Options() {
                 return OkStatus();
               })},
       {"glance_store", "filesystem_store_datadir", StrOpt(&Config::filesystem_store_datadir)},
+      {"glance_store", "default_backend", StrOpt(&Config::default_backend)},
+      {kDefaultSection, "enabled_backends",
+       [](Config& c, std::string_view v) -> Status {
+         c.enabled_backends.clear();
+         for (const std::string& item : ParseList(v)) {
+           size_t colon = item.find(':');
+           if (colon == std::string::npos) {
+             return InvalidArgumentError("item " + Quote(item) + " is not name:type");
+           }
+           std::string name = Lower(Trim(std::string_view(item).substr(0, colon)));
+           std::string type = Lower(Trim(std::string_view(item).substr(colon + 1)));
+           if (!IsToken(name)) return InvalidArgumentError("bad store name " + Quote(name));
+           if (type != "file") {
+             return InvalidArgumentError("store type " + Quote(type) + " of " + Quote(name) +
+                                         " is not supported (supported: file)");
+           }
+           for (const auto& [n, t] : c.enabled_backends) {
+             if (n == name) return InvalidArgumentError("store " + Quote(name) + " is listed twice");
+           }
+           c.enabled_backends.emplace_back(name, type);
+         }
+         return OkStatus();
+       }},
+      {kDefaultSection, "node_staging_uri",
+       [](Config& c, std::string_view v) -> Status {
+         std::string_view value = Trim(v);
+         if (!value.starts_with("file://") || value.size() <= 7 || value[7] != '/') {
+           return InvalidArgumentError("value " + Quote(value) +
+                                       " must be a file:///absolute/path URI");
+         }
+         c.node_staging_uri = std::string(value);
+         return OkStatus();
+       }},
+      {"image_import_opts", "image_import_plugins",
+       [](Config& c, std::string_view v) -> Status {
+         static const std::set<std::string, std::less<>> kKnown = {
+             "image_decompression", "inject_image_metadata", "image_conversion", "no_op"};
+         std::vector<std::string> items = ParseList(v);
+         for (auto& item : items) {
+           // Glance accepts the list as a JSON-ish ['a', 'b'] too.
+           std::string cleaned;
+           for (char ch : item) {
+             if (ch != '[' && ch != ']' && ch != '\'' && ch != '"') cleaned += ch;
+           }
+           item = Trim(cleaned);
+         }
+         std::erase(items, std::string());
+         for (const auto& item : items) {
+           if (!kKnown.contains(item)) {
+             return InvalidArgumentError("unknown import plugin " + Quote(item) +
+                                         " (known: image_decompression, inject_image_metadata, "
+                                         "image_conversion, no_op)");
+           }
+         }
+         c.image_import_plugins = std::move(items);
+         return OkStatus();
+       }},
+      {"inject_metadata_properties", "inject",
+       [](Config& c, std::string_view v) -> Status {
+         c.inject_metadata.clear();
+         for (const std::string& item : ParseList(v)) {
+           size_t colon = item.find(':');
+           if (colon == std::string::npos || colon == 0) {
+             return InvalidArgumentError("item " + Quote(item) + " is not key:value");
+           }
+           c.inject_metadata.emplace_back(Trim(std::string_view(item).substr(0, colon)),
+                                          Trim(std::string_view(item).substr(colon + 1)));
+         }
+         return OkStatus();
+       }},
+      {"inject_metadata_properties", "ignore_user_roles",
+       [](Config& c, std::string_view v) -> Status {
+         c.inject_ignore_user_roles = ParseList(v);
+         for (auto& r : c.inject_ignore_user_roles) r = Lower(r);
+         return OkStatus();
+       }},
+      {"image_conversion", "output_format",
+       [](Config& c, std::string_view v) -> Status {
+         std::string f = Lower(Trim(v));
+         if (f != "raw" && f != "qcow2") {
+           return InvalidArgumentError("value " + Quote(f) + " is not one of raw, qcow2");
+         }
+         c.conversion_output_format = f;
+         return OkStatus();
+       }},
+      {"task", "task_time_to_live", Int64Opt(&Config::task_time_to_live_hours, 1, 24 * 365)},
+      {"import_filtering_opts", "allow_private_addresses",
+       [](Config& c, std::string_view v) -> Status {
+         ASSIGN_OR_RETURN(c.import_address_policy.allow_private_addresses, ParseBool(v));
+         return OkStatus();
+       }},
+      {"import_filtering_opts", "allowed_cidrs",
+       [](Config& c, std::string_view v) -> Status {
+         c.import_address_policy.allowed_cidrs = ParseList(v);
+         return webdownload::ValidateAddressPolicy(c.import_address_policy);
+       }},
+      {"import_filtering_opts", "connect_timeout_seconds",
+       Int64Opt(&Config::web_download_connect_timeout_seconds, 1, 3600)},
+      {"import_filtering_opts", "stall_timeout_seconds",
+       Int64Opt(&Config::web_download_stall_timeout_seconds, 1, 86400)},
+      {"glimmer", "task_workers", IntOpt(&Config::task_workers, 1, 64)},
+      {"glimmer", "task_time_limit_seconds",
+       Int64Opt(&Config::task_time_limit_seconds, 60, 30 * 86400)},
+      {"glimmer", "node_id", StrOpt(&Config::node_id)},
       // [import_filtering_opts]
       {"import_filtering_opts", "allowed_schemes",
        FilterListOpt(&ImportFilteringOptions::allowed_schemes, true)},
@@ -387,9 +491,9 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>& Ig
       {std::string(kDefaultSection),
        {// Glance API / common options.
         "allow_anonymous_access", "delayed_delete", "digest_algorithm", "do_secure_hash",
-        "enabled_backends", "http_retries", "image_cache_dir", "image_cache_driver",
+        "http_retries", "image_cache_dir", "image_cache_driver",
         "image_cache_max_size", "image_cache_sqlite_db", "image_cache_stall_time",
-        "max_request_id_length", "metadata_encryption_key", "node_staging_uri",
+        "max_request_id_length", "metadata_encryption_key",
         "pydev_worker_debug_host",
         "pydev_worker_debug_port", "scrub_pool_size", "scrub_time", "use_keystone_limits",
         "worker_self_reference_url", "disabled_notifications", "default_publisher_id",
@@ -420,7 +524,7 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>& Ig
         "filesystem_thin_provisioning", "http_proxy_information", "https_ca_certificates_file",
         "https_insecure", "rados_connect_timeout", "rbd_store_ceph_conf", "rbd_store_chunk_size",
         "rbd_store_pool", "rbd_store_user", "rbd_thin_provisioning", "rootwrap_config",
-        "default_backend"}},
+        }},
   };
   return *options;
 }
@@ -461,6 +565,15 @@ StatusOr<Disposition> Apply(Config& config, std::string_view raw_section,
     Status st = def->set(config, value);
     if (!st.ok()) return InvalidArgumentError(where + st.message());
     return Disposition::kApplied;
+  }
+  for (const auto& [name, type] : config.enabled_backends) {
+    if (section == name) {
+      static const std::set<std::string, std::less<>> kBackendOptions = {
+          "filesystem_store_datadir", "store_description"};
+      if (!kBackendOptions.contains(option)) return Disposition::kIgnoredOption;
+      config.backend_options[name][option] = std::string(Trim(value));
+      return Disposition::kApplied;
+    }
   }
   if (IgnoredSections().contains(section) || extra_ignored_sections.contains(section)) {
     return Disposition::kIgnoredSection;
@@ -652,6 +765,13 @@ Status ApplyIniFile(Config& config, const std::string& path) {
 
 }  // namespace
 
+std::string Config::StagingDir() const {
+  if (!node_staging_uri.empty()) return node_staging_uri.substr(7);
+  std::string dir = data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + "/staging";
+}
+
 std::string Config::ImageDir() const {
   if (!filesystem_store_datadir.empty()) return filesystem_store_datadir;
   std::string dir = data_dir;
@@ -701,6 +821,25 @@ StatusOr<Config> LoadConfig(const std::optional<std::string>& ini_path,
   Config config;
   if (ini_path.has_value()) RETURN_IF_ERROR(ApplyIniFile(config, *ini_path));
   RETURN_IF_ERROR(ApplyEnvironment(config, env));
+  if (!config.default_backend.empty()) {
+    bool known = false;
+    for (const auto& [name, type] : config.enabled_backends) known |= name == config.default_backend;
+    if (!known) {
+      return InvalidArgumentError("[glance_store] default_backend: " +
+                                  Quote(config.default_backend) +
+                                  " is not one of [DEFAULT] enabled_backends");
+    }
+  } else if (!config.enabled_backends.empty()) {
+    return InvalidArgumentError("[glance_store] default_backend must name one of [DEFAULT] "
+                                "enabled_backends");
+  }
+  for (const auto& [name, type] : config.enabled_backends) {
+    auto it = config.backend_options.find(name);
+    if (it == config.backend_options.end() || !it->second.count("filesystem_store_datadir")) {
+      return InvalidArgumentError("[" + name + "] filesystem_store_datadir must be set for the "
+                                  "file store " + Quote(name));
+    }
+  }
   return config;
 }
 

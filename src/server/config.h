@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "webdownload/address_policy.h"
 #include "webdownload/url_filter.h"
 
 namespace glimmer::server {
@@ -65,8 +66,29 @@ struct Config {
   // Image files directory as configured; empty = "<data_dir>/images" (use ImageDir()).
   std::string filesystem_store_datadir;
 
+  // ---- Multi-store ([DEFAULT] enabled_backends = "name:type, ...", one section per backend,
+  // [glance_store] default_backend). Empty: one filesystem store named "file". ----
+  std::vector<std::pair<std::string, std::string>> enabled_backends;  // (name, type)
+  // Each backend section's options, e.g. backend_options["fast"]["filesystem_store_datadir"].
+  std::map<std::string, std::map<std::string, std::string>> backend_options;
+  std::string default_backend;
+
+  // ---- Interoperable import ----
+  std::string node_staging_uri;  // [DEFAULT] file:///dir; empty = <data_dir>/staging
+  std::vector<std::string> image_import_plugins;  // [image_import_opts]
+  // [inject_metadata_properties] inject = "key:value, ..." and ignore_user_roles.
+  std::vector<std::pair<std::string, std::string>> inject_metadata;
+  std::vector<std::string> inject_ignore_user_roles = {"admin"};
+  std::string conversion_output_format = "raw";  // [image_conversion] output_format
+  int64_t task_time_to_live_hours = 48;           // [task] task_time_to_live
+
   // ---- [import_filtering_opts] ----
   ImportFilteringOptions import_filtering;
+  // Glimmer's additions: the resolved address of a web-download host (and of every redirect)
+  // must be public unless allowed here; time limits of one download.
+  webdownload::AddressPolicyOptions import_address_policy;
+  int64_t web_download_connect_timeout_seconds = 10;
+  int64_t web_download_stall_timeout_seconds = 30;  // no progress for this long = failure
 
   // ---- [quota] (Glimmer-only; Glance's unified-limit names; -1 = unlimited) ----
   int64_t quota_image_count_total = -1;      // images per project
@@ -88,6 +110,11 @@ struct Config {
   int64_t max_json_body_bytes = 1 << 20;
   std::string log_level = "info";  // trace|debug|info|warning|error|critical|off
   bool access_log = true;
+  // Task runner: tasks run at once on this node, the time limit of one run, the node's name in
+  // task claims (empty: <hostname>:<port>).
+  int task_workers = 2;
+  int64_t task_time_limit_seconds = 4 * 3600;
+  std::string node_id;
 
   // Human-readable notes about accepted-but-ignored settings (Glance options Glimmer does not
   // implement, unused GLIMMER_* variables). The caller logs them at startup.
@@ -95,6 +122,8 @@ struct Config {
 
   // The effective image directory: filesystem_store_datadir, or "<data_dir>/images".
   std::string ImageDir() const;
+  // The effective staging directory (node_staging_uri without file://, or <data_dir>/staging).
+  std::string StagingDir() const;
 };
 
 // Builds the configuration: defaults, then `ini_path` (if given), then `env` (the process

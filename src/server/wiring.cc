@@ -15,16 +15,23 @@
 #include "db/sqlite/database.h"
 #include "db/sqlite/identity_repository.h"
 #include "db/sqlite/image_repository.h"
+#include "db/sqlite/task_repository.h"
+#include "decompress/decompress.h"
 #include "domain/policy.h"
 #include "http/server.h"
 #include "identity/identity_service.h"
 #include "images/image_service.h"
+#include "images/import_flow.h"
 #include "platform/clock.h"
 #include "platform/executor.h"
+#include "platform/host.h"
 #include "platform/random.h"
 #include "policy/property_protections.h"
 #include "policy/rule_policy.h"
+#include "staging/staging_area.h"
 #include "store/filesystem/filesystem_store.h"
+#include "tasks/task_runner.h"
+#include "webdownload/fetcher.h"
 
 namespace glimmer::server {
 namespace {
@@ -73,6 +80,34 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
   return OkStatus();
 }
 
+// The image_decompression import plugin (Glance's, plus zstd and xz): a compressed staged file
+// is replaced by its single decompressed member, unless the image is declared `compressed`.
+images::StagedPlugin DecompressPlugin(int64_t max_output) {
+  return [max_output](const std::string& path, domain::Image& image,
+                      tasks::TaskContext& ctx) -> Status {
+    if (image.container_format == "compressed") return OkStatus();
+    const std::string out = path + ".decompressed";
+    decompress::Options opts;
+    opts.max_output_bytes = max_output;
+    auto result = decompress::DecompressFile(path, out, opts, [&ctx](int64_t done) {
+      ctx.Progress("Decompressed " + std::to_string(done >> 20) + " MiB");
+      return ctx.Cancelled().ok();
+    });
+    if (!result.ok()) {
+      std::filesystem::remove(out);
+      RETURN_IF_ERROR(ctx.Cancelled());
+      return result.status();
+    }
+    if (result->codec == decompress::Codec::kNone) return OkStatus();
+    std::error_code ec;
+    std::filesystem::rename(out, path, ec);
+    if (ec) return UnavailableError("cannot replace the staged file: " + ec.message());
+    spdlog::info("image {}: decompressed {} staged data: {} -> {} bytes", image.id,
+                 decompress::CodecName(result->codec), result->input_bytes, result->output_bytes);
+    return OkStatus();
+  };
+}
+
 class CoreImpl final : public Core {
  public:
   Status Open(const Config& config, CoreOptions options = {});
@@ -82,6 +117,7 @@ class CoreImpl final : public Core {
   // Set when this start generated (or was given) the admin password.
   const std::string& admin_password() const { return admin_password_; }
   bool generated_password() const { return generated_; }
+  tasks::TaskRunner& task_runner() { return *runner_; }
 
   platform::Executor& hash_pool() { return *hash_pool_; }
 
@@ -92,7 +128,12 @@ class CoreImpl final : public Core {
   std::unique_ptr<db::ImageRepository> image_repo_;
   std::unique_ptr<db::IdentityRepository> identity_repo_;
   std::unique_ptr<identity::IdentityService> identity_;
-  std::unique_ptr<store::filesystem::FilesystemStore> file_store_;
+  std::vector<std::unique_ptr<store::filesystem::FilesystemStore>> file_stores_;
+  std::unique_ptr<db::TaskRepository> task_repo_;
+  std::unique_ptr<staging::StagingArea> staging_;
+  std::unique_ptr<webdownload::HttpFetcher> fetcher_;
+  std::unique_ptr<images::ImportHandler> import_handler_;
+  std::unique_ptr<tasks::TaskRunner> runner_;
   std::unique_ptr<policy::RulePolicy> policy_;
   std::unique_ptr<policy::PropertyProtections> property_protections_;
   std::unique_ptr<images::ImageService> images_;
@@ -145,8 +186,26 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
                                                      policy_.get()));
   }
 
-  ASSIGN_OR_RETURN(file_store_, store::filesystem::FilesystemStore::Create(
-                                    "file", config.ImageDir(), config.fsync_uploads));
+  // Stores: one filesystem store "file", or the enabled_backends (default first).
+  images::StoreSet store_set;
+  if (config.enabled_backends.empty()) {
+    ASSIGN_OR_RETURN(auto fs, store::filesystem::FilesystemStore::Create(
+                                  "file", config.ImageDir(), config.fsync_uploads));
+    file_stores_.push_back(std::move(fs));
+  } else {
+    store_set.multistore = true;
+    std::vector<std::pair<std::string, std::string>> ordered = config.enabled_backends;
+    std::stable_partition(ordered.begin(), ordered.end(),
+                          [&](const auto& b) { return b.first == config.default_backend; });
+    for (const auto& [name, type] : ordered) {
+      const auto& opts = config.backend_options.at(name);
+      ASSIGN_OR_RETURN(auto fs, store::filesystem::FilesystemStore::Create(
+                                    name, opts.at("filesystem_store_datadir"),
+                                    config.fsync_uploads));
+      file_stores_.push_back(std::move(fs));
+    }
+  }
+  for (auto& fs : file_stores_) store_set.stores.push_back(fs.get());
   images::ServiceOptions sopts;
   sopts.image_size_cap = config.image_size_cap;
   sopts.image_property_quota = static_cast<int>(config.image_property_quota);
@@ -164,9 +223,39 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   }
   sopts.quotas.image_count_uploading = config.quota_image_count_uploading;
   sopts.quotas.image_stage_total = mib(config.quota_image_stage_total_mib);
-  images_ = std::make_unique<images::ImageService>(
-      *image_repo_, images::StoreSet{{file_store_.get()}}, *policy_, *hash_pool_,
-      platform::Clock::Real(), sopts);
+  images_ = std::make_unique<images::ImageService>(*image_repo_, std::move(store_set), *policy_,
+                                                   *hash_pool_, platform::Clock::Real(), sopts);
+
+  // Interoperable import: tasks in the database, node-local staging, the task runner.
+  task_repo_ = db::sqlite::NewTaskRepository(*db_);
+  ASSIGN_OR_RETURN(staging_, staging::StagingArea::Open(config.StagingDir()));
+  fetcher_ = std::make_unique<webdownload::HttpFetcher>();
+  tasks::RunnerOptions ropts;
+  ropts.node_id = config.node_id.empty()
+                      ? platform::HostName() + ":" + std::to_string(config.bind_port)
+                      : config.node_id;
+  ropts.workers = config.task_workers;
+  ropts.time_limit = std::chrono::seconds(config.task_time_limit_seconds);
+  ropts.task_time_to_live = std::chrono::hours(config.task_time_to_live_hours);
+  runner_ = std::make_unique<tasks::TaskRunner>(*task_repo_, platform::Clock::Real(), ropts);
+  images::ImageService::ImportSetup isetup;
+  isetup.tasks = task_repo_.get();
+  isetup.staging = staging_.get();
+  isetup.wake_runner = [this] { runner_->Wake(); };
+  isetup.options.enabled_methods = config.enabled_import_methods;
+  isetup.options.plugins = config.image_import_plugins;
+  isetup.options.inject = config.inject_metadata;
+  isetup.options.inject_ignore_user_roles = config.inject_ignore_user_roles;
+  isetup.options.fetch.url_filter = config.import_filtering;
+  isetup.options.fetch.address_policy = config.import_address_policy;
+  isetup.options.fetch.connect_timeout_ms = config.web_download_connect_timeout_seconds * 1000;
+  isetup.options.fetch.low_speed_time_s = config.web_download_stall_timeout_seconds;
+  isetup.options.fetch.max_bytes = config.image_size_cap;
+  isetup.options.task_time_to_live_seconds = config.task_time_to_live_hours * 3600;
+  images_->EnableImport(std::move(isetup));
+  import_handler_ = std::make_unique<images::ImportHandler>(*images_, *fetcher_);
+  import_handler_->AddPlugin("image_decompression", DecompressPlugin(config.image_size_cap));
+  runner_->Register(std::string(images::kImportTaskType), import_handler_.get());
   return options.recover ? images_->RecoverAfterCrash() : OkStatus();
 }
 
@@ -175,6 +264,9 @@ class EmbeddedService final : public Service {
   Status Start(const Config& config);
   uint16_t port() const override { return server_->port(); }
   void Shutdown(std::chrono::milliseconds grace) override {
+    // Running imports are interrupted first (they resume at the next start), then the HTTP
+    // server drains.
+    if (core_) core_->task_runner().Stop();
     if (server_) server_->Shutdown(grace);
   }
   ~EmbeddedService() override {
@@ -217,7 +309,6 @@ Status EmbeddedService::Start(const Config& config) {
   aopts.schemas.disk_formats = config.disk_formats;
   aopts.schemas.container_formats = config.container_formats;
   aopts.max_json_body_bytes = static_cast<size_t>(config.max_json_body_bytes);
-  // Interoperable import is not served yet, so no method is advertised (clients then upload).
   images_api_ = std::make_unique<api::images::ImagesApi>(core_->images(), aopts);
   router_ = std::make_unique<api::Router>(core_->identity(), *identity_api_, *images_api_,
                                           api::RouterOptions{config.public_endpoint});
@@ -233,6 +324,7 @@ Status EmbeddedService::Start(const Config& config) {
   server_ = std::make_unique<http::Server>(
       hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_);
   RETURN_IF_ERROR(server_->Start());
+  core_->task_runner().Start();
 
   if (!core_->admin_password().empty()) {
     RETURN_IF_ERROR(WriteOpenrc(config, server_->port(), core_->admin_password(),

@@ -1,5 +1,7 @@
 #include "api/images/images_api.h"
 
+#include "api/images/task_json.h"
+
 #include <charconv>
 
 #include <spdlog/spdlog.h>
@@ -148,6 +150,23 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
       if (m == "PUT") return Upload(req, ctx, id);
       return MethodNotAllowedResponse("GET, PUT", req);
     }
+    if (s.size() == 3 && s[2] == "stage") {
+      if (m == "PUT") return Stage(req, ctx, id);
+      if (m == "HEAD") return StageOffset(req, ctx, id);
+      return MethodNotAllowedResponse("PUT", req);
+    }
+    if (s.size() == 3 && s[2] == "import") {
+      if (m == "POST") return Import(req, ctx, id);
+      return MethodNotAllowedResponse("POST", req);
+    }
+    if (s.size() == 3 && s[2] == "tasks") {
+      if (m != "GET") return MethodNotAllowedResponse("GET", req);
+      auto tasks = service_.ImageTasks(ctx, id);
+      if (!tasks.ok()) return ErrorFromStatus(tasks.status(), req);
+      json list = json::array();
+      for (const auto& t : *tasks) list.push_back(TaskToJson(t));
+      return JsonResponse(200, json{{"tasks", std::move(list)}});
+    }
     if (s[2] == "members" && s.size() <= 4) return Members(req, ctx, s);
     if (s.size() == 4 && s[2] == "tags") {
       if (m != "PUT" && m != "DELETE") return MethodNotAllowedResponse("PUT, DELETE", req);
@@ -162,6 +181,7 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
     }
     return ErrorResponse(404, "", req);
   }
+  if (s[0] == "tasks") return Tasks(req, ctx, s);
   if (s[0] == "schemas") {
     if (m != "GET") return MethodNotAllowedResponse("GET", req);
     return Schema(req, s);
@@ -200,10 +220,15 @@ http::Response ImagesApi::Create(http::Request& req, const domain::RequestContex
   if (!image.ok()) return ErrorFromStatus(image.status(), req);
   http::Response r = JsonResponse(201, ImageToJson(*image, options_.render));
   r.headers.Set("Location", req.BaseUrl() + "/v2/images/" + image->id);
-  if (!options_.import_methods.empty()) {
-    std::string methods;
-    for (const auto& m : options_.import_methods) methods += (methods.empty() ? "" : ",") + m;
-    r.headers.Set("OpenStack-image-import-methods", methods);
+  if (auto methods = service_.ImportMethods(); !methods.empty()) {
+    std::string joined;
+    for (const auto& m : methods) joined += (joined.empty() ? "" : ",") + m;
+    r.headers.Set("OpenStack-image-import-methods", joined);
+  }
+  if (service_.stores().multistore) {
+    std::string ids;
+    for (const auto* st : service_.stores().stores) ids += (ids.empty() ? "" : ",") + st->info().id;
+    r.headers.Set("OpenStack-image-store-ids", ids);
   }
   return r;
 }
@@ -395,11 +420,163 @@ http::Response ImagesApi::Info(http::Request& req, const domain::RequestContext&
     json body;
     body["import-methods"] = {{"description", "Import methods available."},
                               {"type", "array"},
-                              {"value", options_.import_methods}};
+                              {"value", service_.ImportMethods()}};
     return JsonResponse(200, body);
+  }
+  if (s.size() >= 2 && s[1] == "stores" && service_.stores().multistore) {
+    const bool detail = s.size() == 3 && s[2] == "detail";
+    if (s.size() > 3 || (s.size() == 3 && !detail)) return ErrorResponse(404, "", req);
+    if (detail && !ctx.IsAdmin()) {
+      return ErrorResponse(403, "You are not authorized to complete stores_info_detail action.",
+                           req);
+    }
+    json list = json::array();
+    for (const auto* st : service_.stores().stores) {
+      json e = {{"id", st->info().id}, {"description", st->info().description}};
+      if (st == service_.stores().stores.front()) e["default"] = "true";
+      if (detail) {
+        e["type"] = st->info().type;
+        e["weight"] = 0;
+        e["properties"] = json::object();
+      }
+      list.push_back(std::move(e));
+    }
+    return JsonResponse(200, json{{"stores", std::move(list)}});
   }
   // Multi-store discovery is answered 404 while a single store is configured, as Glance does.
   return ErrorResponse(404, "", req);
+}
+
+// Size hint of a data request: x-openstack-image-size, else Content-Length (not chunked).
+static StatusOr<std::optional<int64_t>> SizeHint(http::Request& req) {
+  if (auto h = req.headers.Get("x-openstack-image-size")) {
+    int64_t v;
+    if (!ParseInt64(*h, v)) {
+      return InvalidArgumentError("x-openstack-image-size must be a non-negative integer");
+    }
+    return std::optional<int64_t>(v);
+  }
+  if (auto cl = req.body->content_length(); cl && !req.body->chunked()) {
+    return std::optional<int64_t>(static_cast<int64_t>(*cl));
+  }
+  return std::optional<int64_t>();
+}
+
+http::Response ImagesApi::Stage(http::Request& req, const domain::RequestContext& ctx,
+                                const std::string& id) {
+  if (MediaType(req) != "application/octet-stream") {
+    return ErrorResponse(415, "Content-Type must be application/octet-stream", req);
+  }
+  auto hint = SizeHint(req);
+  if (!hint.ok()) return ErrorFromStatus(hint.status(), req);
+  std::optional<int64_t> resume;
+  if (auto h = req.headers.Get("Upload-Offset")) {
+    int64_t v;
+    if (!ParseInt64(*h, v)) {
+      return ErrorResponse(400, "Upload-Offset must be a non-negative integer", req);
+    }
+    resume = v;
+  }
+  http::BodyReader& body = *req.body;
+  Status st = service_.Stage(
+      ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, *hint, resume);
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kAborted || st.code() == StatusCode::kUnavailable) {
+      spdlog::warn("stage of image {} failed: {}", id, st.ToString());
+      if (st.code() == StatusCode::kAborted) st = InvalidArgumentError(st.message());
+    }
+    http::Response r = ErrorFromStatus(st, req);
+    if (auto staged = service_.StagedBytes(ctx, id); staged.ok()) {
+      r.headers.Set("Upload-Offset", std::to_string(*staged));
+    }
+    return r;
+  }
+  http::Response r = Empty(204);
+  if (auto staged = service_.StagedBytes(ctx, id); staged.ok()) {
+    r.headers.Set("Upload-Offset", std::to_string(*staged));
+  }
+  return r;
+}
+
+http::Response ImagesApi::StageOffset(http::Request& req, const domain::RequestContext& ctx,
+                                      const std::string& id) {
+  auto staged = service_.StagedBytes(ctx, id);
+  if (!staged.ok()) return ErrorFromStatus(staged.status(), req);
+  http::Response r = Empty(200);
+  r.headers.Set("Upload-Offset", std::to_string(*staged));
+  r.headers.Set("Cache-Control", "no-store");
+  return r;
+}
+
+http::Response ImagesApi::Import(http::Request& req, const domain::RequestContext& ctx,
+                                 const std::string& id) {
+  auto raw = http::ReadAll(*req.body, options_.max_json_body_bytes);
+  if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
+  auto parsed = ParseImportBody(*raw);
+  if (!parsed.ok()) return ErrorFromStatus(parsed.status(), req);
+  if (parsed->stores.empty() && !parsed->all_stores) {
+    if (auto h = req.headers.Get("X-Image-Meta-Store"); h && !h->empty()) {
+      parsed->stores.push_back(std::string(*h));
+    }
+  }
+  auto task = service_.StartImport(ctx, id, *parsed);
+  if (!task.ok()) return ErrorFromStatus(task.status(), req);
+  return Empty(202);
+}
+
+http::Response ImagesApi::Tasks(http::Request& req, const domain::RequestContext& ctx,
+                                const std::vector<std::string>& s) {
+  const std::string& m = req.method;
+  if (s.size() == 2) {
+    if (m != "GET") return MethodNotAllowedResponse("GET", req);
+    auto task = service_.GetTask(ctx, s[1]);
+    if (!task.ok()) return ErrorFromStatus(task.status(), req);
+    return JsonResponse(200, TaskToJson(*task));
+  }
+  if (s.size() != 1) return ErrorResponse(404, "", req);
+  if (m == "POST") {
+    return ErrorResponse(400, "Tasks of type 'import' are deprecated and not supported; use "
+                              "POST /v2/images/{image_id}/import (interoperable import)", req);
+  }
+  if (m != "GET") return MethodNotAllowedResponse("GET, POST", req);
+  db::TaskListQuery q;
+  q.limit = options_.limits.limit_param_default;
+  for (const auto& [k, v] : req.query) {
+    if (k == "status") {
+      auto st = domain::ParseTaskStatus(v);
+      if (!st) return ErrorResponse(400, "Invalid status value: " + v, req);
+      q.status = *st;
+    } else if (k == "type") {
+      if (v != "import" && v != "api_image_import") {
+        return ErrorResponse(400, "Invalid type value: " + v, req);
+      }
+      q.type = v;
+    } else if (k == "limit") {
+      int64_t l;
+      if (!ParseInt64(v, l)) return ErrorResponse(400, "limit param must be an integer", req);
+      q.limit = static_cast<int>(std::min<int64_t>(l, options_.limits.api_limit_max));
+    } else if (k == "marker") {
+      q.marker = v;
+    } else if (k == "sort_key") {
+      if (v != "created_at" && v != "updated_at" && v != "id" && v != "status" && v != "type" &&
+          v != "expires_at" && v != "owner") {
+        return ErrorResponse(400, "Invalid sort_key value: " + v, req);
+      }
+      q.sort_key = v;
+    } else if (k == "sort_dir") {
+      if (v != "asc" && v != "desc") return ErrorResponse(400, "Invalid sort direction: " + v, req);
+      q.sort_ascending = v == "asc";
+    }
+  }
+  auto tasks = service_.ListTasks(ctx, q);
+  if (!tasks.ok()) return ErrorFromStatus(tasks.status(), req);
+  json list = json::array();
+  for (const auto& t : *tasks) list.push_back(TaskToJson(t, /*summary=*/true));
+  json body = {{"tasks", std::move(list)}, {"first", "/v2/tasks"}, {"schema", "/v2/schemas/tasks"}};
+  if (!tasks->empty() && static_cast<int>(tasks->size()) == q.limit) {
+    body["next"] = "/v2/tasks?marker=" + tasks->back().id + "&limit=" + std::to_string(q.limit);
+  }
+  return JsonResponse(200, body);
 }
 
 }  // namespace glimmer::api::images

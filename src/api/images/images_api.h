@@ -21,7 +21,6 @@ struct ImagesApiOptions {
   ListLimits limits;
   SchemaOptions schemas;
   size_t max_json_body_bytes = 1 << 20;
-  std::vector<std::string> import_methods;  // advertised import methods (empty: none)
 };
 
 class ImagesApi {
@@ -45,6 +44,14 @@ class ImagesApi {
                         const std::string& id);
   http::Response Download(http::Request& req, const domain::RequestContext& ctx,
                           const std::string& id);
+  http::Response Stage(http::Request& req, const domain::RequestContext& ctx,
+                       const std::string& id);
+  http::Response StageOffset(http::Request& req, const domain::RequestContext& ctx,
+                             const std::string& id);
+  http::Response Import(http::Request& req, const domain::RequestContext& ctx,
+                        const std::string& id);
+  http::Response Tasks(http::Request& req, const domain::RequestContext& ctx,
+                       const std::vector<std::string>& segments);
   http::Response Members(http::Request& req, const domain::RequestContext& ctx,
                          const std::vector<std::string>& segments);
   http::Response Schema(http::Request& req, const std::vector<std::string>& segments);

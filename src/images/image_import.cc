@@ -1,0 +1,375 @@
+// ImageService: staging and the start of interoperable imports (glance-api.md §7.3, §8.1).
+// The import itself runs asynchronously in ImportHandler (import_flow.cc).
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "images/image_service.h"
+#include "platform/random.h"
+#include "webdownload/url_filter.h"
+
+namespace glimmer::images {
+namespace {
+
+using domain::Image;
+using domain::ImageAction;
+using domain::ImageStatus;
+using domain::RequestContext;
+
+constexpr int kMaxRetries = 5;
+constexpr size_t kStageChunk = 1 << 20;
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+std::vector<std::string> SplitList(const std::map<std::string, std::string>& props,
+                                   std::string_view key) {
+  std::vector<std::string> out;
+  auto it = props.find(std::string(key));
+  if (it == props.end()) return out;
+  size_t start = 0;
+  const std::string& v = it->second;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    if (comma == std::string::npos) comma = v.size();
+    if (comma > start) out.push_back(v.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+void SetList(std::map<std::string, std::string>& props, std::string_view key,
+             const std::vector<std::string>& items) {
+  if (items.empty()) {
+    props.erase(std::string(key));
+  } else {
+    props[std::string(key)] = Join(items);
+  }
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+std::vector<std::string> StoreListProperty(const domain::Image& image, std::string_view key) {
+  return SplitList(image.properties, key);
+}
+void SetStoreListProperty(domain::Image& image, std::string_view key,
+                          const std::vector<std::string>& items) {
+  SetList(image.properties, key, items);
+}
+
+void ImageService::EnableImport(ImportSetup setup) { import_ = std::move(setup); }
+
+std::vector<std::string> ImageService::ImportMethods() const {
+  return import_ ? import_->options.enabled_methods : std::vector<std::string>{};
+}
+
+bool ImageService::LockIsStale(const Image& image) const {
+  auto it = image.properties.find(std::string(kImportTaskProperty));
+  if (it == image.properties.end()) return true;
+  auto task = import_->tasks->Get(it->second);
+  if (!task.ok()) return task.status().code() == StatusCode::kNotFound;
+  if (task->status == domain::TaskStatus::kSuccess ||
+      task->status == domain::TaskStatus::kFailure) {
+    return true;
+  }
+  const int64_t age_s = (clock_.Now() - task->updated_at) / 1'000'000;
+  const int64_t limit = import_->options.stale_lock_seconds *
+                        (task->status == domain::TaskStatus::kPending ? 2 : 1);
+  return age_s > limit;
+}
+
+Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const ReadFn& read,
+                           std::optional<int64_t> size_hint,
+                           std::optional<int64_t> resume_offset) {
+  if (!import_ || !Contains(import_->options.enabled_methods, "glance-direct")) {
+    return NotFoundError("The glance-direct import method is not enabled");
+  }
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kUploadImage, ctx, loaded));
+  Image image = std::move(loaded.image);
+  if (image.status != ImageStatus::kQueued) {
+    return FailedPreconditionError("Image status transition from " +
+                                   std::string(domain::ToString(image.status)) +
+                                   " to uploading is not allowed");
+  }
+  const int64_t offset = resume_offset.value_or(0);
+  ASSIGN_OR_RETURN(int64_t staged, import_->staging->Size(id));
+  if (offset > 0 && offset != staged) {
+    return FailedPreconditionError("Cannot resume staging at byte " + std::to_string(offset) +
+                                   ": " + std::to_string(staged) +
+                                   " bytes of image " + std::string(id) + " are staged");
+  }
+  if (size_hint && offset + *size_hint > options_.image_size_cap) {
+    return ResourceExhaustedError("Image exceeds the storage quota: image size " +
+                                  std::to_string(offset + *size_hint) +
+                                  " is over the limit of " +
+                                  std::to_string(options_.image_size_cap) + " bytes");
+  }
+  image.status = ImageStatus::kUploading;
+  image.updated_at = clock_.Now();
+  Status claim = repo_.Update(image, ImageStatus::kQueued);
+  if (claim.code() == StatusCode::kAborted) {
+    return FailedPreconditionError("Image status transition to uploading is not allowed: the "
+                                   "image is being changed by another request");
+  }
+  RETURN_IF_ERROR(claim);
+
+  // Back to queued on any failure; what was received stays staged (resumable).
+  auto fail = [&](Status st) -> Status {
+    for (int i = 0; i < kMaxRetries; ++i) {
+      auto cur = repo_.Get(id);
+      if (!cur.ok()) break;
+      if (cur->status != ImageStatus::kUploading) break;
+      cur->status = ImageStatus::kQueued;
+      cur->updated_at = clock_.Now();
+      if (repo_.Update(*cur, ImageStatus::kUploading).code() != StatusCode::kAborted) break;
+    }
+    return st;
+  };
+  auto writer = import_->staging->OpenWriter(id, offset);
+  if (!writer.ok()) return fail(writer.status());
+  std::vector<std::byte> buf(kStageChunk);
+  int64_t received = 0;
+  Status stream;
+  for (;;) {
+    auto n = read(std::span(buf));
+    if (!n.ok()) {
+      stream = n.status();
+      break;
+    }
+    if (*n == 0) break;
+    if ((*writer)->size() + static_cast<int64_t>(*n) > options_.image_size_cap) {
+      stream = ResourceExhaustedError("Image exceeds the storage quota: the image size cap is " +
+                                      std::to_string(options_.image_size_cap) + " bytes");
+      break;
+    }
+    stream = (*writer)->Append(std::span<const std::byte>(buf.data(), *n));
+    if (!stream.ok()) break;
+    received += static_cast<int64_t>(*n);
+  }
+  Status synced = (*writer)->Sync();
+  if (stream.ok() && size_hint && received != *size_hint) {
+    stream = InvalidArgumentError("Size mismatch: expected " + std::to_string(*size_hint) +
+                                  " bytes, got " + std::to_string(received));
+  }
+  if (stream.ok()) stream = synced;
+  if (!stream.ok()) {
+    spdlog::info("image {}: stage stopped at {} bytes: {}", id, (*writer)->size(),
+                 stream.ToString());
+    return fail(stream);
+  }
+  // Staged: the image stays `uploading` with its size known, ready for glance-direct.
+  for (int attempt = 0;; ++attempt) {
+    auto cur = repo_.Get(id);
+    if (!cur.ok()) {
+      (void)import_->staging->Remove(id);
+      return GoneError("Image " + std::string(id) + " was deleted during the upload");
+    }
+    cur->size = (*writer)->size();
+    cur->updated_at = clock_.Now();
+    Status st = repo_.Update(*cur, ImageStatus::kUploading);
+    if (st.code() == StatusCode::kAborted && attempt < kMaxRetries) continue;
+    return st;
+  }
+}
+
+StatusOr<int64_t> ImageService::StagedBytes(const RequestContext& ctx, std::string_view id) {
+  if (!import_ || !Contains(import_->options.enabled_methods, "glance-direct")) {
+    return NotFoundError("The glance-direct import method is not enabled");
+  }
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  RETURN_IF_ERROR(Authorize(ImageAction::kUploadImage, ctx, loaded));
+  return import_->staging->Size(id);
+}
+
+StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std::string_view id,
+                                                 const ImportRequest& req) {
+  if (!import_) return NotFoundError("Image import is not enabled");
+  const auto& methods = import_->options.enabled_methods;
+  if (!Contains(methods, req.method)) {
+    return InvalidArgumentError("Import method " + req.method + " is not enabled. Enabled "
+                                "methods: " + Join(methods));
+  }
+  const bool copy = req.method == "copy-image";
+  if (req.method == "web-download") {
+    // Filtered before the task exists (400), and again at each redirect while downloading.
+    Status valid = webdownload::ValidateUrl(req.uri, import_->options.fetch.url_filter);
+    if (!valid.ok()) {
+      return InvalidArgumentError("URI for web-download does not pass filtering: " +
+                                  valid.message());
+    }
+  }
+  if (!copy && (!req.stores.empty() || req.all_stores) && !stores_.multistore) {
+    // Accept the default store named explicitly; anything else needs multistore.
+    if (req.all_stores || req.stores.size() != 1 ||
+        !stores_.ById(req.stores[0]) || stores_.ById(req.stores[0]) != stores_.stores.front()) {
+      return InvalidArgumentError("Import into specific stores needs several stores "
+                                  "(enabled_backends) to be configured");
+    }
+  }
+  if (!req.all_stores_must_succeed && !stores_.multistore) {
+    return InvalidArgumentError("all_stores_must_succeed=false needs several stores "
+                                "(enabled_backends) to be configured");
+  }
+  for (const auto& s : req.stores) {
+    if (!stores_.ById(s)) return FailedPreconditionError("Unknown store: " + s);
+  }
+
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+    RETURN_IF_ERROR(
+        Authorize(copy ? ImageAction::kCopyImage : ImageAction::kModifyImage, ctx, loaded));
+    Image image = std::move(loaded.image);
+    if (!image.disk_format || !image.container_format) {
+      return FailedPreconditionError("The 'disk_format' and 'container_format' properties must "
+                                     "be set on image " + image.id + " before it is imported");
+    }
+    const ImageStatus needed = req.method == "glance-direct" ? ImageStatus::kUploading
+                               : copy                        ? ImageStatus::kActive
+                                                             : ImageStatus::kQueued;
+    if (image.status != needed) {
+      return FailedPreconditionError("Image status '" +
+                                     std::string(domain::ToString(image.status)) +
+                                     "' is not valid for import method " + req.method +
+                                     " (it needs '" + std::string(domain::ToString(needed)) +
+                                     "')");
+    }
+    if (req.method == "glance-direct") {
+      ASSIGN_OR_RETURN(int64_t staged, import_->staging->Size(id));
+      if (staged == 0) {
+        return FailedPreconditionError("Image " + image.id + " has no staged data: PUT it to "
+                                       "/v2/images/" + image.id + "/stage first");
+      }
+    }
+    // Target stores.
+    std::vector<std::string> targets;
+    if (req.all_stores) {
+      for (auto* s : stores_.stores) targets.push_back(s->info().id);
+    } else if (!req.stores.empty()) {
+      targets = req.stores;
+    } else {
+      targets.push_back(stores_.stores.front()->info().id);
+    }
+    if (copy) {
+      std::vector<std::string> missing;
+      for (const auto& t : targets) {
+        bool has = std::any_of(image.locations.begin(), image.locations.end(),
+                               [&](const domain::Location& l) { return l.store_id == t; });
+        if (!has) {
+          missing.push_back(t);
+        } else if (!req.all_stores) {
+          return InvalidArgumentError("Image " + image.id + " is already present in store " + t);
+        }
+      }
+      targets = std::move(missing);
+      if (targets.empty()) return domain::Task{};  // nothing to copy: accepted, no task
+    }
+    // The per-image lock.
+    std::optional<std::string> held;
+    if (auto it = image.properties.find(std::string(kImportTaskProperty));
+        it != image.properties.end()) {
+      held = it->second;
+      if (!LockIsStale(image)) {
+        return FailedPreconditionError("Image " + image.id + " is being imported by task " +
+                                       *held + "; try again when it has finished");
+      }
+      spdlog::warn("image {}: taking over the stale import lock of task {}", image.id, *held);
+    }
+    domain::Task task;
+    task.id = platform::NewUuid4();
+    task.type = std::string(kImportTaskType);
+    task.owner = ctx.project_id;
+    ImportRequest recorded = req;
+    recorded.inject_metadata =
+        !std::any_of(import_->options.inject_ignore_user_roles.begin(),
+                     import_->options.inject_ignore_user_roles.end(),
+                     [&](const std::string& r) { return ctx.HasRole(r); });
+    task.input_json = EncodeImportInput(image.id, recorded, targets);
+    task.image_id = image.id;
+    task.request_id = ctx.request_id;
+    task.user_id = ctx.user_id;
+    task.created_at = task.updated_at = clock_.Now();
+    if (!copy) image.status = ImageStatus::kImporting;
+    image.properties[std::string(kImportTaskProperty)] = task.id;
+    image.properties.erase("os_glance_stage_host");
+    if (stores_.multistore) {
+      auto importing = SplitList(image.properties, kImportingToStores);
+      auto failed = SplitList(image.properties, kFailedImport);
+      for (const auto& t : targets) {
+        if (!Contains(importing, t)) importing.push_back(t);
+        failed.erase(std::remove(failed.begin(), failed.end(), t), failed.end());
+      }
+      SetList(image.properties, kImportingToStores, importing);
+      SetList(image.properties, kFailedImport, failed);
+    }
+    image.updated_at = clock_.Now();
+    Status locked = repo_.UpdateIfProperty(image, needed, kImportTaskProperty, held);
+    if (locked.code() == StatusCode::kAborted && attempt < kMaxRetries) continue;
+    if (locked.code() == StatusCode::kAborted) {
+      return FailedPreconditionError("Image " + image.id + " is being changed by another "
+                                     "request; try again");
+    }
+    RETURN_IF_ERROR(locked);
+    Status created = import_->tasks->Create(task);
+    if (!created.ok()) {
+      // Undo the lock (best effort: a lock whose task does not exist is stale anyway).
+      (void)ReleaseImport(image.id, task.id, [&](Image& img) {
+        if (!copy) img.status = needed;
+      });
+      return created;
+    }
+    if (import_->wake_runner) import_->wake_runner();
+    spdlog::info("image {}: import task {} created ({})", image.id, task.id, req.method);
+    return task;
+  }
+}
+
+Status ImageService::ReleaseImport(const std::string& image_id, const std::string& task_id,
+                                   const std::function<void(Image&)>& change) {
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(Image image, repo_.Get(image_id));
+    auto it = image.properties.find(std::string(kImportTaskProperty));
+    if (it == image.properties.end() || it->second != task_id) {
+      return AbortedError("image " + image_id + " is no longer locked by task " + task_id);
+    }
+    change(image);
+    image.properties.erase(std::string(kImportTaskProperty));
+    image.updated_at = clock_.Now();
+    Status st = repo_.UpdateIfProperty(image, std::nullopt, kImportTaskProperty, task_id);
+    if (st.code() == StatusCode::kAborted && attempt < kMaxRetries) continue;
+    return st;
+  }
+}
+
+StatusOr<std::vector<domain::Task>> ImageService::ImageTasks(const RequestContext& ctx,
+                                                             std::string_view id) {
+  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  if (!import_) return std::vector<domain::Task>{};
+  return import_->tasks->ListForImage(id);
+}
+
+StatusOr<domain::Task> ImageService::GetTask(const RequestContext& ctx, std::string_view id) {
+  if (!policy_.Allowed(ImageAction::kTasksApiAccess, ctx, {})) {
+    return PermissionDeniedError("You are not authorized to complete tasks_api_access action.");
+  }
+  if (!import_) return NotFoundError("Task with the given id " + std::string(id) + " not found");
+  return import_->tasks->Get(id);
+}
+
+StatusOr<std::vector<domain::Task>> ImageService::ListTasks(const RequestContext& ctx,
+                                                            db::TaskListQuery query) {
+  if (!policy_.Allowed(ImageAction::kTasksApiAccess, ctx, {})) {
+    return PermissionDeniedError("You are not authorized to complete tasks_api_access action.");
+  }
+  if (!import_) return std::vector<domain::Task>{};
+  return import_->tasks->List(query);
+}
+
+}  // namespace glimmer::images

@@ -1,0 +1,63 @@
+#pragma once
+// Interoperable image import (glance-api.md §8): the typed request, the task input encoding,
+// and the options of the import flow.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "webdownload/fetcher.h"
+
+namespace glimmer::images {
+
+inline constexpr std::string_view kImportTaskType = "api_image_import";
+// Image properties of the import contract (rendered on the image, as Glance does).
+inline constexpr std::string_view kImportTaskProperty = "os_glance_import_task";
+inline constexpr std::string_view kImportingToStores = "os_glance_importing_to_stores";
+inline constexpr std::string_view kFailedImport = "os_glance_failed_import";
+
+// POST /v2/images/{id}/import, typed by the API layer (shape checked there).
+struct ImportRequest {
+  std::string method;  // glance-direct | web-download | copy-image | glance-download
+  std::string uri;     // web-download
+  std::string glance_image_id, glance_region, glance_service_interface;  // glance-download
+  std::vector<std::string> stores;  // explicit target stores (may be empty)
+  bool all_stores = false;
+  bool all_stores_must_succeed = true;
+  // Decided by the service when the task is created (inject_image_metadata applies unless the
+  // caller has one of inject_ignore_user_roles); recorded in the task input.
+  bool inject_metadata = true;
+};
+
+// The task's `input` document, in Glance's shape:
+// {"image_id": ..., "import_req": {"method": {...}, "stores": [...], ...}, "backend": [...]}.
+std::string EncodeImportInput(std::string_view image_id, const ImportRequest& req,
+                              const std::vector<std::string>& backends);
+struct DecodedImportInput {
+  std::string image_id;
+  ImportRequest request;
+  std::vector<std::string> backends;
+};
+StatusOr<DecodedImportInput> DecodeImportInput(std::string_view json);
+std::string EncodeImportResult(std::string_view image_id);
+
+struct ImportOptions {
+  // Methods users may call (Glance's enabled_import_methods).
+  std::vector<std::string> enabled_methods = {"glance-direct", "web-download", "copy-image"};
+  // Import plugins, in order (Glance's image_import_plugins): image_decompression,
+  // inject_image_metadata, image_conversion, no_op.
+  std::vector<std::string> plugins;
+  // inject_image_metadata: properties to add, and roles whose users are exempt.
+  std::vector<std::pair<std::string, std::string>> inject;
+  std::vector<std::string> inject_ignore_user_roles = {"admin"};
+  // web-download: URL filter, address policy, limits (max_bytes is the image size cap).
+  webdownload::FetchOptions fetch;
+  // A lock older than this (task not updated) may be taken over by a new import (Glance: 60 min).
+  int64_t stale_lock_seconds = 3600;
+  int64_t task_time_to_live_seconds = 48 * 3600;
+};
+
+}  // namespace glimmer::images

@@ -1,0 +1,414 @@
+#include "images/import_flow.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+namespace glimmer::images {
+
+// image_import.cc
+std::vector<std::string> StoreListProperty(const domain::Image& image, std::string_view key);
+void SetStoreListProperty(domain::Image& image, std::string_view key,
+                          const std::vector<std::string>& items);
+
+namespace {
+
+using domain::Image;
+using domain::ImageStatus;
+
+constexpr std::string_view kUploadLocation = "os_glance_upload_location";
+constexpr int64_t kProgressEvery = 64 << 20;
+
+std::string MiB(int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// Reads a file sequentially; closes it on destruction.
+class FileReader {
+ public:
+  explicit FileReader(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+    if (fd_ >= 0) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  ~FileReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  StatusOr<size_t> Read(std::span<std::byte> out) {
+    for (;;) {
+      ssize_t n = ::read(fd_, out.data(), out.size());
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return UnavailableError(std::string("cannot read staged data: ") +
+                                                  std::strerror(errno));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+// One run of one import task.
+class ImportHandler::Flow {
+ public:
+  Flow(ImportHandler& h, tasks::TaskContext& ctx)
+      : h_(h), svc_(h.service_), ctx_(ctx), task_(ctx.task()) {}
+
+  tasks::Outcome Go() {
+    auto input = DecodeImportInput(task_.input_json);
+    if (!input.ok()) return Failed(input.status().message(), /*touch_image=*/false);
+    in_ = std::move(*input);
+    copy_ = in_.request.method == "copy-image";
+    auto image = svc_.repo_.Get(in_.image_id);
+    if (!image.ok()) {
+      (void)Staging().Remove(in_.image_id);
+      return Failed("Image " + in_.image_id + " was deleted before the import finished",
+                    false);
+    }
+    if (Lock(*image) != task_.id) {
+      return Failed("The import lock of image " + in_.image_id + " is held by another task", false);
+    }
+    // A resumed run first removes data an interrupted run committed but never recorded.
+    if (auto it = image->properties.find(std::string(kUploadLocation));
+        it != image->properties.end()) {
+      if (auto* s = svc_.stores_.ForLocation(it->second)) (void)s->Delete(it->second);
+      Status st = Change([](Image& img) { img.properties.erase(std::string(kUploadLocation)); });
+      if (!st.ok()) return Stop(st);
+    }
+
+    Status source = copy_ ? OkStatus() : PrepareStaged(*image);
+    if (!source.ok()) return Stop(source);
+
+    for (const auto& store_id : in_.backends) {
+      if (Status c = ctx_.Cancelled(); !c.ok()) return Stop(c);
+      Status st = WriteTo(store_id);
+      if (st.code() == StatusCode::kCancelled) return Stop(st);
+      if (st.ok()) {
+        succeeded_.push_back(store_id);
+        continue;
+      }
+      spdlog::warn("task {}: import of image {} into store {} failed: {}", task_.id,
+                   in_.image_id, store_id, st.ToString());
+      failed_.push_back(store_id);
+      if (in_.request.all_stores_must_succeed || st.code() == StatusCode::kNotFound ||
+          st.code() == StatusCode::kDeadlineExceeded) {
+        return Stop(st, store_id);
+      }
+      (void)Change([&](Image& img) {
+        auto importing = StoreListProperty(img, kImportingToStores);
+        std::erase(importing, store_id);
+        SetStoreListProperty(img, kImportingToStores, importing);
+        auto f = StoreListProperty(img, kFailedImport);
+        if (std::find(f.begin(), f.end(), store_id) == f.end()) f.push_back(store_id);
+        SetStoreListProperty(img, kFailedImport, f);
+      });
+    }
+    if (succeeded_.empty()) {
+      return Stop(InternalError("the image could not be written to any store"));
+    }
+    (void)Staging().Remove(in_.image_id);
+    Status released = svc_.ReleaseImport(in_.image_id, task_.id, [&](Image& img) {
+      img.properties.erase(std::string(kImportingToStores));
+    });
+    if (!released.ok()) {
+      return Failed("The import finished but the image could not be unlocked: " +
+                        released.message(),
+                    false);
+    }
+    return {true, EncodeImportResult(in_.image_id), ""};
+  }
+
+  // Undo for a task that will not run again (runner: too many interruptions).
+  void Abandon(std::string_view reason) {
+    auto input = DecodeImportInput(task_.input_json);
+    if (!input.ok()) return;
+    in_ = std::move(*input);
+    copy_ = in_.request.method == "copy-image";
+    (void)Cleanup(std::string(reason), "");
+  }
+
+ private:
+  staging::StagingArea& Staging() { return *svc_.import_->staging; }
+  static std::string Lock(const Image& image) {
+    auto it = image.properties.find(std::string(kImportTaskProperty));
+    return it == image.properties.end() ? "" : it->second;
+  }
+
+  // Applies `change` to the image while this task holds its lock.
+  Status Change(const std::function<void(Image&)>& change) {
+    for (int attempt = 0;; ++attempt) {
+      ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+      if (Lock(image) != task_.id) {
+        return AbortedError("the import lock of image " + in_.image_id + " was taken over");
+      }
+      change(image);
+      image.updated_at = svc_.clock_.Now();
+      Status st = svc_.repo_.UpdateIfProperty(image, std::nullopt, kImportTaskProperty, task_.id);
+      if (st.code() == StatusCode::kAborted && attempt < 5) continue;
+      return st;
+    }
+  }
+
+  // Source step and plugins: leaves the image's bytes in the staging file.
+  Status PrepareStaged(Image& image) {
+    const std::string path = Staging().PathFor(in_.image_id);
+    if (in_.request.method == "web-download") {
+      RETURN_IF_ERROR(Download(path));
+    } else if (in_.request.method == "glance-direct") {
+      ASSIGN_OR_RETURN(int64_t staged, Staging().Size(in_.image_id));
+      if (staged == 0) {
+        return FailedPreconditionError("no staged data found for image " + in_.image_id);
+      }
+    } else {
+      return UnimplementedError("import method " + in_.request.method + " is not supported");
+    }
+    for (const auto& name : svc_.import_->options.plugins) {
+      if (Status c = ctx_.Cancelled(); !c.ok()) return c;
+      if (name == "no_op") continue;
+      if (name == "inject_image_metadata") {
+        if (!in_.request.inject_metadata || svc_.import_->options.inject.empty()) continue;
+        RETURN_IF_ERROR(Change([&](Image& img) {
+          for (const auto& [k, v] : svc_.import_->options.inject) {
+            if (k.rfind("os_glance", 0) != 0) img.properties[k] = v;
+          }
+        }));
+        continue;
+      }
+      auto plugin = h_.plugins_.find(name);
+      if (plugin == h_.plugins_.end()) {
+        return InternalError("import plugin " + name + " is not available in this build");
+      }
+      ctx_.Progress("Running import plugin " + name);
+      ASSIGN_OR_RETURN(Image current, svc_.repo_.Get(in_.image_id));
+      Image changed = current;
+      Status st = plugin->second(path, changed, ctx_);
+      if (!st.ok()) {
+        if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kDeadlineExceeded) {
+          return st;
+        }
+        return Status(st.code(), "import plugin " + name + ": " + st.message());
+      }
+      RETURN_IF_ERROR(Change([&](Image& img) {
+        img.disk_format = changed.disk_format;
+        img.container_format = changed.container_format;
+        img.virtual_size = changed.virtual_size;
+        for (const auto& [k, v] : changed.properties) {
+          if (k.rfind("os_glance", 0) != 0) img.properties[k] = v;
+        }
+      }));
+    }
+    ASSIGN_OR_RETURN(staged_size_, Staging().Size(in_.image_id));
+    return OkStatus();
+  }
+
+  Status Download(const std::string& path) {
+    ASSIGN_OR_RETURN(auto writer, Staging().OpenWriter(in_.image_id, 0));
+    webdownload::FetchOptions opts = svc_.import_->options.fetch;
+    opts.max_bytes = std::min(opts.max_bytes, svc_.options_.image_size_cap);
+    int64_t next_report = kProgressEvery;
+    ctx_.Progress("Downloading from " + in_.request.uri);
+    auto fetched = h_.fetcher_.Fetch(
+        in_.request.uri, opts, [&](std::span<const std::byte> data) -> Status {
+          RETURN_IF_ERROR(ctx_.Cancelled());
+          RETURN_IF_ERROR(writer->Append(data));
+          if (writer->size() >= next_report) {
+            ctx_.Progress("Downloaded " + MiB(writer->size()));
+            next_report += kProgressEvery;
+          }
+          return OkStatus();
+        });
+    if (!fetched.ok()) {
+      Status c = ctx_.Cancelled();
+      if (!c.ok()) return c;
+      return Status(fetched.status().code(),
+                    "web-download of " + in_.request.uri + " failed: " + fetched.status().message());
+    }
+    RETURN_IF_ERROR(writer->Sync());
+    if (fetched->bytes == 0) {
+      return InvalidArgumentError("web-download of " + in_.request.uri + " returned no data");
+    }
+    return OkStatus();
+  }
+
+  // Writes the image into one store and records the location (activating the image on the
+  // first store).
+  Status WriteTo(const std::string& store_id) {
+    store::Store* target = svc_.stores_.ById(store_id);
+    if (!target) return NotFoundError("store " + store_id + " is not configured");
+    ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+
+    // The source: the staged file, or (copy-image) an existing copy.
+    std::unique_ptr<FileReader> file;
+    std::unique_ptr<store::Reader> source;
+    int64_t source_offset = 0;
+    std::optional<int64_t> size_hint;
+    if (copy_) {
+      for (const auto& loc : image.locations) {
+        if (auto* s = svc_.stores_.ForLocation(loc.url)) {
+          auto r = s->Open(loc.url);
+          if (r.ok()) {
+            source = std::move(*r);
+            break;
+          }
+        }
+      }
+      if (!source) return NotFoundError("no readable copy of image " + in_.image_id + " to copy");
+      size_hint = source->size();
+    } else {
+      file = std::make_unique<FileReader>(Staging().PathFor(in_.image_id));
+      if (!file->ok()) return NotFoundError("the staged data of image " + in_.image_id +
+                                            " has disappeared");
+      size_hint = staged_size_;
+    }
+    ASSIGN_OR_RETURN(auto writer, target->NewWriter(in_.image_id, size_hint));
+    if (std::string pending = writer->location(); !pending.empty()) {
+      Status st = Change([&](Image& img) { img.properties[std::string(kUploadLocation)] = pending; });
+      if (!st.ok()) {
+        writer->Abort();
+        return st;
+      }
+    }
+    int64_t done = 0, next_report = kProgressEvery;
+    auto read = [&](std::span<std::byte> out) -> StatusOr<size_t> {
+      RETURN_IF_ERROR(ctx_.Cancelled());
+      StatusOr<size_t> n = file ? file->Read(out) : source->ReadAt(source_offset, out);
+      if (n.ok()) {
+        source_offset += static_cast<int64_t>(*n);
+        done += static_cast<int64_t>(*n);
+        if (done >= next_report) {
+          ctx_.Progress("Copied " + MiB(done) + " to store " + store_id);
+          next_report += kProgressEvery;
+        }
+      }
+      return n;
+    };
+    auto pumped = svc_.Pump(*writer, read, svc_.options_.image_size_cap, size_hint);
+    if (!pumped.ok()) {
+      writer->Abort();
+      return pumped.status();
+    }
+    if (copy_ && image.checksum && *image.checksum != pumped->md5_hex) {
+      writer->Abort();
+      return DataLossError("the copy read from the source store does not match the image's "
+                           "checksum");
+    }
+    auto location = writer->Commit();
+    if (!location.ok()) return location.status();
+    written_.push_back(*location);
+    const bool first = !copy_ && succeeded_.empty();
+    Status recorded = Change([&](Image& img) {
+      if (first) {
+        svc_.ApplyPumped(*pumped, img);
+        img.status = ImageStatus::kActive;
+        img.locations.clear();
+      }
+      img.locations.push_back(domain::Location{store_id, *location, "{\"store\": \"" + store_id + "\"}"});
+      img.properties.erase(std::string(kUploadLocation));
+      auto importing = StoreListProperty(img, kImportingToStores);
+      std::erase(importing, store_id);
+      SetStoreListProperty(img, kImportingToStores, importing);
+    });
+    if (!recorded.ok()) {
+      (void)target->Delete(*location);
+      written_.pop_back();
+      return recorded;
+    }
+    ctx_.Progress("Imported " + MiB(pumped->size) + " to store " + store_id);
+    return OkStatus();
+  }
+
+  // Ends the run: interrupted (shutdown, lost lease) -> nothing undone, resumed later;
+  // anything else -> cleaned up and failed.
+  tasks::Outcome Stop(const Status& st, std::string_view store_id = "") {
+    if (st.code() == StatusCode::kCancelled) return {false, std::nullopt, st.message()};
+    std::string reason = st.message();
+    if (!store_id.empty() && svc_.stores_.multistore) {
+      reason = "store " + std::string(store_id) + ": " + reason;
+    }
+    return Failed(Cleanup(reason, store_id), false);
+  }
+
+  // Undoes the import; returns the task's failure message.
+  std::string Cleanup(const std::string& reason, std::string_view /*store_id*/) {
+    for (const auto& loc : written_) {
+      if (auto* s = svc_.stores_.ForLocation(loc)) (void)s->Delete(loc);
+    }
+    (void)Staging().Remove(in_.image_id);
+    std::vector<std::string> targets = in_.backends;
+    Status st = svc_.ReleaseImport(in_.image_id, task_.id, [&](Image& img) {
+      if (auto it = img.properties.find(std::string(kUploadLocation)); it != img.properties.end()) {
+        if (auto* s = svc_.stores_.ForLocation(it->second)) (void)s->Delete(it->second);
+        img.properties.erase(it);
+      }
+      std::erase_if(img.locations, [&](const domain::Location& l) {
+        return std::find(written_.begin(), written_.end(), l.url) != written_.end();
+      });
+      if (!copy_) {
+        img.status = ImageStatus::kQueued;
+        img.size.reset();
+        img.virtual_size.reset();
+        img.checksum.reset();
+        img.os_hash_algo.reset();
+        img.os_hash_value.reset();
+        img.locations.clear();
+      }
+      img.properties.erase(std::string(kImportingToStores));
+      if (svc_.stores_.multistore) {
+        auto failed = StoreListProperty(img, kFailedImport);
+        for (const auto& t : targets) {
+          if (std::find(failed.begin(), failed.end(), t) == failed.end()) failed.push_back(t);
+        }
+        SetStoreListProperty(img, kFailedImport, failed);
+      }
+    });
+    if (!st.ok() && st.code() != StatusCode::kNotFound && st.code() != StatusCode::kAborted) {
+      spdlog::error("task {}: could not return image {} to its previous state: {}", task_.id,
+                    in_.image_id, st.ToString());
+    }
+    return reason;
+  }
+
+  tasks::Outcome Failed(std::string message, bool) { return {false, std::nullopt, message}; }
+
+  ImportHandler& h_;
+  ImageService& svc_;
+  tasks::TaskContext& ctx_;
+  const domain::Task& task_;
+  DecodedImportInput in_;
+  bool copy_ = false;
+  int64_t staged_size_ = 0;
+  std::vector<std::string> succeeded_, failed_, written_;
+};
+
+ImportHandler::ImportHandler(ImageService& service, const webdownload::HttpFetcher& fetcher)
+    : service_(service), fetcher_(fetcher) {}
+
+void ImportHandler::AddPlugin(std::string name, StagedPlugin plugin) {
+  plugins_[std::move(name)] = std::move(plugin);
+}
+
+tasks::Outcome ImportHandler::Run(tasks::TaskContext& ctx) { return Flow(*this, ctx).Go(); }
+
+namespace {
+// A TaskContext for Abandon: nothing runs, so nothing is reported.
+class IdleContext final : public tasks::TaskContext {
+ public:
+  explicit IdleContext(const domain::Task& t) : t_(t) {}
+  const domain::Task& task() const override { return t_; }
+  void Progress(std::string) override {}
+  Status Cancelled() const override { return OkStatus(); }
+
+ private:
+  const domain::Task& t_;
+};
+}  // namespace
+
+void ImportHandler::Abandon(const domain::Task& task, std::string_view reason) {
+  IdleContext ctx(task);
+  Flow(*this, ctx).Abandon(reason);
+}
+
+}  // namespace glimmer::images

@@ -1,0 +1,49 @@
+#pragma once
+// The import flow (glance-api.md §8.3), run by the task runner for tasks of type
+// api_image_import: fetch the source into staging (web-download) or take the staged data
+// (glance-direct) or an existing copy (copy-image); run the import plugins; write to each target
+// store through the normal data path (hashing, inspection); activate; release the lock.
+//
+// Every failure ends the same way: data written by this task removed, the image back to queued
+// (copy-image: stays active), os_glance_failed_import updated, staged data removed, the lock
+// released, the task failed with a message naming what went wrong. A run interrupted by a
+// shutdown (or a lost lease) changes nothing and is resumed from the start.
+//
+// Thread-safety: Run/Abandon may be called concurrently for different tasks.
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "images/image_service.h"
+#include "tasks/task_runner.h"
+#include "webdownload/fetcher.h"
+
+namespace glimmer::images {
+
+// A plugin step over the staged file of an image (image_conversion is provided this way by the
+// formats component). It may rewrite the staged file in place and change the image's fields.
+using StagedPlugin =
+    std::function<Status(const std::string& staged_path, domain::Image& image,
+                         tasks::TaskContext& ctx)>;
+
+class ImportHandler final : public tasks::Handler {
+ public:
+  // All borrowed; `service` must have import enabled.
+  ImportHandler(ImageService& service, const webdownload::HttpFetcher& fetcher);
+
+  // Registers a plugin implementation under a name usable in image_import_plugins.
+  void AddPlugin(std::string name, StagedPlugin plugin);
+
+  tasks::Outcome Run(tasks::TaskContext& ctx) override;
+  void Abandon(const domain::Task& task, std::string_view reason) override;
+
+ private:
+  class Flow;
+  ImageService& service_;
+  const webdownload::HttpFetcher& fetcher_;
+  std::map<std::string, StagedPlugin> plugins_;
+};
+
+}  // namespace glimmer::images
