@@ -63,6 +63,9 @@ class TaskRepository {
   // ended task.
   virtual Status FailUnclaimed(std::string_view id, std::string_view message, UnixMicros now,
                                UnixMicros ttl) = 0;
+  // Expires the leases of every task `node` holds (the node restarted: none of them is running
+  // any more), so they are claimed again at once. Returns how many.
+  virtual StatusOr<int> ReleaseNode(std::string_view node, UnixMicros now) = 0;
   // Removes ended tasks whose expires_at is before `now`; returns how many.
   virtual StatusOr<int> PurgeExpired(UnixMicros now) = 0;
 

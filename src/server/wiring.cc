@@ -304,6 +304,7 @@ Status EmbeddedService::Start(const Config& config) {
   api::images::ImagesApiOptions aopts;
   aopts.render.show_multiple_locations = config.show_multiple_locations;
   aopts.render.show_image_direct_url = config.show_image_direct_url;
+  aopts.render.multistore = !config.enabled_backends.empty();
   aopts.limits.limit_param_default = config.limit_param_default;
   aopts.limits.api_limit_max = config.api_limit_max;
   aopts.schemas.disk_formats = config.disk_formats;

@@ -52,6 +52,11 @@ void TaskRunner::Register(std::string type, Handler* handler) {
 }
 
 void TaskRunner::Start() {
+  // This node just started: tasks it held before are not running any more.
+  auto released = repo_.ReleaseNode(options_.node_id, clock_.Now());
+  if (released.ok() && *released > 0) {
+    spdlog::info("task runner: resuming {} task(s) interrupted on this node", *released);
+  }
   workers_ = std::make_unique<platform::Executor>("task", options_.workers);
   dispatcher_ = platform::StartThread("task-dispatch", [this] { DispatchLoop(); });
 }

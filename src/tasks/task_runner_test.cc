@@ -138,6 +138,18 @@ TEST_F(TaskRunnerTest, TaskOfADeadNodeIsResumedAfterItsLeaseExpires) {
   EXPECT_EQ(handler_.Runs("orphan"), 1);
 }
 
+TEST_F(TaskRunnerTest, RestartedNodeResumesItsOwnTasksWithoutWaitingForTheLease) {
+  ASSERT_TRUE(repo_->Create(NewTask("mine")).ok());
+  auto claimed = repo_->Claim("n1", platform::Clock::Real().Now(), 3'600'000'000);  // 1 h
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  TaskRunner runner(*repo_, platform::Clock::Real(), FastOptions("n1"));
+  runner.Register("fake", &handler_);
+  runner.Start();
+  auto t = WaitEnded(*repo_, "mine");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->status, TaskStatus::kSuccess);
+}
+
 TEST_F(TaskRunnerTest, TaskInterruptedTooOftenIsAbandonedAndFailed) {
   ASSERT_TRUE(repo_->Create(NewTask("flaky")).ok());
   for (int i = 0; i < 3; ++i) {

@@ -88,6 +88,11 @@ json ImageToJson(const domain::Image& image, const RenderOptions& options) {
     }
     j[k] = v;
   }
+  if (options.multistore && !image.locations.empty()) {
+    std::string stores;
+    for (const auto& l : image.locations) stores += (stores.empty() ? "" : ",") + l.store_id;
+    j["stores"] = stores;
+  }
   if (options.show_multiple_locations) {
     json locs = json::array();
     for (const auto& l : image.locations) {

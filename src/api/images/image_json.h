@@ -16,6 +16,7 @@ namespace glimmer::api::images {
 struct RenderOptions {
   bool show_multiple_locations = false;
   bool show_image_direct_url = false;
+  bool multistore = false;  // several stores: render `stores` (ids holding a copy, comma list)
 };
 
 // The image as Glance renders it: every base field (null when unset), custom properties

@@ -284,6 +284,8 @@ inline constexpr char kFailTask[] =
     "UPDATE tasks SET status = 'failure', message = ?2, updated_at = ?3, expires_at = ?4, "
     "claimed_by = NULL, lease_expires_at = NULL "
     "WHERE id = ?1 AND status IN ('pending', 'processing')";
+inline constexpr char kReleaseNodeTasks[] =
+    "UPDATE tasks SET lease_expires_at = ?2 - 1 WHERE claimed_by = ?1 AND status = 'processing'";
 inline constexpr char kPurgeExpiredTasks[] =
     "DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at < ?1";
 #undef GLIMMER_TASK_COLUMNS

@@ -185,6 +185,17 @@ class SqliteTaskRepository final : public TaskRepository {
     });
   }
 
+  StatusOr<int> ReleaseNode(std::string_view node, UnixMicros now) override {
+    int n = 0;
+    RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kReleaseNodeTasks));
+      RETURN_IF_ERROR(st.Bind(1, node).Bind(2, now).Run());
+      n = static_cast<int>(conn.Changes());
+      return OkStatus();
+    }));
+    return n;
+  }
+
   StatusOr<int> PurgeExpired(UnixMicros now) override {
     int n = 0;
     RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
