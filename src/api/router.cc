@@ -55,6 +55,7 @@ http::Response Router::Handle(http::Request& req) {
     return ErrorFromStatus(ctx.status(), req, auth_uri);
   }
   ctx->request_id = req.request_id;
+  ctx->auth_token = std::string(*token);
   segments.erase(segments.begin());
   return images_api_.Handle(req, *ctx, segments);
 }

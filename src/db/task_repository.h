@@ -47,7 +47,8 @@ class TaskRepository {
   // Every task of an image, oldest first.
   virtual StatusOr<std::vector<domain::Task>> ListForImage(std::string_view image_id) = 0;
 
-  // Claims the oldest runnable task (see above); nullopt when there is none.
+  // Claims the oldest runnable task (see above); nullopt when there is none. A pending task
+  // with an affinity is only claimed by that node.
   virtual StatusOr<std::optional<domain::Task>> Claim(std::string_view node, UnixMicros now,
                                                       UnixMicros lease) = 0;
   // Renews the lease and (when given) replaces the progress message.

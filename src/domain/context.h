@@ -14,6 +14,7 @@ struct RequestContext {
   std::string project_name;
   std::vector<std::string> roles;  // lowercase, implied roles already expanded
   std::string request_id;
+  std::string auth_token;  // the caller's token (kept in memory only; glance-download uses it)
   bool authenticated = false;
 
   bool HasRole(std::string_view role) const {

@@ -40,6 +40,10 @@ struct Task {
   std::optional<std::string> claimed_by;  // node id running it
   std::optional<UnixMicros> lease_expires_at;
   int attempts = 0;  // times claimed
+  // Only this node may start the task (it holds in-memory state the task needs, e.g. the
+  // user's token for glance-download). A task whose node died is still taken over — to be
+  // failed cleanly.
+  std::optional<std::string> affinity;
 };
 
 }  // namespace glimmer::domain

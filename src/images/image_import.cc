@@ -198,6 +198,11 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
                                 "methods: " + Join(methods));
   }
   const bool copy = req.method == "copy-image";
+  if (req.method == "glance-download" &&
+      !import_->options.glance_download_regions.count(req.glance_region)) {
+    return InvalidArgumentError("glance-download: unknown region " + req.glance_region +
+                                " (no image endpoint is configured for it)");
+  }
   if (req.method == "web-download") {
     // Filtered before the task exists (400), and again at each redirect while downloading.
     Status valid = webdownload::ValidateUrl(req.uri, import_->options.fetch.url_filter);
@@ -227,7 +232,8 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     RETURN_IF_ERROR(
         Authorize(copy ? ImageAction::kCopyImage : ImageAction::kModifyImage, ctx, loaded));
     Image image = std::move(loaded.image);
-    if (!image.disk_format || !image.container_format) {
+    // glance-download takes both formats from the remote image.
+    if ((!image.disk_format || !image.container_format) && req.method != "glance-download") {
       return FailedPreconditionError("The 'disk_format' and 'container_format' properties must "
                                      "be set on image " + image.id + " before it is imported");
     }
@@ -296,6 +302,11 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     task.request_id = ctx.request_id;
     task.user_id = ctx.user_id;
     task.created_at = task.updated_at = clock_.Now();
+    if (req.method == "glance-download") {
+      // The user's token only lives in this process: only this node may start the task.
+      task.affinity = import_->options.node_id;
+      StashCredential(task.id, ctx.auth_token);
+    }
     if (!copy) image.status = ImageStatus::kImporting;
     image.properties[std::string(kImportTaskProperty)] = task.id;
     image.properties.erase("os_glance_stage_host");
@@ -319,6 +330,7 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     RETURN_IF_ERROR(locked);
     Status created = import_->tasks->Create(task);
     if (!created.ok()) {
+      DropCredential(task.id);
       // Undo the lock (best effort: a lock whose task does not exist is stale anyway).
       (void)ReleaseImport(image.id, task.id, [&](Image& img) {
         if (!copy) img.status = needed;
@@ -329,6 +341,23 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     spdlog::info("image {}: import task {} created ({})", image.id, task.id, req.method);
     return task;
   }
+}
+
+void ImageService::StashCredential(const std::string& task_id, const std::string& token) {
+  std::lock_guard lock(credentials_mu_);
+  credentials_[task_id] = token;
+}
+
+std::optional<std::string> ImageService::Credential(const std::string& task_id) const {
+  std::lock_guard lock(credentials_mu_);
+  auto it = credentials_.find(task_id);
+  if (it == credentials_.end()) return std::nullopt;
+  return it->second;
+}
+
+void ImageService::DropCredential(const std::string& task_id) {
+  std::lock_guard lock(credentials_mu_);
+  credentials_.erase(task_id);
 }
 
 Status ImageService::ReleaseImport(const std::string& image_id, const std::string& task_id,

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -213,6 +215,12 @@ class ImageService {
   Status ReleaseImport(const std::string& image_id, const std::string& task_id,
                        const std::function<void(domain::Image&)>& change);
   bool LockIsStale(const domain::Image& image) const;
+  // glance-download credentials: the user's token, in memory only, per task.
+  void StashCredential(const std::string& task_id, const std::string& token);
+  std::optional<std::string> Credential(const std::string& task_id) const;
+  void DropCredential(const std::string& task_id);
+  mutable std::mutex credentials_mu_;
+  std::map<std::string, std::string> credentials_;  // guarded by credentials_mu_
 
   db::ImageRepository& repo_;
   StoreSet stores_;

@@ -3,6 +3,7 @@
 // and the options of the import flow.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,14 @@ struct ImportOptions {
   webdownload::FetchOptions fetch;
   // A lock older than this (task not updated) may be taken over by a new import (Glance: 60 min).
   int64_t stale_lock_seconds = 3600;
+  // glance-download: the image endpoint of each other region (e.g. "RegionTwo" ->
+  // "https://glance.two.example:9292"), and the property-name prefixes copied from the remote
+  // image (Glance's [glance_download_properties] extra_properties).
+  std::map<std::string, std::string> glance_download_regions;
+  std::vector<std::string> glance_download_properties = {"hw_", "trait:", "os_distro",
+                                                         "os_secure_boot", "os_type"};
+  // This node's id (task affinity for glance-download, whose credentials stay in memory).
+  std::string node_id;
   int64_t task_time_to_live_seconds = 48 * 3600;
 };
 

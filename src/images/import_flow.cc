@@ -7,7 +7,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <set>
 
 namespace glimmer::images {
 
@@ -157,6 +160,8 @@ class ImportHandler::Flow {
     const std::string path = Staging().PathFor(in_.image_id);
     if (in_.request.method == "web-download") {
       RETURN_IF_ERROR(Download(path));
+    } else if (in_.request.method == "glance-download") {
+      RETURN_IF_ERROR(GlanceDownload());
     } else if (in_.request.method == "glance-direct") {
       ASSIGN_OR_RETURN(int64_t staged, Staging().Size(in_.image_id));
       if (staged == 0) {
@@ -201,6 +206,99 @@ class ImportHandler::Flow {
       }));
     }
     ASSIGN_OR_RETURN(staged_size_, Staging().Size(in_.image_id));
+    return OkStatus();
+  }
+
+  // glance-download: the image's metadata and data from another region's Glance-compatible
+  // endpoint, with the importing user's token (held in memory on this node only).
+  Status GlanceDownload() {
+    auto token = svc_.Credential(task_.id);
+    if (!token) {
+      return FailedPreconditionError(
+          "glance-download needs the importing user's credentials, which only the node that "
+          "accepted the import held; that node restarted or stopped. Start the import again");
+    }
+    const auto& regions = svc_.import_->options.glance_download_regions;
+    auto ep = regions.find(in_.request.glance_region);
+    if (ep == regions.end()) {
+      return InvalidArgumentError("glance-download: unknown region " + in_.request.glance_region);
+    }
+    std::string base = ep->second;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    const std::string image_url = base + "/v2/images/" + in_.request.glance_image_id;
+    // The endpoint is the operator's: any port, private addresses allowed, no redirects (the
+    // token must not travel elsewhere).
+    webdownload::FetchOptions opts = svc_.import_->options.fetch;
+    opts.url_filter = webdownload::UrlFilterOptions{};
+    opts.url_filter.allowed_ports.clear();
+    opts.address_policy.allow_private_addresses = true;
+    opts.max_redirects = 0;
+    opts.headers = {"X-Auth-Token: " + *token, "Accept: application/json"};
+    opts.max_bytes = 4 << 20;
+    std::string meta;
+    auto got = h_.fetcher_.Fetch(image_url, opts, [&](std::span<const std::byte> d) -> Status {
+      meta.append(reinterpret_cast<const char*>(d.data()), d.size());
+      return OkStatus();
+    });
+    if (!got.ok()) {
+      return Status(got.status().code(), "glance-download: cannot read image " +
+                                             in_.request.glance_image_id + " in region " +
+                                             in_.request.glance_region + ": " +
+                                             got.status().message());
+    }
+    auto remote = nlohmann::json::parse(meta, nullptr, false);
+    if (!remote.is_object()) return InvalidArgumentError("glance-download: the remote answer is not an image");
+    const std::string status = remote.value("status", "");
+    if (status != "active") {
+      return FailedPreconditionError("glance-download: the remote image is '" + status +
+                                     "', not active");
+    }
+    static const std::set<std::string> kBase = {
+        "id", "name", "status", "visibility", "protected", "os_hidden", "checksum",
+        "os_hash_algo", "os_hash_value", "owner", "size", "virtual_size", "container_format",
+        "disk_format", "min_disk", "min_ram", "tags", "created_at", "updated_at", "self",
+        "file", "schema", "locations", "direct_url", "stores"};
+    RETURN_IF_ERROR(Change([&](Image& img) {
+      if (remote.contains("disk_format") && remote["disk_format"].is_string()) {
+        img.disk_format = remote["disk_format"].get<std::string>();
+      }
+      if (remote.contains("container_format") && remote["container_format"].is_string()) {
+        img.container_format = remote["container_format"].get<std::string>();
+      }
+      for (const auto& [k, v] : remote.items()) {
+        if (kBase.count(k) || k.rfind("os_glance", 0) == 0 || !v.is_string()) continue;
+        for (const auto& prefix : svc_.import_->options.glance_download_properties) {
+          if (k.rfind(prefix, 0) == 0) {
+            img.properties[k] = v.get<std::string>();
+            break;
+          }
+        }
+      }
+    }));
+    ASSIGN_OR_RETURN(auto writer, Staging().OpenWriter(in_.image_id, 0));
+    opts.headers = {"X-Auth-Token: " + *token};
+    opts.max_bytes = std::min(svc_.import_->options.fetch.max_bytes, svc_.options_.image_size_cap);
+    int64_t next_report = kProgressEvery;
+    auto data = h_.fetcher_.Fetch(image_url + "/file", opts,
+                                  [&](std::span<const std::byte> d) -> Status {
+                                    RETURN_IF_ERROR(ctx_.Cancelled());
+                                    RETURN_IF_ERROR(writer->Append(d));
+                                    if (writer->size() >= next_report) {
+                                      ctx_.Progress("Downloaded " + MiB(writer->size()));
+                                      next_report += kProgressEvery;
+                                    }
+                                    return OkStatus();
+                                  });
+    if (!data.ok()) {
+      RETURN_IF_ERROR(ctx_.Cancelled());
+      return Status(data.status().code(),
+                    "glance-download of image " + in_.request.glance_image_id + " failed: " +
+                        data.status().message());
+    }
+    RETURN_IF_ERROR(writer->Sync());
+    if (data->http_status == 204 || data->bytes == 0) {
+      return FailedPreconditionError("glance-download: the remote image has no data");
+    }
     return OkStatus();
   }
 
@@ -390,7 +488,15 @@ void ImportHandler::AddPlugin(std::string name, StagedPlugin plugin) {
   plugins_[std::move(name)] = std::move(plugin);
 }
 
-tasks::Outcome ImportHandler::Run(tasks::TaskContext& ctx) { return Flow(*this, ctx).Go(); }
+tasks::Outcome ImportHandler::Run(tasks::TaskContext& ctx) {
+  tasks::Outcome outcome = Flow(*this, ctx).Go();
+  // glance-download credentials are dropped when the task ends; an interrupted run keeps them
+  // (this node may resume it).
+  if (ctx.Cancelled().code() != StatusCode::kCancelled) {
+    service_.DropCredential(ctx.task().id);
+  }
+  return outcome;
+}
 
 namespace {
 // A TaskContext for Abandon: nothing runs, so nothing is reported.
@@ -407,6 +513,7 @@ class IdleContext final : public tasks::TaskContext {
 }  // namespace
 
 void ImportHandler::Abandon(const domain::Task& task, std::string_view reason) {
+  service_.DropCredential(task.id);
   IdleContext ctx(task);
   Flow(*this, ctx).Abandon(reason);
 }

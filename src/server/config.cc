@@ -379,6 +379,26 @@ const std::vector<OptionDef>& Options() {
          c.conversion_output_format = f;
          return OkStatus();
        }},
+      {"glance_download_properties", "extra_properties",
+       [](Config& c, std::string_view v) -> Status {
+         c.glance_download_properties = ParseList(v);
+         return OkStatus();
+       }},
+      {"glance_download_properties", "regions",
+       [](Config& c, std::string_view v) -> Status {
+         c.glance_download_regions.clear();
+         for (const std::string& item : ParseList(v)) {
+           size_t eq = item.find('=');
+           std::string url = eq == std::string::npos ? "" : std::string(Trim(std::string_view(item).substr(eq + 1)));
+           if (eq == std::string::npos || eq == 0 ||
+               !(url.starts_with("http://") || url.starts_with("https://"))) {
+             return InvalidArgumentError("item " + Quote(item) +
+                                         " is not REGION=http(s)://image-endpoint");
+           }
+           c.glance_download_regions[std::string(Trim(std::string_view(item).substr(0, eq)))] = url;
+         }
+         return OkStatus();
+       }},
       {"task", "task_time_to_live", Int64Opt(&Config::task_time_to_live_hours, 1, 24 * 365)},
       {"import_filtering_opts", "allow_private_addresses",
        [](Config& c, std::string_view v) -> Status {

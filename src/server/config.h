@@ -81,6 +81,11 @@ struct Config {
   std::vector<std::string> inject_ignore_user_roles = {"admin"};
   std::string conversion_output_format = "raw";  // [image_conversion] output_format
   int64_t task_time_to_live_hours = 48;           // [task] task_time_to_live
+  // [glance_download_properties]: Glance's extra_properties (prefixes copied from the remote
+  // image) and Glimmer's regions ("RegionTwo=https://glance.two:9292, ...").
+  std::vector<std::string> glance_download_properties = {"hw_", "trait:", "os_distro",
+                                                         "os_secure_boot", "os_type"};
+  std::map<std::string, std::string> glance_download_regions;
 
   // ---- [import_filtering_opts] ----
   ImportFilteringOptions import_filtering;

@@ -252,6 +252,9 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   isetup.options.fetch.low_speed_time_s = config.web_download_stall_timeout_seconds;
   isetup.options.fetch.max_bytes = config.image_size_cap;
   isetup.options.task_time_to_live_seconds = config.task_time_to_live_hours * 3600;
+  isetup.options.glance_download_regions = config.glance_download_regions;
+  isetup.options.glance_download_properties = config.glance_download_properties;
+  isetup.options.node_id = ropts.node_id;
   images_->EnableImport(std::move(isetup));
   import_handler_ = std::make_unique<images::ImportHandler>(*images_, *fetcher_);
   import_handler_->AddPlugin("image_decompression", DecompressPlugin(config.image_size_cap));

@@ -321,6 +321,14 @@ StatusOr<FetchResult> HttpFetcher::Fetch(std::string_view url, const FetchOption
       resolve.reset(curl_slist_append(nullptr, entry.c_str()));
       SetOpt(h, CURLOPT_RESOLVE, resolve.get());
     }
+    CurlSlist extra_headers;
+    for (const std::string& hdr : options.headers) {
+      curl_slist* l = curl_slist_append(extra_headers.get(), hdr.c_str());
+      if (!l) return InternalError("curl_slist_append failed");
+      (void)extra_headers.release();
+      extra_headers.reset(l);
+    }
+    if (extra_headers) SetOpt(h, CURLOPT_HTTPHEADER, extra_headers.get());
     char errbuf[CURL_ERROR_SIZE] = {};
     SetOpt(h, CURLOPT_URL, v.url.c_str());
     SetOpt(h, CURLOPT_ERRORBUFFER, errbuf);

@@ -33,6 +33,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "common/status.h"
@@ -52,6 +53,9 @@ struct FetchOptions {
   int64_t total_timeout_ms = 0;          // whole download incl. redirects; 0 = none
   std::string ca_file;                   // extra CA bundle (PEM); empty = system store
   std::string user_agent = "glimmer-web-download/1";
+  // Extra request headers ("Name: value"), e.g. X-Auth-Token for glance-download. They are sent
+  // on every hop: callers that send credentials set max_redirects = 0.
+  std::vector<std::string> headers;
 };
 
 struct FetchResult {

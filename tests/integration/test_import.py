@@ -656,3 +656,61 @@ def test_kill_during_import_then_restart_ends_cleanly(glimmer_factory, source, t
     leftovers = [p for p in (root / "fast").rglob("*") if p.is_file()]
     assert leftovers == [], leftovers
     assert staging_entries(srv) == [staged_id]
+
+
+# ----------------------------------------------------------------------------- glance-download
+@pytest.mark.slow
+def test_glance_download_from_another_region(glimmer_factory, tmp_path_factory):
+    """Two Glimmer processes sharing one database (so one identity, as regions share Keystone):
+    region B imports an image of region A through A's HTTP API with the user's token."""
+    region_a = glimmer_factory("region-a")
+    root = tmp_path_factory.mktemp("region-b")
+    conf = root / "glimmer.conf"
+    conf.write_text(f"""
+[DEFAULT]
+enabled_import_methods = glance-direct, web-download, copy-image, glance-download
+
+[glance_download_properties]
+regions = RegionOne=http://127.0.0.1:{region_a.port}
+""")
+    region_b = lib.GlimmerServer(region_a.data_dir, root / "server.log",
+                                 extra_args=["--config", str(conf)])
+    region_b.start()
+    try:
+        a = make_principal(region_a.admin_env())
+        b = make_principal(region_b.admin_env())
+        data = os.urandom(MiB + 7)
+        remote_id = a.api.create_image(name="remote", disk_format="qcow2",
+                                       container_format="bare", os_distro="debian",
+                                       hw_disk_bus="scsi", unrelated="x")["id"]
+        a.api.upload(remote_id, data)
+        local_id = b.api.create_image(name="local")["id"]  # formats come from the remote image
+        r = b.api.post(f"/v2/images/{local_id}/import",
+                       json={"method": {"name": "glance-download", "glance_image_id": remote_id,
+                                        "glance_region": "RegionOne"}})
+        assert r.status_code == 202, r.text
+        task = wait_task_end(b.api, local_id)
+        assert task["status"] == "success", task
+        img = b.api.image(local_id)
+        assert img["status"] == "active" and img["checksum"] == lib.md5_hex(data)
+        assert img["disk_format"] == "qcow2" and img["container_format"] == "bare"
+        assert img["os_distro"] == "debian" and img["hw_disk_bus"] == "scsi"
+        assert "unrelated" not in img
+        # Errors: unknown region (400), a remote image that is not active (task failure).
+        r = b.api.post(f"/v2/images/{b.api.create_image(name='x')['id']}/import",
+                       json={"method": {"name": "glance-download", "glance_image_id": remote_id,
+                                        "glance_region": "Atlantis"}})
+        assert r.status_code == 400 and "Atlantis" in r.text
+        queued_remote = a.api.create_image(name="empty", disk_format="raw",
+                                           container_format="bare")["id"]
+        other = b.api.create_image(name="other")["id"]
+        r = b.api.post(f"/v2/images/{other}/import",
+                       json={"method": {"name": "glance-download",
+                                        "glance_image_id": queued_remote,
+                                        "glance_region": "RegionOne"}})
+        assert r.status_code == 202
+        task = wait_task_end(b.api, other)
+        assert task["status"] == "failure" and "not active" in task["message"], task
+        assert b.api.image(other)["status"] == "queued"
+    finally:
+        region_b.stop()

@@ -258,17 +258,17 @@ inline constexpr char kPurgeExpiredTokens[] = "DELETE FROM tokens WHERE expires_
 // ---- Tasks ----
 #define GLIMMER_TASK_COLUMNS                                                                 \
   "id, type, status, owner, input, result, message, image_id, request_id, user_id, "         \
-  "created_at, updated_at, expires_at, claimed_by, lease_expires_at, attempts"
+  "created_at, updated_at, expires_at, claimed_by, lease_expires_at, attempts, affinity"
 inline constexpr char kTaskColumns[] = GLIMMER_TASK_COLUMNS;
 inline constexpr char kInsertTask[] =
     "INSERT INTO tasks (" GLIMMER_TASK_COLUMNS ") "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
 inline constexpr char kSelectTask[] = "SELECT " GLIMMER_TASK_COLUMNS " FROM tasks WHERE id = ?1";
 inline constexpr char kSelectTasksForImage[] =
     "SELECT " GLIMMER_TASK_COLUMNS " FROM tasks WHERE image_id = ?1 ORDER BY created_at, id";
 // The oldest pending task, or processing task whose lease expired before ?1.
 inline constexpr char kSelectRunnableTask[] =
-    "SELECT id FROM tasks WHERE status = 'pending' OR "
+    "SELECT id FROM tasks WHERE (status = 'pending' AND (affinity IS NULL OR affinity = ?2)) OR "
     "(status = 'processing' AND lease_expires_at < ?1) ORDER BY created_at, id LIMIT 1";
 inline constexpr char kClaimTask[] =
     "UPDATE tasks SET status = 'processing', claimed_by = ?2, lease_expires_at = ?3, "

@@ -29,6 +29,7 @@ Task ReadTask(const Statement& st) {
   t.claimed_by = st.OptText(13);
   t.lease_expires_at = st.OptInt(14);
   t.attempts = static_cast<int>(st.Int(15));
+  t.affinity = st.OptText(16);
   return t;
 }
 
@@ -64,7 +65,7 @@ class SqliteTaskRepository final : public TaskRepository {
       st.Bind(5, t.input_json).Bind(6, t.result_json).Bind(7, t.message).Bind(8, t.image_id);
       st.Bind(9, t.request_id).Bind(10, t.user_id).Bind(11, t.created_at).Bind(12, t.updated_at);
       st.Bind(13, t.expires_at).Bind(14, t.claimed_by).Bind(15, t.lease_expires_at);
-      st.Bind(16, static_cast<int64_t>(t.attempts));
+      st.Bind(16, static_cast<int64_t>(t.attempts)).Bind(17, t.affinity);
       return st.Run();
     });
   }
@@ -137,7 +138,7 @@ class SqliteTaskRepository final : public TaskRepository {
       std::string id;
       {
         ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectRunnableTask));
-        st.Bind(1, now);
+        st.Bind(1, now).Bind(2, node);
         ASSIGN_OR_RETURN(bool row, st.Step());
         if (!row) return OkStatus();
         id = st.Text(0);

@@ -105,6 +105,20 @@ TEST_F(TaskRepositoryTest, ExpiredLeaseIsReclaimedAndOldHolderLosesIt) {
   EXPECT_EQ(repo_->Get("a").status().code(), StatusCode::kNotFound);
 }
 
+TEST_F(TaskRepositoryTest, PendingTaskWithAffinityIsClaimedOnlyByItsNode) {
+  Task t = MakeTask("pinned", 100);
+  t.affinity = "n1";
+  ASSERT_TRUE(repo_->Create(t).ok());
+  EXPECT_FALSE(repo_->Claim("n2", 1000, 50)->has_value());
+  auto mine = repo_->Claim("n1", 1000, 50);
+  ASSERT_TRUE(mine.ok() && mine->has_value());
+  EXPECT_EQ((*mine)->affinity, "n1");
+  // Its node died: another node takes it over once the lease expires (to fail it cleanly).
+  auto taken = repo_->Claim("n2", 1100, 50);
+  ASSERT_TRUE(taken.ok() && taken->has_value());
+  EXPECT_EQ((*taken)->claimed_by, "n2");
+}
+
 TEST_F(TaskRepositoryTest, FailUnclaimedEndsPendingOrProcessingOnly) {
   ASSERT_TRUE(repo_->Create(MakeTask("a", 100)).ok());
   ASSERT_TRUE(repo_->FailUnclaimed("a", "image was deleted", 200, 10).ok());

@@ -16,7 +16,8 @@ CREATE TABLE tasks (
   expires_at       INTEGER,
   claimed_by       TEXT,
   lease_expires_at INTEGER,
-  attempts         INTEGER NOT NULL DEFAULT 0
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  affinity         TEXT
 );
 CREATE INDEX tasks_runnable_idx ON tasks (status, created_at);
 CREATE INDEX tasks_image_idx ON tasks (image_id, created_at);
