@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "formats/inspector.h"
+#include "images/format_check.h"
 #include "platform/random.h"
 #include "store/hashing_pipeline.h"
 
@@ -572,12 +573,18 @@ void ImageService::ApplyPumped(const Pumped& pumped, Image& image) const {
   image.checksum = pumped.md5_hex;
   image.os_hash_algo = "sha512";
   image.os_hash_value = pumped.sha512_hex;
-  image.virtual_size.reset();
-  if (image.container_format == "bare" && pumped.format == image.disk_format) {
-    // Glance inspects bare images: the virtual size is recorded when the detected format is the
-    // declared one. (Rejecting mismatches and unsafe images comes with the formats library.)
-    image.virtual_size = pumped.virtual_size;
-  }
+  image.virtual_size = pumped.virtual_size;
+}
+
+Status ImageService::CheckFormat(store::Store& target, const std::string& location,
+                                 const Image& image, Pumped& pumped) const {
+  pumped.virtual_size.reset();
+  if (image.container_format != "bare") return OkStatus();
+  ASSIGN_OR_RETURN(auto reader, target.Open(location));
+  FormatCheckOptions opts;
+  opts.max_virtual_size = options_.max_virtual_size;
+  ASSIGN_OR_RETURN(pumped.virtual_size, CheckStoredFormat(*reader, image, opts));
+  return OkStatus();
 }
 
 Status ImageService::Upload(const RequestContext& ctx, std::string_view id, const ReadFn& read,
@@ -647,6 +654,12 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   }
   auto location = (*writer)->Commit();
   if (!location.ok()) return fail(location.status());
+  // The deep format check reads the stored copy's metadata (random access, bounded memory).
+  Status checked = CheckFormat(target, *location, image, *pumped);
+  if (!checked.ok()) {
+    (void)target.Delete(*location);
+    return fail(checked);
+  }
 
   image.status = ImageStatus::kActive;
   ApplyPumped(*pumped, image);

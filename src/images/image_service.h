@@ -63,6 +63,7 @@ struct ServiceOptions {
   std::vector<std::string> disk_formats;
   std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
+  int64_t max_virtual_size = int64_t{1} << 44;  // images declaring more are refused (16 TiB)
 };
 
 // The stores the service writes to and reads from. The first is the default store.
@@ -202,8 +203,12 @@ class ImageService {
   };
   StatusOr<Pumped> Pump(store::Writer& writer, const ReadFn& read, int64_t max_bytes,
                         std::optional<int64_t> size_hint);
-  // Records size, checksums and (per Glance's inspection rule) virtual_size on `image`.
+  // Records size, checksums and virtual_size on `image`.
   void ApplyPumped(const Pumped& pumped, domain::Image& image) const;
+  // Glance's format rule with the native deep inspection, on the committed copy at `location`
+  // (format_check.h); sets pumped.virtual_size. UnsupportedMedia when the data is refused.
+  Status CheckFormat(store::Store& target, const std::string& location,
+                     const domain::Image& image, Pumped& pumped) const;
   // Property protections: may the caller do `op` on custom property `name`?
   bool PropertyAllowed(policy::PropertyProtections::Operation op, const std::string& name,
                        const domain::RequestContext& ctx) const;

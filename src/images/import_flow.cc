@@ -396,6 +396,11 @@ class ImportHandler::Flow {
     auto location = writer->Commit();
     if (!location.ok()) return location.status();
     written_.push_back(*location);
+    if (!copy_ && succeeded_.empty()) {
+      // The same data goes to every store: one deep format check, on the first copy.
+      Status checked = svc_.CheckFormat(*target, *location, image, *pumped);
+      if (!checked.ok()) return checked;
+    }
     const bool first = !copy_ && succeeded_.empty();
     Status recorded = Change([&](Image& img) {
       if (first) {

@@ -415,6 +415,8 @@ const std::vector<OptionDef>& Options() {
       {"import_filtering_opts", "stall_timeout_seconds",
        Int64Opt(&Config::web_download_stall_timeout_seconds, 1, 86400)},
       {"glimmer", "task_workers", IntOpt(&Config::task_workers, 1, 64)},
+      {"glimmer", "max_virtual_size",
+       SizeOpt(&Config::max_virtual_size, 1 << 20, std::numeric_limits<int64_t>::max())},
       {"glimmer", "task_time_limit_seconds",
        Int64Opt(&Config::task_time_limit_seconds, 60, 30 * 86400)},
       {"glimmer", "node_id", StrOpt(&Config::node_id)},

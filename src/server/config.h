@@ -117,6 +117,8 @@ struct Config {
   bool access_log = true;
   // Task runner: tasks run at once on this node, the time limit of one run, the node's name in
   // task claims (empty: <hostname>:<port>).
+  // Images declaring a larger virtual size are refused (a 450 KiB qcow2 can declare 16 TiB).
+  int64_t max_virtual_size = int64_t{1} << 44;
   int task_workers = 2;
   int64_t task_time_limit_seconds = 4 * 3600;
   std::string node_id;

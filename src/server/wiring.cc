@@ -21,6 +21,7 @@
 #include "http/server.h"
 #include "identity/identity_service.h"
 #include "images/image_service.h"
+#include "images/conversion_plugin.h"
 #include "images/import_flow.h"
 #include "platform/clock.h"
 #include "platform/executor.h"
@@ -214,6 +215,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   sopts.disk_formats = config.disk_formats;
   sopts.container_formats = config.container_formats;
   sopts.property_protections = property_protections_.get();
+  sopts.max_virtual_size = config.max_virtual_size;
   constexpr int64_t kMiB = 1 << 20;
   auto mib = [](int64_t v) { return v < 0 ? v : v * kMiB; };
   sopts.quotas.image_count_total = config.quota_image_count_total;
@@ -258,6 +260,10 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   images_->EnableImport(std::move(isetup));
   import_handler_ = std::make_unique<images::ImportHandler>(*images_, *fetcher_);
   import_handler_->AddPlugin("image_decompression", DecompressPlugin(config.image_size_cap));
+  import_handler_->AddPlugin("image_conversion",
+                             images::MakeConversionPlugin(config.conversion_output_format,
+                                                          hash_pool_.get(),
+                                                          config.max_virtual_size));
   runner_->Register(std::string(images::kImportTaskType), import_handler_.get());
   return options.recover ? images_->RecoverAfterCrash() : OkStatus();
 }

@@ -140,7 +140,7 @@ allowed_cidrs = 127.0.0.1/32
 stall_timeout_seconds = 2
 
 [image_import_opts]
-image_import_plugins = ['image_decompression', 'inject_image_metadata']
+image_import_plugins = ['image_decompression', 'inject_image_metadata', 'image_conversion']
 
 [inject_metadata_properties]
 inject = glimmer_injected:yes
@@ -497,6 +497,45 @@ def test_inject_metadata_for_members_not_admins(imp_admin, imp_member, source):
     assert "glimmer_injected" not in img
 
 
+def test_conversion_plugin_makes_raw_identical_to_qemu_img(imp, imp_admin, tmp_path):
+    raw = tmp_path / "src.raw"
+    with open(raw, "wb") as f:
+        f.truncate(12 * MiB)
+        f.seek(3 * MiB)
+        f.write(os.urandom(2 * MiB))
+    qcow = tmp_path / "src.qcow2"
+    subprocess.run(["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", str(raw), str(qcow)],
+                   check=True)
+    expected = tmp_path / "expected.raw"
+    subprocess.run(["qemu-img", "convert", "-f", "qcow2", "-O", "raw", str(qcow), str(expected)],
+                   check=True)
+    out = glance_stdin_file(imp.admin_env(), qcow, "image-create-via-import", "--disk-format",
+                            "qcow2", "--container-format", "bare", "--import-method",
+                            "glance-direct", "--name", "converted")
+    image_id = field(out, "id")
+    img = wait_status(imp_admin.api, image_id, ("active", "queued"))
+    assert img["status"] == "active", wait_task_end(imp_admin.api, image_id)
+    assert img["disk_format"] == "raw" and img["container_format"] == "bare"
+    data = expected.read_bytes()
+    assert img["size"] == len(data) == img["virtual_size"]
+    assert img["checksum"] == lib.md5_hex(data)
+    assert imp_admin.api.get(f"/v2/images/{image_id}/file").content == data
+
+
+def test_conversion_plugin_refuses_a_backing_file(imp, imp_admin, tmp_path):
+    base = tmp_path / "base.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(base), "16M"], check=True)
+    top = tmp_path / "top.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-b", str(base), "-F", "qcow2",
+                    str(top)], check=True)
+    image_id = new_image(imp_admin.api, disk_format="qcow2")
+    r = imp_admin.api.put(f"/v2/images/{image_id}/stage", data=top.read_bytes(),
+                          headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204
+    start_import(imp_admin.api, image_id, {"method": {"name": "glance-direct"}})
+    assert_failed_cleanly(imp_admin.api, imp, image_id, "image_conversion", "backing_file")
+
+
 # ----------------------------------------------------------------------------- failures
 @pytest.mark.parametrize("path,parts", [
     ("/status/404", ["404"]),
@@ -679,7 +718,9 @@ regions = RegionOne=http://127.0.0.1:{region_a.port}
     try:
         a = make_principal(region_a.admin_env())
         b = make_principal(region_b.admin_env())
-        data = os.urandom(MiB + 7)
+        qcow = root / "remote.qcow2"
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(qcow), "64M"], check=True)
+        data = qcow.read_bytes()
         remote_id = a.api.create_image(name="remote", disk_format="qcow2",
                                        container_format="bare", os_distro="debian",
                                        hw_disk_bus="scsi", unrelated="x")["id"]
@@ -694,6 +735,7 @@ regions = RegionOne=http://127.0.0.1:{region_a.port}
         img = b.api.image(local_id)
         assert img["status"] == "active" and img["checksum"] == lib.md5_hex(data)
         assert img["disk_format"] == "qcow2" and img["container_format"] == "bare"
+        assert img["virtual_size"] == 64 * MiB
         assert img["os_distro"] == "debian" and img["hw_disk_bus"] == "scsi"
         assert "unrelated" not in img
         # Errors: unknown region (400), a remote image that is not active (task failure).
