@@ -16,7 +16,6 @@ using domain::ImageAction;
 using domain::ImageStatus;
 using domain::RequestContext;
 
-constexpr int kMaxRetries = 5;
 constexpr size_t kStageChunk = 1 << 20;
 
 std::string Join(const std::vector<std::string>& items) {
@@ -123,7 +122,7 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
 
   // Back to queued on any failure; what was received stays staged (resumable).
   auto fail = [&](Status st) -> Status {
-    for (int i = 0; i < kMaxRetries; ++i) {
+    for (int i = 0; i < kMaxUpdateRetries; ++i) {
       auto cur = repo_.Get(id);
       if (!cur.ok()) break;
       if (cur->status != ImageStatus::kUploading) break;
@@ -175,7 +174,7 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
     cur->size = (*writer)->size();
     cur->updated_at = clock_.Now();
     Status st = repo_.Update(*cur, ImageStatus::kUploading);
-    if (st.code() == StatusCode::kAborted && attempt < kMaxRetries) continue;
+    if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
     return st;
   }
 }
@@ -322,7 +321,7 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     }
     image.updated_at = clock_.Now();
     Status locked = repo_.UpdateIfProperty(image, needed, kImportTaskProperty, held);
-    if (locked.code() == StatusCode::kAborted && attempt < kMaxRetries) continue;
+    if (locked.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
     if (locked.code() == StatusCode::kAborted) {
       return FailedPreconditionError("Image " + image.id + " is being changed by another "
                                      "request; try again");
@@ -372,7 +371,7 @@ Status ImageService::ReleaseImport(const std::string& image_id, const std::strin
     image.properties.erase(std::string(kImportTaskProperty));
     image.updated_at = clock_.Now();
     Status st = repo_.UpdateIfProperty(image, std::nullopt, kImportTaskProperty, task_id);
-    if (st.code() == StatusCode::kAborted && attempt < kMaxRetries) continue;
+    if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
     return st;
   }
 }

@@ -24,7 +24,6 @@ constexpr size_t kMaxFieldLength = 255;
 // Hidden internal property: where an upload in `saving` will commit its data. Recorded before the
 // data becomes visible in the store, so recovery after a crash can remove it.
 constexpr std::string_view kUploadLocation = "os_glance_upload_location";
-constexpr int kMaxUpdateRetries = 5;
 
 // Attributes no request may set, and what Glance answers for them.
 const std::set<std::string, std::less<>> kReadOnly = {

@@ -216,6 +216,7 @@ class ImageService {
   void Redact(const domain::RequestContext& ctx, domain::Image& image) const;
 
   friend class ImportHandler;
+  static constexpr int kMaxUpdateRetries = 5;  // optimistic-concurrency retries of one change
   // Import helpers (image_import.cc).
   Status ReleaseImport(const std::string& image_id, const std::string& task_id,
                        const std::function<void(domain::Image&)>& change);

@@ -159,7 +159,7 @@ class ImportHandler::Flow {
   Status PrepareStaged(Image& image) {
     const std::string path = Staging().PathFor(in_.image_id);
     if (in_.request.method == "web-download") {
-      RETURN_IF_ERROR(Download(path));
+      RETURN_IF_ERROR(Download());
     } else if (in_.request.method == "glance-download") {
       RETURN_IF_ERROR(GlanceDownload());
     } else if (in_.request.method == "glance-direct") {
@@ -275,60 +275,41 @@ class ImportHandler::Flow {
         }
       }
     }));
-    ASSIGN_OR_RETURN(auto writer, Staging().OpenWriter(in_.image_id, 0));
     opts.headers = {"X-Auth-Token: " + *token};
     opts.max_bytes = std::min(svc_.import_->options.fetch.max_bytes, svc_.options_.image_size_cap);
+    return FetchToStaging(image_url + "/file", opts,
+                          "glance-download of image " + in_.request.glance_image_id);
+  }
+
+  // Streams `url` into the image's staging file (from byte 0), reporting progress and stopping
+  // when the task is cancelled. `what` prefixes error messages.
+  Status FetchToStaging(const std::string& url, const webdownload::FetchOptions& opts,
+                        const std::string& what) {
+    ASSIGN_OR_RETURN(auto writer, Staging().OpenWriter(in_.image_id, 0));
     int64_t next_report = kProgressEvery;
-    auto data = h_.fetcher_.Fetch(image_url + "/file", opts,
-                                  [&](std::span<const std::byte> d) -> Status {
-                                    RETURN_IF_ERROR(ctx_.Cancelled());
-                                    RETURN_IF_ERROR(writer->Append(d));
-                                    if (writer->size() >= next_report) {
-                                      ctx_.Progress("Downloaded " + MiB(writer->size()));
-                                      next_report += kProgressEvery;
-                                    }
-                                    return OkStatus();
-                                  });
-    if (!data.ok()) {
+    auto fetched = h_.fetcher_.Fetch(url, opts, [&](std::span<const std::byte> data) -> Status {
       RETURN_IF_ERROR(ctx_.Cancelled());
-      return Status(data.status().code(),
-                    "glance-download of image " + in_.request.glance_image_id + " failed: " +
-                        data.status().message());
+      RETURN_IF_ERROR(writer->Append(data));
+      if (writer->size() >= next_report) {
+        ctx_.Progress("Downloaded " + MiB(writer->size()));
+        next_report += kProgressEvery;
+      }
+      return OkStatus();
+    });
+    if (!fetched.ok()) {
+      RETURN_IF_ERROR(ctx_.Cancelled());
+      return Status(fetched.status().code(), what + " failed: " + fetched.status().message());
     }
     RETURN_IF_ERROR(writer->Sync());
-    if (data->http_status == 204 || data->bytes == 0) {
-      return FailedPreconditionError("glance-download: the remote image has no data");
-    }
+    if (fetched->bytes == 0) return InvalidArgumentError(what + " returned no data");
     return OkStatus();
   }
 
-  Status Download(const std::string& path) {
-    ASSIGN_OR_RETURN(auto writer, Staging().OpenWriter(in_.image_id, 0));
+  Status Download() {
     webdownload::FetchOptions opts = svc_.import_->options.fetch;
     opts.max_bytes = std::min(opts.max_bytes, svc_.options_.image_size_cap);
-    int64_t next_report = kProgressEvery;
     ctx_.Progress("Downloading from " + in_.request.uri);
-    auto fetched = h_.fetcher_.Fetch(
-        in_.request.uri, opts, [&](std::span<const std::byte> data) -> Status {
-          RETURN_IF_ERROR(ctx_.Cancelled());
-          RETURN_IF_ERROR(writer->Append(data));
-          if (writer->size() >= next_report) {
-            ctx_.Progress("Downloaded " + MiB(writer->size()));
-            next_report += kProgressEvery;
-          }
-          return OkStatus();
-        });
-    if (!fetched.ok()) {
-      Status c = ctx_.Cancelled();
-      if (!c.ok()) return c;
-      return Status(fetched.status().code(),
-                    "web-download of " + in_.request.uri + " failed: " + fetched.status().message());
-    }
-    RETURN_IF_ERROR(writer->Sync());
-    if (fetched->bytes == 0) {
-      return InvalidArgumentError("web-download of " + in_.request.uri + " returned no data");
-    }
-    return OkStatus();
+    return FetchToStaging(in_.request.uri, opts, "web-download of " + in_.request.uri);
   }
 
   // Writes the image into one store and records the location (activating the image on the
