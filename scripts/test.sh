@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
 # Second command of the README: installs what is missing (build and test packages), builds
-# everything, runs the unit tests (ctest) and the integration tests (pytest with the real
-# openstack/glance CLIs against the real server binary).
+# everything, runs the unit tests (ctest), the integration tests (pytest with the real
+# openstack/glance CLIs against the real server binary), the disk-format tests (glimmer-img
+# against qemu-img and a hostile corpus), the format parsers under ASan+UBSan, and a short fuzz
+# run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
 ./scripts/install-deps.sh --test
 ./scripts/build.sh -DGLIMMER_BUILD_TESTS=ON
 echo "== unit tests"
-ctest --test-dir build --output-on-failure -j"$(nproc 2>/dev/null || echo 2)" --timeout 300
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
 echo "== integration tests"
 GLIMMER_BIN="$PWD/build/glimmer" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
+echo "== disk-format tests: glimmer-img against qemu-img, hostile corpus"
+GLIMMER_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest tests/formats -q -p no:cacheprovider
+echo "== format parsers and decompression under AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLIMMER_SANITIZE=ON \
+  -DGLIMMER_BUILD_TESTS=ON >/dev/null
+cmake --build build-asan -j"$jobs" --target formats_test decompress_test glimmer-img
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+build-asan/src/formats/formats_test --gtest_brief=1
+build-asan/src/decompress/decompress_test --gtest_brief=1
+GLIMMER_BUILD_DIR="$PWD/build-asan" /usr/bin/python3 -m pytest tests/formats -q -p no:cacheprovider
+echo "== fuzz smoke (libFuzzer, 10 s per parser; long runs: tests/formats/fuzz_smoke.sh)"
+JOBS=$jobs tests/formats/fuzz_smoke.sh 10 "$PWD/build-fuzz"
