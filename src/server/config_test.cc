@@ -182,7 +182,6 @@ TEST_F(ConfigTest, GlanceApiConfIsAcceptedWithWarnings) {
   StatusOr<Config> c = LoadConfig(Write(R"([DEFAULT]
 debug = True
 log_file = /var/log/glance/api.log
-enabled_backends = fast:file, cheap:rbd
 show_image_direct_url = true
 transport_url = rabbit://guest:guest@localhost:5672/
 
@@ -203,9 +202,6 @@ filesystem_store_datadir = /var/lib/glance/images/
 rbd_store_pool = images
 swift_store_container = glance
 
-[fast]
-filesystem_store_datadir = /srv/fast
-
 [image_format]
 require_image_format_match = true
 )"),
@@ -224,7 +220,6 @@ require_image_format_match = true
   EXPECT_TRUE(has_warning("[keystone_authtoken]: section not used by Glimmer; 3 option(s)"));
   EXPECT_TRUE(has_warning("[paste_deploy]: section not used"));
   EXPECT_TRUE(has_warning("[database]: section not used"));
-  EXPECT_TRUE(has_warning("[fast]: section not used"));
   EXPECT_TRUE(has_warning("[glance_store] rbd_store_pool"));
   EXPECT_TRUE(has_warning("[glance_store] swift_store_container"));
   EXPECT_TRUE(has_warning("[image_format] require_image_format_match"));
@@ -382,6 +377,72 @@ TEST_F(ConfigTest, ShippedExampleLoadsCleanlyWithDefaults) {
   EXPECT_EQ(c->ImageDir(), defaults.ImageDir());
   EXPECT_EQ(c->max_json_body_bytes, defaults.max_json_body_bytes);
   EXPECT_EQ(c->token_expiration, defaults.token_expiration);
+}
+
+}  // namespace
+}  // namespace glimmer::server
+
+namespace glimmer::server {
+namespace {
+
+TEST_F(ConfigTest, MultiStoreAndImportOptions) {
+  StatusOr<Config> c = LoadConfig(Write(R"([DEFAULT]
+enabled_backends = fast:file, cheap:file
+node_staging_uri = file:///srv/staging
+[glance_store]
+default_backend = cheap
+[fast]
+filesystem_store_datadir = /srv/fast
+[cheap]
+filesystem_store_datadir = /srv/cheap
+store_description = slow disks
+[image_import_opts]
+image_import_plugins = ['image_decompression', 'image_conversion']
+[inject_metadata_properties]
+inject = a:1, b:two
+[image_conversion]
+output_format = qcow2
+[glance_download_properties]
+regions = RegionTwo=https://glance.two:9292
+[import_filtering_opts]
+allowed_cidrs = 10.0.0.0/8
+stall_timeout_seconds = 5
+)"),
+                                  {});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->enabled_backends.size(), 2u);
+  EXPECT_EQ(c->enabled_backends[1].first, "cheap");
+  EXPECT_EQ(c->default_backend, "cheap");
+  EXPECT_EQ(c->backend_options["cheap"]["filesystem_store_datadir"], "/srv/cheap");
+  EXPECT_EQ(c->StagingDir(), "/srv/staging");
+  EXPECT_EQ(c->image_import_plugins,
+            (std::vector<std::string>{"image_decompression", "image_conversion"}));
+  EXPECT_EQ(c->inject_metadata.size(), 2u);
+  EXPECT_EQ(c->inject_metadata[1].second, "two");
+  EXPECT_EQ(c->conversion_output_format, "qcow2");
+  EXPECT_EQ(c->glance_download_regions.at("RegionTwo"), "https://glance.two:9292");
+  EXPECT_EQ(c->import_address_policy.allowed_cidrs.size(), 1u);
+  EXPECT_EQ(c->web_download_stall_timeout_seconds, 5);
+}
+
+TEST_F(ConfigTest, BadImportAndStoreOptionsAreRefused) {
+  EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:rbd\n").find("not supported"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:file\n").find("default_backend"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:file\n[glance_store]\n"
+                      "default_backend = a\n")
+                .find("filesystem_store_datadir"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[DEFAULT]\nnode_staging_uri = /tmp/x\n").find("file:///"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[image_import_opts]\nimage_import_plugins = magic\n").find("unknown"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[image_conversion]\noutput_format = vmdk\n").find("raw, qcow2"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[glance_download_properties]\nregions = nowhere\n").find("REGION="),
+            std::string::npos);
+  EXPECT_NE(LoadError("[import_filtering_opts]\nallowed_cidrs = 999.1.1.1/8\n"), "");
 }
 
 }  // namespace
