@@ -564,6 +564,9 @@ StatusOr<ImageService::Pumped> ImageService::Pump(store::Writer& writer, const R
   p.sha512_hex = result->sha512_hex;
   p.format = inspected.format;
   p.virtual_size = inspected.virtual_size;
+  if (!inspected.verdict.ok()) {
+    p.stream_failure = inspected.verdict.check + ": " + inspected.verdict.message;
+  }
   return p;
 }
 
@@ -650,6 +653,10 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   if (!pumped.ok()) {
     (*writer)->Abort();
     return fail(pumped.status());
+  }
+  if (image.container_format == "bare" && !pumped->stream_failure.empty()) {
+    (*writer)->Abort();
+    return fail(UnsupportedMediaError("Image failed safety checks: " + pumped->stream_failure));
   }
   auto location = (*writer)->Commit();
   if (!location.ok()) return fail(location.status());

@@ -198,8 +198,11 @@ class ImageService {
   struct Pumped {
     int64_t size = 0;
     std::string md5_hex, sha512_hex;
-    std::string format;  // detected
+    std::string format;  // detected while streaming (header-level)
     std::optional<int64_t> virtual_size;
+    // The streaming inspector's header-level verdict: "" when passed, else "<check>: <why>".
+    // An unsafe header is refused before the data is committed; the deep check follows.
+    std::string stream_failure;
   };
   StatusOr<Pumped> Pump(store::Writer& writer, const ReadFn& read, int64_t max_bytes,
                         std::optional<int64_t> size_hint);

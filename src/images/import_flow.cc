@@ -374,6 +374,10 @@ class ImportHandler::Flow {
       return DataLossError("the copy read from the source store does not match the image's "
                            "checksum");
     }
+    if (!copy_ && image.container_format == "bare" && !pumped->stream_failure.empty()) {
+      writer->Abort();
+      return UnsupportedMediaError("Image failed safety checks: " + pumped->stream_failure);
+    }
     auto location = writer->Commit();
     if (!location.ok()) return location.status();
     written_.push_back(*location);
