@@ -364,9 +364,25 @@ class ImportHandler::Flow {
       }
       return n;
     };
-    auto pumped = svc_.Pump(*writer, read, svc_.options_.image_size_cap, size_hint);
+    // The project's image_size_total quota bounds the write, as for uploads.
+    int64_t max_bytes = svc_.options_.image_size_cap;
+    if (svc_.options_.quotas.image_size_total >= 0 && image.owner) {
+      auto usage = svc_.repo_.GetProjectUsage(*image.owner);
+      if (!usage.ok()) {
+        writer->Abort();
+        return usage.status();
+      }
+      max_bytes = std::min(max_bytes, std::max<int64_t>(0, svc_.options_.quotas.image_size_total -
+                                                               usage->image_size_total));
+    }
+    auto pumped = svc_.Pump(*writer, read, max_bytes, size_hint);
     if (!pumped.ok()) {
       writer->Abort();
+      if (pumped.status().code() == StatusCode::kResourceExhausted &&
+          max_bytes < svc_.options_.image_size_cap) {
+        return ResourceExhaustedError("image_size_total quota exceeded: the project may store " +
+                                      std::to_string(max_bytes) + " more bytes");
+      }
       return pumped.status();
     }
     if (copy_ && image.checksum && *image.checksum != pumped->md5_hex) {

@@ -164,6 +164,32 @@ def test_image_size_total(glimmer_factory):
     assert api.get(f"/v2/images/{c}/file").content == b"c" * 1000
 
 
+def test_image_size_total_applies_to_imports(glimmer_factory):
+    admin = _start_or_skip(glimmer_factory, "quota-import",
+                           {"GLIMMER_QUOTA__IMAGE_SIZE_TOTAL": "2"})
+    api = admin.api
+    a = _new(api)["id"]
+    api.upload(a, b"a" * MIB)
+    b = _new(api)["id"]
+    r = api.put(f"/v2/images/{b}/stage", data=b"b" * (MIB + 1),
+                headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204
+    r = api.post(f"/v2/images/{b}/import", json={"method": {"name": "glance-direct"}})
+    assert r.status_code == 202
+    deadline = time.monotonic() + 30
+    while api.image(b)["status"] != "queued" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    task = api.get(f"/v2/images/{b}/tasks").json()["tasks"][-1]
+    for _ in range(100):
+        if task["status"] == "failure":
+            break
+        time.sleep(0.1)
+        task = api.get(f"/v2/images/{b}/tasks").json()["tasks"][-1]
+    assert task["status"] == "failure" and "image_size_total quota" in task["message"], task
+    _queued_without_data(api, b)
+    assert _usage(api)["image_size_total"] == {"limit": 2, "usage": 1}
+
+
 def test_legacy_user_storage_quota(glimmer_factory):
     """Glance's legacy [DEFAULT] user_storage_quota (bytes per project, B/KB/MB/GB/TB suffixes):
     an upload that would take the project beyond it is 413 and leaves the image queued."""
