@@ -278,7 +278,7 @@ Status Open(Source& src, const Limits& limits, Opened* out) {
     return Fail("header", "invalid number of grain table entries " + std::to_string(h.gtes_per_gt));
   }
   if (h.desc_offset != 1 || h.desc_size == 0 ||
-      h.desc_size * 512 > static_cast<uint64_t>(kMaxDescriptorBytes)) {
+      h.desc_size > static_cast<uint64_t>(kMaxDescriptorBytes) / 512) {  // no wrap-around
     return Fail("descriptor",
                 "embedded descriptor must start at sector 1 and be smaller than 1 MiB");
   }

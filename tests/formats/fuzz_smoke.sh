@@ -65,7 +65,7 @@ for t in "${targets[@]}"; do
   corpus=$build/fuzz-corpus/$fmt
   mkdir -p "$corpus"
   echo "== $t: ${secs}s"
-  if ! (cd "$build" && ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$t" -max_total_time="$secs" -timeout=10 \
+  if ! (cd "$build" && ASAN_OPTIONS=detect_leaks=1 "$build/fuzz/$t" -max_total_time="$secs" -seed="${FUZZ_SEED:-1}" -timeout=10 \
         -rss_limit_mb=2048 -max_len=$((9 << 20)) -print_final_stats=1 "$corpus" "$seed" 2>"$build/$t.log"); then
     echo "FAILED: $t (see $build/$t.log)"; tail -30 "$build/$t.log"; status=1
   else

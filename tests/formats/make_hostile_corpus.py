@@ -238,6 +238,9 @@ def vmdk_cases():
     emit("vmdk_grain_size_huge.vmdk", patched(lambda b: le("Q", b, 20, 1 << 40)), "header")
     emit("vmdk_descriptor_offset_2.vmdk", patched(lambda b: le("Q", b, 28, 2)), "descriptor")
     emit("vmdk_descriptor_huge.vmdk", patched(lambda b: le("Q", b, 36, 1 << 30)), "descriptor")
+    # desc_size * 512 wraps around 2^64 to a small number (found by the fuzz smoke run).
+    emit("vmdk_descriptor_size_wraps.vmdk",
+         patched(lambda b: le("Q", b, 36, 144115188075855892)), "descriptor")
     emit("vmdk_gd_past_eof.vmdk", patched(lambda b: le("Q", b, 56, 0x7FFFFFF)), "grain_table")
     emit("vmdk_gt_past_eof.vmdk", patched(lambda b: le("I", b, gd, 0x7FFFFFF)), "grain_table")
     gt = rle("I", base, gd) * 512
