@@ -8,26 +8,6 @@ namespace {
 using images::PatchOp;
 using images::Value;
 
-Value String(std::string s) {
-  Value v;
-  v.kind = Value::Kind::kString;
-  v.s = std::move(s);
-  return v;
-}
-
-Value Int(int64_t i) {
-  Value v;
-  v.kind = Value::Kind::kInt;
-  v.i = i;
-  return v;
-}
-
-Value Bool(bool b) {
-  Value v;
-  v.kind = Value::Kind::kBool;
-  v.b = b;
-  return v;
-}
 
 Value List(std::vector<std::string> list) {
   Value v;
@@ -76,13 +56,13 @@ EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
 
   plan.kind = EntryPlan::Kind::kUpdate;
   if (current->visibility != domain::Visibility::kPublic) {
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "visibility", String("public")));
+    plan.ops.push_back(Op(PatchOp::Op::kReplace, "visibility", Value::String("public")));
   }
   if (current->min_disk != entry.min_disk) {
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "min_disk", Int(entry.min_disk)));
+    plan.ops.push_back(Op(PatchOp::Op::kReplace, "min_disk", Value::Int(entry.min_disk)));
   }
   if (current->min_ram != entry.min_ram) {
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "min_ram", Int(entry.min_ram)));
+    plan.ops.push_back(Op(PatchOp::Op::kReplace, "min_ram", Value::Int(entry.min_ram)));
   }
   if (current->tags != entry.tags) {  // both sorted and unique
     plan.ops.push_back(Op(PatchOp::Op::kReplace, "tags", List(entry.tags)));
@@ -95,9 +75,9 @@ EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
   for (const auto& [key, value] : wanted) {
     auto it = current->properties.find(key);
     if (it == current->properties.end()) {
-      plan.ops.push_back(Op(PatchOp::Op::kAdd, key, String(value)));
+      plan.ops.push_back(Op(PatchOp::Op::kAdd, key, Value::String(value)));
     } else if (it->second != value) {
-      plan.ops.push_back(Op(PatchOp::Op::kReplace, key, String(value)));
+      plan.ops.push_back(Op(PatchOp::Op::kReplace, key, Value::String(value)));
     }
   }
   if (plan.ops.empty()) plan.kind = EntryPlan::Kind::kUnchanged;
@@ -106,15 +86,15 @@ EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
 
 std::vector<std::pair<std::string, Value>> CreateFields(const Entry& entry) {
   std::vector<std::pair<std::string, Value>> fields;
-  fields.emplace_back("name", String(entry.name));
-  fields.emplace_back("visibility", String("public"));
-  fields.emplace_back("disk_format", String(entry.disk_format));
-  fields.emplace_back("container_format", String(entry.container_format));
-  fields.emplace_back("min_disk", Int(entry.min_disk));
-  fields.emplace_back("min_ram", Int(entry.min_ram));
+  fields.emplace_back("name", Value::String(entry.name));
+  fields.emplace_back("visibility", Value::String("public"));
+  fields.emplace_back("disk_format", Value::String(entry.disk_format));
+  fields.emplace_back("container_format", Value::String(entry.container_format));
+  fields.emplace_back("min_disk", Value::Int(entry.min_disk));
+  fields.emplace_back("min_ram", Value::Int(entry.min_ram));
   if (!entry.tags.empty()) fields.emplace_back("tags", List(entry.tags));
   for (const auto& [key, value] : entry.ImageProperties()) {
-    fields.emplace_back(key, String(value));
+    fields.emplace_back(key, Value::String(value));
   }
   return fields;
 }
@@ -125,8 +105,8 @@ std::string RetiredName(std::string_view name, UnixMicros created_at) {
 
 std::vector<PatchOp> RetireOps(const domain::Image& old) {
   return {Op(PatchOp::Op::kReplace, "name",
-             String(RetiredName(old.name.value_or(""), old.created_at))),
-          Op(PatchOp::Op::kReplace, "os_hidden", Bool(true))};
+             Value::String(RetiredName(old.name.value_or(""), old.created_at))),
+          Op(PatchOp::Op::kReplace, "os_hidden", Value::Bool(true))};
 }
 
 }  // namespace glimmer::catalog

@@ -43,6 +43,25 @@ struct Value {
   int64_t i = 0;
   std::string s;
   std::vector<std::string> list;
+
+  static Value String(std::string s) {
+    Value v;
+    v.kind = Kind::kString;
+    v.s = std::move(s);
+    return v;
+  }
+  static Value Int(int64_t i) {
+    Value v;
+    v.kind = Kind::kInt;
+    v.i = i;
+    return v;
+  }
+  static Value Bool(bool b) {
+    Value v;
+    v.kind = Kind::kBool;
+    v.b = b;
+    return v;
+  }
 };
 
 struct PatchOp {

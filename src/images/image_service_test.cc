@@ -26,18 +26,6 @@ RequestContext Ctx(std::string project, std::vector<std::string> roles) {
   return c;
 }
 
-Value Str(std::string s) {
-  Value v;
-  v.kind = Value::Kind::kString;
-  v.s = std::move(s);
-  return v;
-}
-Value Int(int64_t i) {
-  Value v;
-  v.kind = Value::Kind::kInt;
-  v.i = i;
-  return v;
-}
 
 std::string Md5Hex(const std::string& data) {
   unsigned char d[EVP_MAX_MD_SIZE];
@@ -82,8 +70,8 @@ class ImageServiceTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   std::string CreateRaw(const RequestContext& ctx, std::string name = "img") {
-    auto img = service_->Create(ctx, {{"name", Str(name)}, {"disk_format", Str("raw")},
-                                      {"container_format", Str("bare")}});
+    auto img = service_->Create(ctx, {{"name", Value::String(name)}, {"disk_format", Value::String("raw")},
+                                      {"container_format", Value::String("bare")}});
     EXPECT_TRUE(img.ok()) << img.status().ToString();
     return img->id;
   }
@@ -119,39 +107,39 @@ TEST_F(ImageServiceTest, CreateDefaultsAndRules) {
   auto code = [&](std::vector<std::pair<std::string, Value>> f) {
     return service_->Create(alice_, f).status().code();
   };
-  EXPECT_EQ(code({{"status", Str("active")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"os_glance_x", Str("1")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"deleted", Str("1")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"foo", Int(1)}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{std::string(256, 'k'), Str("v")}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{"visibility", Str("public")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"owner", Str("p-bob")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"disk_format", Str("bogus")}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{"id", Str("not-a-uuid")}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{"min_ram", Int(-1)}}), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{"status", Value::String("active")}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({{"os_glance_x", Value::String("1")}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({{"deleted", Value::String("1")}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({{"foo", Value::Int(1)}}), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{std::string(256, 'k'), Value::String("v")}}), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{"visibility", Value::String("public")}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({{"owner", Value::String("p-bob")}}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({{"disk_format", Value::String("bogus")}}), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{"id", Value::String("not-a-uuid")}}), StatusCode::kInvalidArgument);
+  EXPECT_EQ(code({{"min_ram", Value::Int(-1)}}), StatusCode::kInvalidArgument);
   EXPECT_EQ(service_->Create(reader_, {}).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_TRUE(service_->Create(admin_, {{"visibility", Str("public")}}).ok());
+  EXPECT_TRUE(service_->Create(admin_, {{"visibility", Value::String("public")}}).ok());
   std::string id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
-  EXPECT_TRUE(service_->Create(alice_, {{"id", Str(id)}}).ok());
-  EXPECT_EQ(code({{"id", Str(id)}}), StatusCode::kAlreadyExists);
+  EXPECT_TRUE(service_->Create(alice_, {{"id", Value::String(id)}}).ok());
+  EXPECT_EQ(code({{"id", Value::String(id)}}), StatusCode::kAlreadyExists);
 }
 
 TEST_F(ImageServiceTest, VisibilityAndPermissions) {
   std::string id = CreateRaw(alice_);
   ASSERT_TRUE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "visibility",
-                                             Str("private")}}, false).ok());
+                                             Value::String("private")}}, false).ok());
   EXPECT_EQ(service_->Get(bob_, id).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(service_->Delete(bob_, id).code(), StatusCode::kNotFound);
   EXPECT_TRUE(service_->Get(reader_, id).ok());
-  EXPECT_EQ(service_->Update(reader_, id, {{PatchOp::Op::kReplace, "name", Str("x")}}, false)
+  EXPECT_EQ(service_->Update(reader_, id, {{PatchOp::Op::kReplace, "name", Value::String("x")}}, false)
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
   EXPECT_TRUE(service_->Get(admin_, id).ok());
   ASSERT_TRUE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "visibility",
-                                             Str("community")}}, false).ok());
+                                             Value::String("community")}}, false).ok());
   EXPECT_TRUE(service_->Get(bob_, id).ok());
-  EXPECT_EQ(service_->Update(bob_, id, {{PatchOp::Op::kReplace, "name", Str("x")}}, false)
+  EXPECT_EQ(service_->Update(bob_, id, {{PatchOp::Op::kReplace, "name", Value::String("x")}}, false)
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
@@ -162,17 +150,17 @@ TEST_F(ImageServiceTest, PatchSemantics) {
   auto code = [&](PatchOp op, bool legacy = false) {
     return service_->Update(alice_, id, {op}, legacy).status().code();
   };
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "foo", Str("1")}), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Str("1")}), StatusCode::kOk);
-  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Str("2")}), StatusCode::kOk);
-  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Str("3")}, true), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code({PatchOp::Op::kReplace, "foo", Value::String("1")}), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Value::String("1")}), StatusCode::kOk);
+  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Value::String("2")}), StatusCode::kOk);
+  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Value::String("3")}, true), StatusCode::kFailedPrecondition);
   EXPECT_EQ(service_->Get(alice_, id)->properties.at("foo"), "2");
   EXPECT_EQ(code({PatchOp::Op::kRemove, "foo", std::nullopt}), StatusCode::kOk);
   EXPECT_EQ(code({PatchOp::Op::kRemove, "foo", std::nullopt}), StatusCode::kFailedPrecondition);
   EXPECT_EQ(code({PatchOp::Op::kRemove, "name", std::nullopt}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "status", Str("active")}),
+  EXPECT_EQ(code({PatchOp::Op::kReplace, "status", Value::String("active")}),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "owner", Str("p-bob")}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({PatchOp::Op::kReplace, "owner", Value::String("p-bob")}), StatusCode::kPermissionDenied);
   Value tags;
   tags.kind = Value::Kind::kStringList;
   tags.list = {"b", "a", "a"};
@@ -180,8 +168,8 @@ TEST_F(ImageServiceTest, PatchSemantics) {
   EXPECT_EQ(service_->Get(alice_, id)->tags, (std::vector<std::string>{"a", "b"}));
   // A failing op leaves the image untouched (all or nothing).
   auto before = *service_->Get(alice_, id);
-  EXPECT_FALSE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "name", Str("new")},
-                                             {PatchOp::Op::kReplace, "min_disk", Int(-5)}},
+  EXPECT_FALSE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "name", Value::String("new")},
+                                             {PatchOp::Op::kReplace, "min_disk", Value::Int(-5)}},
                                 false)
                    .ok());
   EXPECT_EQ(service_->Get(alice_, id)->name, before.name);
@@ -201,7 +189,7 @@ TEST_F(ImageServiceTest, UploadDownloadAndStateRules) {
   EXPECT_EQ(img->os_hash_value->size(), 128u);
   EXPECT_EQ(service_->Upload(alice_, id, Reader(data), std::nullopt).code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "disk_format", Str("qcow2")}},
+  EXPECT_EQ(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "disk_format", Value::String("qcow2")}},
                              false)
                 .status()
                 .code(),
@@ -320,11 +308,11 @@ TEST_F(ImageServiceTest, MembersRules) {
   std::string id = CreateRaw(alice_);
   // Only shared images have members.
   ASSERT_TRUE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "visibility",
-                                             Str("private")}}, false).ok());
+                                             Value::String("private")}}, false).ok());
   EXPECT_EQ(service_->AddMember(alice_, id, "p-bob").status().code(),
             StatusCode::kPermissionDenied);
   ASSERT_TRUE(service_->Update(alice_, id, {{PatchOp::Op::kReplace, "visibility",
-                                             Str("shared")}}, false).ok());
+                                             Value::String("shared")}}, false).ok());
   EXPECT_EQ(service_->Get(bob_, id).status().code(), StatusCode::kNotFound);
   auto m = service_->AddMember(alice_, id, "p-bob");
   ASSERT_TRUE(m.ok());
