@@ -5,9 +5,11 @@ set -euo pipefail
 build_pkgs=(build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
   nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
-  libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev liblzma-dev libdeflate-dev libyaml-cpp-dev)
+  libsqlite3-dev libssl-dev libcurl4-openssl-dev zlib1g-dev libzstd-dev liblzma-dev libdeflate-dev libyaml-cpp-dev
+  libpq-dev librados-dev libradospp-dev librbd-dev)
 test_pkgs=(libgtest-dev libgmock-dev python3-openstackclient python3-glanceclient
-  python3-openstacksdk python3-pytest python3-requests qemu-utils curl gzip zip zstd xz-utils clang)
+  python3-openstacksdk python3-pytest python3-requests qemu-utils curl gzip zip zstd xz-utils clang
+  postgresql ceph-mon ceph-osd radosgw ceph-common python3-rados python3-rbd python3-boto3)
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()
@@ -19,5 +21,5 @@ if ((${#missing[@]})); then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  $SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends --no-upgrade "${missing[@]}"
 fi
