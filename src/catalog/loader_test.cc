@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "db/sqlite/database.h"
-#include "db/sqlite/identity_repository.h"
-#include "db/sqlite/image_repository.h"
+#include "db/sql/identity_repository.h"
+#include "db/sql/image_repository.h"
 #include "domain/policy.h"
 #include "identity/identity_service.h"
 #include "images/image_service.h"
@@ -32,9 +32,9 @@ class CatalogLoaderTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "src");
-    db_ = std::move(*db::sqlite::Database::Open((dir_ / "db.sqlite").string()));
-    image_repo_ = db::sqlite::NewImageRepository(*db_);
-    identity_repo_ = db::sqlite::NewIdentityRepository(*db_);
+    db_ = std::move(*db::sqlite::SqliteDatabase::Open((dir_ / "db.sqlite").string()));
+    image_repo_ = db::sql::NewImageRepository(*db_);
+    identity_repo_ = db::sql::NewIdentityRepository(*db_);
     identity::IdentityOptions iopts;
     iopts.password_iterations = 1000;
     identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
@@ -95,7 +95,7 @@ class CatalogLoaderTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::sqlite::SqliteDatabase> db_;
   std::unique_ptr<db::ImageRepository> image_repo_;
   std::unique_ptr<db::IdentityRepository> identity_repo_;
   std::unique_ptr<identity::IdentityService> identity_;

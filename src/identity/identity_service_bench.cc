@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "db/sqlite/database.h"
-#include "db/sqlite/identity_repository.h"
+#include "db/sql/identity_repository.h"
 #include "identity/identity_service.h"
 #include "platform/clock.h"
 
@@ -31,9 +31,9 @@ int main() {
   std::string dir = std::filesystem::temp_directory_path() / "glimmer-identity-bench";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  auto db = glimmer::db::sqlite::Database::Open(dir + "/bench.db");
+  auto db = glimmer::db::sqlite::SqliteDatabase::Open(dir + "/bench.db");
   if (!db.ok()) return 1;
-  auto repo = glimmer::db::sqlite::NewIdentityRepository(**db);
+  auto repo = glimmer::db::sql::NewIdentityRepository(**db);
   IdentityOptions options;
   options.password_iterations = 1000;
   IdentityService svc(*repo, glimmer::platform::Clock::Real(), options);

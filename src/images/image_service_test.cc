@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "db/sqlite/database.h"
-#include "db/sqlite/image_repository.h"
+#include "db/sql/image_repository.h"
 #include "store/filesystem/filesystem_store.h"
 
 namespace glimmer::images {
@@ -48,8 +48,8 @@ class ImageServiceTest : public ::testing::Test {
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
-    db_ = std::move(*db::sqlite::Database::Open((dir_ / "db.sqlite").string()));
-    repo_ = db::sqlite::NewImageRepository(*db_);
+    db_ = std::move(*db::sqlite::SqliteDatabase::Open((dir_ / "db.sqlite").string()));
+    repo_ = db::sql::NewImageRepository(*db_);
     store_ = std::move(*store::filesystem::FilesystemStore::Create(
         "file", (dir_ / "images").string(), false));
     Make();
@@ -86,7 +86,7 @@ class ImageServiceTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::sqlite::SqliteDatabase> db_;
   std::unique_ptr<db::ImageRepository> repo_;
   std::unique_ptr<store::filesystem::FilesystemStore> store_;
   domain::DefaultPolicy policy_;

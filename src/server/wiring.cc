@@ -13,9 +13,9 @@
 #include "api/images/images_api.h"
 #include "api/router.h"
 #include "db/sqlite/database.h"
-#include "db/sqlite/identity_repository.h"
-#include "db/sqlite/image_repository.h"
-#include "db/sqlite/task_repository.h"
+#include "db/sql/identity_repository.h"
+#include "db/sql/image_repository.h"
+#include "db/sql/task_repository.h"
 #include "decompress/decompress.h"
 #include "domain/policy.h"
 #include "http/server.h"
@@ -125,7 +125,7 @@ class CoreImpl final : public Core {
  private:
   // Declaration order is construction order; destruction runs in reverse.
   std::unique_ptr<platform::Executor> hash_pool_;
-  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::sql::Database> db_;
   std::unique_ptr<db::ImageRepository> image_repo_;
   std::unique_ptr<db::IdentityRepository> identity_repo_;
   std::unique_ptr<identity::IdentityService> identity_;
@@ -149,9 +149,9 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   // Two digests per upload run concurrently; size the pool for several parallel uploads.
   hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
 
-  ASSIGN_OR_RETURN(db_, db::sqlite::Database::Open(config.data_dir + "/glimmer.db"));
-  image_repo_ = db::sqlite::NewImageRepository(*db_);
-  identity_repo_ = db::sqlite::NewIdentityRepository(*db_);
+  ASSIGN_OR_RETURN(db_, db::sqlite::SqliteDatabase::Open(config.data_dir + "/glimmer.db"));
+  image_repo_ = db::sql::NewImageRepository(*db_);
+  identity_repo_ = db::sql::NewIdentityRepository(*db_);
 
   identity::IdentityOptions iopts;
   iopts.token_ttl = config.token_expiration * 1'000'000;
@@ -229,7 +229,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
                                                    *hash_pool_, platform::Clock::Real(), sopts);
 
   // Interoperable import: tasks in the database, node-local staging, the task runner.
-  task_repo_ = db::sqlite::NewTaskRepository(*db_);
+  task_repo_ = db::sql::NewTaskRepository(*db_);
   ASSIGN_OR_RETURN(staging_, staging::StagingArea::Open(config.StagingDir()));
   fetcher_ = std::make_unique<webdownload::HttpFetcher>();
   tasks::RunnerOptions ropts;

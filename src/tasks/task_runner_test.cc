@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "db/sqlite/database.h"
-#include "db/sqlite/task_repository.h"
+#include "db/sql/task_repository.h"
 
 namespace glimmer::tasks {
 namespace {
@@ -95,13 +95,13 @@ StatusOr<Task> WaitEnded(db::TaskRepository& repo, const std::string& id) {
 class TaskRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = db::sqlite::Database::Open(tmp_.file());
+    auto db = db::sqlite::SqliteDatabase::Open(tmp_.file());
     ASSERT_TRUE(db.ok());
     db_ = std::move(*db);
-    repo_ = db::sqlite::NewTaskRepository(*db_);
+    repo_ = db::sql::NewTaskRepository(*db_);
   }
   TempDb tmp_;
-  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::sqlite::SqliteDatabase> db_;
   std::unique_ptr<db::TaskRepository> repo_;
   FakeHandler handler_;
 };
@@ -210,9 +210,9 @@ TEST_F(TaskRunnerTest, StopInterruptsAndTheNextRunnerResumesAtOnce) {
 }
 
 TEST_F(TaskRunnerTest, TwoNodesRunEveryTaskExactlyOnce) {
-  auto db2 = db::sqlite::Database::Open(tmp_.file());
+  auto db2 = db::sqlite::SqliteDatabase::Open(tmp_.file());
   ASSERT_TRUE(db2.ok());
-  auto repo2 = db::sqlite::NewTaskRepository(**db2);
+  auto repo2 = db::sql::NewTaskRepository(**db2);
   TaskRunner a(*repo_, platform::Clock::Real(), FastOptions("a"));
   TaskRunner b(*repo2, platform::Clock::Real(), FastOptions("b"));
   a.Register("fake", &handler_);

@@ -3,22 +3,21 @@
 #include <string>
 #include <utility>
 
-#include "db/sqlite/migrations.h"
-#include "db/sqlite/queries.h"
+#include "db/sqlite/pragmas.h"
 
 namespace glimmer::db::sqlite {
 
-StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path) {
   return Open(path, DatabaseOptions{});
 }
 
-StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
-                                                   const DatabaseOptions& options) {
-  std::unique_ptr<Database> db(new Database(path, options));
+StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
+                                                               const DatabaseOptions& options) {
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, options));
   ASSIGN_OR_RETURN(db->writer_,
-                   Connection::Open(path, options.synchronous_full, options.busy_timeout_ms));
+                   SqliteConnection::Open(path, options.synchronous_full, options.busy_timeout_ms));
   {
-    ASSIGN_OR_RETURN(Statement wal, db->writer_->Prepare(queries::kJournalModeWal));
+    ASSIGN_OR_RETURN(sql::Statement wal, db->writer_->Prepare(pragmas::kJournalModeWal));
     ASSIGN_OR_RETURN(bool row, wal.Step());
     if (!row || wal.TextView(0) != "wal") {
       return UnavailableError("sqlite: cannot enable WAL mode on " + path);
@@ -28,19 +27,19 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
   return db;
 }
 
-Database::~Database() {
-  if (writer_ != nullptr) (void)writer_->Exec(queries::kOptimize);
+SqliteDatabase::~SqliteDatabase() {
+  if (writer_ != nullptr) (void)writer_->Exec(pragmas::kOptimize);
 }
 
-int Database::LatestSchemaVersion() {
+int SqliteDatabase::LatestSchemaVersion() {
   const auto& migrations = EmbeddedMigrations();
   return migrations.empty() ? 0 : migrations.back().version;
 }
 
 namespace {
 
-StatusOr<int> ReadUserVersion(Connection& conn) {
-  ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kGetUserVersion));
+StatusOr<int> ReadUserVersion(SqliteConnection& conn) {
+  ASSIGN_OR_RETURN(sql::Statement st, conn.Prepare(pragmas::kGetUserVersion));
   ASSIGN_OR_RETURN(bool row, st.Step());
   if (!row) return InternalError("sqlite: PRAGMA user_version returned nothing");
   return static_cast<int>(st.Int(0));
@@ -48,7 +47,7 @@ StatusOr<int> ReadUserVersion(Connection& conn) {
 
 }  // namespace
 
-Status Database::Migrate() {
+Status SqliteDatabase::Migrate() {
   const auto& migrations = EmbeddedMigrations();
   for (size_t i = 0; i < migrations.size(); ++i) {
     if (migrations[i].version != static_cast<int>(i) + 1) {
@@ -62,9 +61,9 @@ Status Database::Migrate() {
                                    std::to_string(current) + ", newer than this binary's " +
                                    std::to_string(latest));
   }
-  for (const Migration& m : migrations) {
+  for (const sql::Migration& m : migrations) {
     if (m.version <= current) continue;
-    RETURN_IF_ERROR(writer_->Exec(queries::kBeginImmediate));
+    RETURN_IF_ERROR(writer_->Exec(pragmas::kBeginImmediate));
     // Another process may have migrated while we waited for the write lock.
     StatusOr<int> now = ReadUserVersion(*writer_);
     Status st = now.status();
@@ -72,21 +71,21 @@ Status Database::Migrate() {
       st = writer_->Exec(std::string(m.sql).c_str());
       if (st.ok()) {
         st = writer_->Exec(
-            (std::string(queries::kSetUserVersionPrefix) + std::to_string(m.version)).c_str());
+            (std::string(pragmas::kSetUserVersionPrefix) + std::to_string(m.version)).c_str());
       }
     }
     if (!st.ok()) {
-      (void)writer_->Exec(queries::kRollback);
+      (void)writer_->Exec(pragmas::kRollback);
       return Status(st.code(), "migration " + std::to_string(m.version) + "_" +
                                    std::string(m.name) + ": " + st.message());
     }
-    RETURN_IF_ERROR(writer_->Exec(queries::kCommit));
+    RETURN_IF_ERROR(writer_->Exec(pragmas::kCommit));
   }
   ASSIGN_OR_RETURN(schema_version_, ReadUserVersion(*writer_));
   return OkStatus();
 }
 
-StatusOr<std::unique_ptr<Connection>> Database::AcquireReader() {
+StatusOr<std::unique_ptr<SqliteConnection>> SqliteDatabase::AcquireReader() {
   {
     std::unique_lock lock(readers_mu_);
     readers_cv_.wait(lock, [&] {
@@ -99,7 +98,7 @@ StatusOr<std::unique_ptr<Connection>> Database::AcquireReader() {
     }
     ++open_readers_;
   }
-  auto conn = Connection::Open(path_, options_.synchronous_full, options_.busy_timeout_ms);
+  auto conn = SqliteConnection::Open(path_, options_.synchronous_full, options_.busy_timeout_ms);
   if (!conn.ok()) {
     std::lock_guard lock(readers_mu_);
     --open_readers_;
@@ -108,7 +107,7 @@ StatusOr<std::unique_ptr<Connection>> Database::AcquireReader() {
   return conn;
 }
 
-void Database::ReleaseReader(std::unique_ptr<Connection> conn) {
+void SqliteDatabase::ReleaseReader(std::unique_ptr<SqliteConnection> conn) {
   {
     std::lock_guard lock(readers_mu_);
     idle_readers_.push_back(std::move(conn));
@@ -116,11 +115,11 @@ void Database::ReleaseReader(std::unique_ptr<Connection> conn) {
   readers_cv_.notify_one();
 }
 
-Status Database::Read(const std::function<Status(Connection&)>& fn) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
+Status SqliteDatabase::Read(const std::function<Status(sql::Connection&)>& fn) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> conn, AcquireReader());
   Status st;
   {
-    StatusOr<Statement> begin = conn->Prepare(queries::kBegin);
+    StatusOr<sql::Statement> begin = conn->Prepare(pragmas::kBegin);
     st = begin.status();
     if (st.ok()) st = begin->Run();
   }
@@ -128,7 +127,7 @@ Status Database::Read(const std::function<Status(Connection&)>& fn) {
     st = fn(*conn);
     Status end_st;
     {
-      StatusOr<Statement> end = conn->Prepare(queries::kCommit);
+      StatusOr<sql::Statement> end = conn->Prepare(pragmas::kCommit);
       end_st = end.status();
       if (end_st.ok()) end_st = end->Run();
     }
@@ -147,24 +146,43 @@ Status Database::Read(const std::function<Status(Connection&)>& fn) {
   return st;
 }
 
-Status Database::Write(const std::function<Status(Connection&)>& fn) {
+Status SqliteDatabase::Write(const std::function<Status(sql::Connection&)>& fn) {
   std::lock_guard lock(writer_mu_);
   {
-    ASSIGN_OR_RETURN(Statement begin, writer_->Prepare(queries::kBeginImmediate));
+    ASSIGN_OR_RETURN(sql::Statement begin, writer_->Prepare(pragmas::kBeginImmediate));
     RETURN_IF_ERROR(begin.Run());
   }
   Status st = fn(*writer_);
   if (st.ok()) {
-    StatusOr<Statement> commit = writer_->Prepare(queries::kCommit);
+    StatusOr<sql::Statement> commit = writer_->Prepare(pragmas::kCommit);
     st = commit.status();
     if (st.ok()) st = commit->Run();
     if (st.ok()) return st;
   }
   {
-    StatusOr<Statement> rollback = writer_->Prepare(queries::kRollback);
+    StatusOr<sql::Statement> rollback = writer_->Prepare(pragmas::kRollback);
     if (rollback.ok()) (void)rollback->Run();
   }
   return st;
+}
+
+const sql::Dialect& SqliteDatabase::dialect() const {
+  // The unary + keeps SQLite from answering the scope's OR with a multi-index union plus a full
+  // sort: walking the sort index and testing the scope per row is far cheaper for paged lists.
+  // Writers are serialized by BEGIN IMMEDIATE, so no row locks are needed.
+  static constexpr sql::Dialect kDialect{
+      .scope_project_open =
+          " AND (+i.owner = ? OR +i.visibility IN ('public', 'community') OR "
+          "(+i.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m "
+          "WHERE m.image_id = i.id AND m.member = ?",
+      .scope_no_project = " AND +i.visibility IN ('public', 'community')",
+      .hide_others_community = " AND (+i.visibility != 'community' OR +i.owner = ?)",
+      .hide_all_community = " AND +i.visibility != 'community'",
+      .claim_lock_suffix = "",
+      .lock_image_row = "",
+      .lock_owner_quota = "",
+  };
+  return kDialect;
 }
 
 }  // namespace glimmer::db::sqlite

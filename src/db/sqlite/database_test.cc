@@ -2,15 +2,46 @@
 
 #include <gtest/gtest.h>
 
-#include "db/sqlite/migrations.h"
-#include "db/sqlite/queries.h"
-#include "db/sqlite/test_util.h"
+#include <stdlib.h>
+
+#include <filesystem>
+
+#include "db/sqlite/pragmas.h"
 
 namespace glimmer::db::sqlite {
 namespace {
 
-using testing::OpenOrDie;
-using testing::TempDir;
+using sql::Connection;
+using sql::Statement;
+using Database = SqliteDatabase;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string templ = ::testing::TempDir() + "glimmer_sqlite_XXXXXX";
+    EXPECT_NE(mkdtemp(templ.data()), nullptr);
+    path_ = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<SqliteDatabase> OpenOrDie(const std::string& path) {
+  auto db = SqliteDatabase::Open(path);
+  EXPECT_TRUE(db.ok()) << db.status().ToString();
+  return db.ok() ? std::move(db).value() : nullptr;
+}
+
+Status Exec(Connection& conn, const std::string& sql) {
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(sql));
+  return st.Run();
+}
 
 StatusOr<int64_t> QueryInt(Database& db, const std::string& sql) {
   int64_t value = -1;
@@ -53,7 +84,7 @@ TEST(DatabaseTest, ReopenKeepsDataAndDoesNotReapply) {
     auto db = OpenOrDie(dir.File("meta.db"));
     ASSERT_NE(db, nullptr);
     ASSERT_TRUE(db->Write([](Connection& conn) {
-                    return conn.Exec(
+                    return Exec(conn,
                         "INSERT INTO identity_domains (id, name) VALUES ('default', 'Default')");
                   }).ok());
   }
@@ -70,9 +101,9 @@ TEST(DatabaseTest, NewerSchemaIsRefused) {
   {
     auto db = OpenOrDie(dir.File("meta.db"));
     ASSERT_NE(db, nullptr);
-    const std::string sql = std::string(queries::kSetUserVersionPrefix) +
+    const std::string sql = std::string(pragmas::kSetUserVersionPrefix) +
                             std::to_string(Database::LatestSchemaVersion() + 1);
-    ASSERT_TRUE(db->Write([&](Connection& conn) { return conn.Exec(sql.c_str()); }).ok());
+    ASSERT_TRUE(db->Write([&](Connection& conn) { return Exec(conn, sql); }).ok());
   }
   auto db = Database::Open(dir.File("meta.db"));
   ASSERT_FALSE(db.ok());
@@ -98,7 +129,7 @@ TEST(DatabaseTest, FailedWriteRollsBack) {
   ASSERT_NE(db, nullptr);
   Status st = db->Write([](Connection& conn) -> Status {
     RETURN_IF_ERROR(
-        conn.Exec("INSERT INTO identity_domains (id, name) VALUES ('default', 'Default')"));
+        Exec(conn, "INSERT INTO identity_domains (id, name) VALUES ('default', 'Default')"));
     return AbortedError("changed my mind");
   });
   EXPECT_EQ(st.code(), StatusCode::kAborted);

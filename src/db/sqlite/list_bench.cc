@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "db/sqlite/database.h"
-#include "db/sqlite/image_repository.h"
+#include "db/sql/image_repository.h"
 #include "platform/executor.h"
 
 namespace glimmer::db::sqlite {
@@ -76,10 +76,10 @@ int Run(int n, const std::string& given_path) {
   const bool keep = !given_path.empty();
   const std::string path =
       keep ? given_path : "/tmp/glimmer-bench-" + std::to_string(getpid()) + ".db";
-  auto db_or = Database::Open(path);
+  auto db_or = SqliteDatabase::Open(path);
   Die(db_or.status(), "open");
   auto db = std::move(db_or).value();
-  auto repo = NewImageRepository(*db);
+  auto repo = sql::NewImageRepository(*db);
 
   Rng rng;
   const char* distros[] = {"ubuntu", "debian", "centos", "fedora", "cirros"};

@@ -17,7 +17,7 @@
 #include <filesystem>
 
 #include "db/sqlite/database.h"
-#include "db/sqlite/identity_repository.h"
+#include "db/sql/identity_repository.h"
 #endif
 
 namespace glimmer::identity::testing {
@@ -28,10 +28,10 @@ class TestIdentityStore {
   TestIdentityStore() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "glimmer-identity-XXXXXX");
     dir_ = mkdtemp(tmpl.data()) ? tmpl : std::string();
-    auto db = db::sqlite::Database::Open(dir_ + "/glimmer.db");
+    auto db = db::sqlite::SqliteDatabase::Open(dir_ + "/glimmer.db");
     if (!db.ok()) ADD_FAILURE() << db.status().ToString();
     db_ = std::move(*db);
-    repo_ = db::sqlite::NewIdentityRepository(*db_);
+    repo_ = db::sql::NewIdentityRepository(*db_);
   }
   ~TestIdentityStore() {
     repo_.reset();
@@ -50,7 +50,7 @@ class TestIdentityStore {
  private:
 #ifdef GLIMMER_IDENTITY_TEST_SQLITE
   std::string dir_;
-  std::unique_ptr<db::sqlite::Database> db_;
+  std::unique_ptr<db::sqlite::SqliteDatabase> db_;
 #endif
   std::unique_ptr<db::IdentityRepository> repo_;
 };

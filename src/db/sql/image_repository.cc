@@ -1,15 +1,15 @@
-#include "db/sqlite/image_repository.h"
+#include "db/sql/image_repository.h"
 
 #include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
-#include "db/sqlite/image_list_sql.h"
-#include "db/sqlite/queries.h"
+#include "db/sql/image_list_sql.h"
+#include "db/sql/queries.h"
 #include "platform/clock.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::Image;
@@ -288,9 +288,19 @@ StatusOr<domain::ProjectUsage> UsageIn(Connection& conn, std::string_view owner,
   return u;
 }
 
+// Runs one of the dialect's lock statements (empty: the engine needs none) with ?1 = key.
+Status Lock(Connection& conn, const char* lock_sql, std::string_view key) {
+  if (*lock_sql == '\0') return OkStatus();
+  ASSIGN_OR_RETURN(Statement st, conn.Prepare(lock_sql));
+  return st.BindStatic(1, key).Run();
+}
+
 // The owner's usage with `image` in its new state; ResourceExhausted naming the exceeded limit.
-Status CheckQuotaIn(Connection& conn, const Image& image, const domain::QuotaLimits& limits) {
+// Serialized per owner, so two nodes' concurrent writes cannot both fit the last free unit.
+Status CheckQuotaIn(Connection& conn, const Dialect& dialect, const Image& image,
+                    const domain::QuotaLimits& limits) {
   if (limits.Unlimited() || !image.owner) return OkStatus();
+  RETURN_IF_ERROR(Lock(conn, dialect.lock_owner_quota, *image.owner));
   ASSIGN_OR_RETURN(auto u, UsageIn(conn, *image.owner, image.id));
   using domain::ImageStatus;
   const ImageStatus s = image.status;
@@ -354,24 +364,24 @@ Status UpdateIn(Connection& conn, const Image& image,
 
 }  // namespace
 
-Status SqliteImageRepository::CreateWithinQuota(const Image& image,
+Status SqlImageRepository::CreateWithinQuota(const Image& image,
                                                 const domain::QuotaLimits& limits) {
   return db_.Write([&](Connection& conn) -> Status {
-    RETURN_IF_ERROR(CheckQuotaIn(conn, image, limits));
+    RETURN_IF_ERROR(CheckQuotaIn(conn, db_.dialect(), image, limits));
     return CreateIn(conn, image);
   });
 }
 
-Status SqliteImageRepository::UpdateWithinQuota(
+Status SqlImageRepository::UpdateWithinQuota(
     const Image& image, std::optional<domain::ImageStatus> expected_status,
     const domain::QuotaLimits& limits) {
   return db_.Write([&](Connection& conn) -> Status {
-    RETURN_IF_ERROR(CheckQuotaIn(conn, image, limits));
+    RETURN_IF_ERROR(CheckQuotaIn(conn, db_.dialect(), image, limits));
     return UpdateIn(conn, image, expected_status);
   });
 }
 
-StatusOr<domain::ProjectUsage> SqliteImageRepository::GetProjectUsage(std::string_view owner) {
+StatusOr<domain::ProjectUsage> SqlImageRepository::GetProjectUsage(std::string_view owner) {
   domain::ProjectUsage usage;
   RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
     ASSIGN_OR_RETURN(usage, UsageIn(conn, owner, ""));
@@ -380,11 +390,11 @@ StatusOr<domain::ProjectUsage> SqliteImageRepository::GetProjectUsage(std::strin
   return usage;
 }
 
-Status SqliteImageRepository::Create(const Image& image) {
+Status SqlImageRepository::Create(const Image& image) {
   return db_.Write([&](Connection& conn) -> Status { return CreateIn(conn, image); });
 }
 
-StatusOr<Image> SqliteImageRepository::Get(std::string_view id) {
+StatusOr<Image> SqlImageRepository::Get(std::string_view id) {
   std::optional<Image> image;
   RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
     {
@@ -399,17 +409,19 @@ StatusOr<Image> SqliteImageRepository::Get(std::string_view id) {
   return std::move(*image);
 }
 
-Status SqliteImageRepository::Update(const Image& image,
+Status SqlImageRepository::Update(const Image& image,
                                      std::optional<domain::ImageStatus> expected_status) {
   return db_.Write(
       [&](Connection& conn) -> Status { return UpdateIn(conn, image, expected_status); });
 }
 
-Status SqliteImageRepository::UpdateIfProperty(const Image& image,
+Status SqlImageRepository::UpdateIfProperty(const Image& image,
                                                std::optional<domain::ImageStatus> expected_status,
                                                std::string_view name,
                                                const std::optional<std::string>& expected_value) {
   return db_.Write([&](Connection& conn) -> Status {
+    // Read-then-write: hold the image row so a concurrent compare-and-set waits for us.
+    RETURN_IF_ERROR(Lock(conn, db_.dialect().lock_image_row, image.id));
     std::optional<std::string> current;
     {
       ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectImageProperty));
@@ -426,7 +438,7 @@ Status SqliteImageRepository::UpdateIfProperty(const Image& image,
   });
 }
 
-Status SqliteImageRepository::Delete(std::string_view id) {
+Status SqlImageRepository::Delete(std::string_view id) {
   const UnixMicros now = platform::Clock::Real().Now();
   return db_.Write([&](Connection& conn) -> Status {
     ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSoftDeleteImage));
@@ -436,11 +448,11 @@ Status SqliteImageRepository::Delete(std::string_view id) {
   });
 }
 
-StatusOr<std::vector<Image>> SqliteImageRepository::List(const domain::ListQuery& query) {
+StatusOr<std::vector<Image>> SqlImageRepository::List(const domain::ListQuery& query) {
   std::vector<SqlValue> marker_values;
   std::optional<SqlWithBinds> marker_sql;
   if (query.marker) {
-    ASSIGN_OR_RETURN(marker_sql, BuildMarkerSql(query));
+    ASSIGN_OR_RETURN(marker_sql, BuildMarkerSql(query, db_.dialect()));
   }
   std::vector<Image> images;
   RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
@@ -460,7 +472,8 @@ StatusOr<std::vector<Image>> SqliteImageRepository::List(const domain::ListQuery
     }
     if (query.limit <= 0) return OkStatus();
     ASSIGN_OR_RETURN(ListPlan plan, PlanList(conn, query, driving_threshold_));
-    ASSIGN_OR_RETURN(SqlWithBinds list_sql, BuildListSql(query, marker_values, plan));
+    ASSIGN_OR_RETURN(SqlWithBinds list_sql,
+                     BuildListSql(query, marker_values, db_.dialect(), plan));
     {
       ASSIGN_OR_RETURN(Statement st, conn.Prepare(list_sql.sql));
       BindAll(st, list_sql.binds);
@@ -472,7 +485,7 @@ StatusOr<std::vector<Image>> SqliteImageRepository::List(const domain::ListQuery
   return images;
 }
 
-StatusOr<std::vector<Image>> SqliteImageRepository::ListByStatus(
+StatusOr<std::vector<Image>> SqlImageRepository::ListByStatus(
     const std::vector<domain::ImageStatus>& statuses) {
   std::vector<Image> images;
   if (statuses.empty()) return images;
@@ -492,7 +505,7 @@ StatusOr<std::vector<Image>> SqliteImageRepository::ListByStatus(
   return images;
 }
 
-StatusOr<std::optional<Member>> SqliteImageRepository::GetMember(std::string_view image_id,
+StatusOr<std::optional<Member>> SqlImageRepository::GetMember(std::string_view image_id,
                                                                  std::string_view member_id) {
   std::optional<Member> member;
   RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
@@ -507,7 +520,7 @@ StatusOr<std::optional<Member>> SqliteImageRepository::GetMember(std::string_vie
   return member;
 }
 
-StatusOr<std::vector<Member>> SqliteImageRepository::ListMembers(std::string_view image_id) {
+StatusOr<std::vector<Member>> SqlImageRepository::ListMembers(std::string_view image_id) {
   std::vector<Member> members;
   RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
     ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image_id));
@@ -524,7 +537,7 @@ StatusOr<std::vector<Member>> SqliteImageRepository::ListMembers(std::string_vie
   return members;
 }
 
-Status SqliteImageRepository::AddMember(const Member& member) {
+Status SqlImageRepository::AddMember(const Member& member) {
   return db_.Write([&](Connection& conn) -> Status {
     ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, member.image_id));
     if (!live) return ImageNotFound(member.image_id);
@@ -543,7 +556,7 @@ Status SqliteImageRepository::AddMember(const Member& member) {
   });
 }
 
-Status SqliteImageRepository::UpdateMember(const Member& member) {
+Status SqlImageRepository::UpdateMember(const Member& member) {
   return db_.Write([&](Connection& conn) -> Status {
     ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, member.image_id));
     if (!live) return ImageNotFound(member.image_id);
@@ -561,7 +574,7 @@ Status SqliteImageRepository::UpdateMember(const Member& member) {
   });
 }
 
-Status SqliteImageRepository::RemoveMember(std::string_view image_id,
+Status SqlImageRepository::RemoveMember(std::string_view image_id,
                                            std::string_view member_id) {
   return db_.Write([&](Connection& conn) -> Status {
     ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image_id));
@@ -577,7 +590,7 @@ Status SqliteImageRepository::RemoveMember(std::string_view image_id,
 }
 
 std::unique_ptr<ImageRepository> NewImageRepository(Database& db) {
-  return std::make_unique<SqliteImageRepository>(db);
+  return std::make_unique<SqlImageRepository>(db);
 }
 
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

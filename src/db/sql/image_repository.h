@@ -1,5 +1,7 @@
 #pragma once
-// SQLite implementation of db::ImageRepository (contract: db/image_repository.h).
+// SQL implementation of db::ImageRepository (contract: db/image_repository.h), on any
+// sql::Database backend (SQLite, PostgreSQL). Compare-and-set and quota-guarded writes lock
+// what they read first (Dialect::lock_image_row, lock_owner_quota), so they hold across nodes.
 //
 // Ownership: borrows the Database, which must outlive the repository.
 // Thread-safety: all methods may be called concurrently.
@@ -15,17 +17,17 @@
 #include <vector>
 
 #include "db/image_repository.h"
-#include "db/sqlite/database.h"
-#include "db/sqlite/image_list_sql.h"
+#include "db/sql/database.h"
+#include "db/sql/image_list_sql.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 
-class SqliteImageRepository final : public ImageRepository {
+class SqlImageRepository final : public ImageRepository {
  public:
-  explicit SqliteImageRepository(Database& db) : db_(db) {}
+  explicit SqlImageRepository(Database& db) : db_(db) {}
   // `driving_threshold`: see kDrivingThreshold; tests use 0 (tag/property conditions always
   // probed per row) to cover both query shapes.
-  SqliteImageRepository(Database& db, int64_t driving_threshold)
+  SqlImageRepository(Database& db, int64_t driving_threshold)
       : db_(db), driving_threshold_(driving_threshold) {}
 
   Status Create(const domain::Image& image) override;
@@ -60,4 +62,4 @@ class SqliteImageRepository final : public ImageRepository {
 
 std::unique_ptr<ImageRepository> NewImageRepository(Database& db);
 
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

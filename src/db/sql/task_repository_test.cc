@@ -1,4 +1,4 @@
-#include "db/sqlite/task_repository.h"
+#include "db/sql/task_repository.h"
 
 #include <gtest/gtest.h>
 
@@ -7,14 +7,13 @@
 #include <thread>
 #include <vector>
 
-#include "db/sqlite/test_util.h"
+#include "db/sql/testing/test_database.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::Task;
 using domain::TaskStatus;
-using testing::TempDir;
 
 Task MakeTask(const std::string& id, UnixMicros created, const std::string& owner = "p1") {
   Task t;
@@ -27,19 +26,20 @@ Task MakeTask(const std::string& id, UnixMicros created, const std::string& owne
   return t;
 }
 
-class TaskRepositoryTest : public ::testing::Test {
+class TaskRepositoryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    db_ = testing::OpenOrDie(dir_.File("meta.db"));
+    GLIMMER_SKIP_UNLESS_AVAILABLE(test_db_);
+    db_ = test_db_.Open();
     ASSERT_NE(db_, nullptr);
     repo_ = NewTaskRepository(*db_);
   }
-  TempDir dir_;
+  testing::TestDatabase test_db_{GetParam()};
   std::unique_ptr<Database> db_;
   std::unique_ptr<TaskRepository> repo_;
 };
 
-TEST_F(TaskRepositoryTest, CreateGetRoundTrip) {
+TEST_P(TaskRepositoryTest, CreateGetRoundTrip) {
   Task t = MakeTask("t1", 100);
   t.request_id = "req-1";
   t.user_id = "u1";
@@ -56,7 +56,7 @@ TEST_F(TaskRepositoryTest, CreateGetRoundTrip) {
   EXPECT_EQ(repo_->Get("nope").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(TaskRepositoryTest, ClaimTakesOldestPendingOnceAndHeartbeatsOnlyForHolder) {
+TEST_P(TaskRepositoryTest, ClaimTakesOldestPendingOnceAndHeartbeatsOnlyForHolder) {
   ASSERT_TRUE(repo_->Create(MakeTask("b", 200)).ok());
   ASSERT_TRUE(repo_->Create(MakeTask("a", 100)).ok());
   auto c1 = repo_->Claim("node1", 1000, 50);
@@ -78,7 +78,7 @@ TEST_F(TaskRepositoryTest, ClaimTakesOldestPendingOnceAndHeartbeatsOnlyForHolder
   EXPECT_EQ(repo_->Get("a")->message, "Copied 1 MiB");
 }
 
-TEST_F(TaskRepositoryTest, ExpiredLeaseIsReclaimedAndOldHolderLosesIt) {
+TEST_P(TaskRepositoryTest, ExpiredLeaseIsReclaimedAndOldHolderLosesIt) {
   ASSERT_TRUE(repo_->Create(MakeTask("a", 100)).ok());
   ASSERT_TRUE(repo_->Claim("dead", 1000, 50).ok());
   auto none = repo_->Claim("alive", 1049, 50);  // lease still valid
@@ -105,7 +105,7 @@ TEST_F(TaskRepositoryTest, ExpiredLeaseIsReclaimedAndOldHolderLosesIt) {
   EXPECT_EQ(repo_->Get("a").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(TaskRepositoryTest, PendingTaskWithAffinityIsClaimedOnlyByItsNode) {
+TEST_P(TaskRepositoryTest, PendingTaskWithAffinityIsClaimedOnlyByItsNode) {
   Task t = MakeTask("pinned", 100);
   t.affinity = "n1";
   ASSERT_TRUE(repo_->Create(t).ok());
@@ -119,7 +119,7 @@ TEST_F(TaskRepositoryTest, PendingTaskWithAffinityIsClaimedOnlyByItsNode) {
   EXPECT_EQ((*taken)->claimed_by, "n2");
 }
 
-TEST_F(TaskRepositoryTest, FailUnclaimedEndsPendingOrProcessingOnly) {
+TEST_P(TaskRepositoryTest, FailUnclaimedEndsPendingOrProcessingOnly) {
   ASSERT_TRUE(repo_->Create(MakeTask("a", 100)).ok());
   ASSERT_TRUE(repo_->FailUnclaimed("a", "image was deleted", 200, 10).ok());
   auto t = repo_->Get("a");
@@ -130,7 +130,7 @@ TEST_F(TaskRepositoryTest, FailUnclaimedEndsPendingOrProcessingOnly) {
   EXPECT_EQ(repo_->FailUnclaimed("zz", "x", 1, 1).code(), StatusCode::kNotFound);
 }
 
-TEST_F(TaskRepositoryTest, ListFiltersSortsAndPages) {
+TEST_P(TaskRepositoryTest, ListFiltersSortsAndPages) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(repo_->Create(MakeTask("t" + std::to_string(i), 100 + i, i % 2 ? "p2" : "p1")).ok());
   }
@@ -158,13 +158,13 @@ TEST_F(TaskRepositoryTest, ListFiltersSortsAndPages) {
   ASSERT_EQ(for_image->size(), 1u);
 }
 
-TEST_F(TaskRepositoryTest, ConcurrentClaimersNeverShareATask) {
+TEST_P(TaskRepositoryTest, ConcurrentClaimersNeverShareATask) {
   constexpr int kTasks = 60;
   for (int i = 0; i < kTasks; ++i) {
     ASSERT_TRUE(repo_->Create(MakeTask("t" + std::to_string(i), i)).ok());
   }
   // A second Database on the same file stands for a second node.
-  auto db2 = testing::OpenOrDie(dir_.File("meta.db"));
+  auto db2 = test_db_.Open();
   auto repo2 = NewTaskRepository(*db2);
   std::mutex mu;
   std::multiset<std::string> seen;
@@ -186,5 +186,8 @@ TEST_F(TaskRepositoryTest, ConcurrentClaimersNeverShareATask) {
   for (const auto& id : seen) EXPECT_EQ(seen.count(id), 1u) << id;
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, TaskRepositoryTest, ::testing::ValuesIn(testing::Engines()),
+                         testing::EngineName);
+
 }  // namespace
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

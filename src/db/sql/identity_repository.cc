@@ -1,12 +1,12 @@
-#include "db/sqlite/identity_repository.h"
+#include "db/sql/identity_repository.h"
 
 #include <functional>
 #include <string>
 #include <utility>
 
-#include "db/sqlite/queries.h"
+#include "db/sql/queries.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::IdentityDomain;
@@ -155,7 +155,7 @@ Status WriteOne(Database& db, const char* sql, const std::function<void(Statemen
 
 // ---- Domains ----
 
-Status SqliteIdentityRepository::CreateDomain(const IdentityDomain& d) {
+Status SqlIdentityRepository::CreateDomain(const IdentityDomain& d) {
   return Describe(WriteOne(
                       db_, queries::kInsertDomain,
                       [&](Statement& st) {
@@ -168,52 +168,52 @@ Status SqliteIdentityRepository::CreateDomain(const IdentityDomain& d) {
                   "domain " + d.name);
 }
 
-StatusOr<IdentityDomain> SqliteIdentityRepository::GetDomain(std::string_view id) {
+StatusOr<IdentityDomain> SqlIdentityRepository::GetDomain(std::string_view id) {
   return GetOne<IdentityDomain>(db_, queries::kSelectDomainById, {id}, ReadDomain,
                                 "domain " + std::string(id));
 }
 
-StatusOr<IdentityDomain> SqliteIdentityRepository::GetDomainByName(std::string_view name) {
+StatusOr<IdentityDomain> SqlIdentityRepository::GetDomainByName(std::string_view name) {
   return GetOne<IdentityDomain>(db_, queries::kSelectDomainByName, {name}, ReadDomain,
                                 "domain " + std::string(name));
 }
 
-StatusOr<std::vector<IdentityDomain>> SqliteIdentityRepository::ListDomains() {
+StatusOr<std::vector<IdentityDomain>> SqlIdentityRepository::ListDomains() {
   return GetAll<IdentityDomain>(db_, queries::kListDomains, {}, ReadDomain);
 }
 
 // ---- Projects ----
 
-Status SqliteIdentityRepository::CreateProject(const Project& p) {
+Status SqlIdentityRepository::CreateProject(const Project& p) {
   return Describe(WriteOne(
                       db_, queries::kInsertProject, [&](Statement& st) { BindProject(st, p); },
                       "project", false),
                   "project " + p.name);
 }
 
-StatusOr<Project> SqliteIdentityRepository::GetProject(std::string_view id) {
+StatusOr<Project> SqlIdentityRepository::GetProject(std::string_view id) {
   return GetOne<Project>(db_, queries::kSelectProjectById, {id}, ReadProject,
                          "project " + std::string(id));
 }
 
-StatusOr<Project> SqliteIdentityRepository::GetProjectByName(std::string_view domain_id,
+StatusOr<Project> SqlIdentityRepository::GetProjectByName(std::string_view domain_id,
                                                              std::string_view name) {
   return GetOne<Project>(db_, queries::kSelectProjectByName, {domain_id, name}, ReadProject,
                          "project " + std::string(name));
 }
 
-StatusOr<std::vector<Project>> SqliteIdentityRepository::ListProjects() {
+StatusOr<std::vector<Project>> SqlIdentityRepository::ListProjects() {
   return GetAll<Project>(db_, queries::kListProjects, {}, ReadProject);
 }
 
-Status SqliteIdentityRepository::UpdateProject(const Project& p) {
+Status SqlIdentityRepository::UpdateProject(const Project& p) {
   Status st = WriteOne(
       db_, queries::kUpdateProject, [&](Statement& s) { BindProject(s, p); },
       "project " + p.id, true);
   return st.code() == StatusCode::kNotFound ? st : Describe(st, "project " + p.name);
 }
 
-Status SqliteIdentityRepository::DeleteProject(std::string_view id) {
+Status SqlIdentityRepository::DeleteProject(std::string_view id) {
   return WriteOne(
       db_, queries::kDeleteProject, [&](Statement& st) { st.BindStatic(1, id); },
       "project " + std::string(id), true);
@@ -221,34 +221,34 @@ Status SqliteIdentityRepository::DeleteProject(std::string_view id) {
 
 // ---- Users ----
 
-Status SqliteIdentityRepository::CreateUser(const User& u) {
+Status SqlIdentityRepository::CreateUser(const User& u) {
   return Describe(WriteOne(
                       db_, queries::kInsertUser, [&](Statement& st) { BindUser(st, u); }, "user",
                       false),
                   "user " + u.name);
 }
 
-StatusOr<User> SqliteIdentityRepository::GetUser(std::string_view id) {
+StatusOr<User> SqlIdentityRepository::GetUser(std::string_view id) {
   return GetOne<User>(db_, queries::kSelectUserById, {id}, ReadUser, "user " + std::string(id));
 }
 
-StatusOr<User> SqliteIdentityRepository::GetUserByName(std::string_view domain_id,
+StatusOr<User> SqlIdentityRepository::GetUserByName(std::string_view domain_id,
                                                        std::string_view name) {
   return GetOne<User>(db_, queries::kSelectUserByName, {domain_id, name}, ReadUser,
                       "user " + std::string(name));
 }
 
-StatusOr<std::vector<User>> SqliteIdentityRepository::ListUsers() {
+StatusOr<std::vector<User>> SqlIdentityRepository::ListUsers() {
   return GetAll<User>(db_, queries::kListUsers, {}, ReadUser);
 }
 
-Status SqliteIdentityRepository::UpdateUser(const User& u) {
+Status SqlIdentityRepository::UpdateUser(const User& u) {
   Status st = WriteOne(
       db_, queries::kUpdateUser, [&](Statement& s) { BindUser(s, u); }, "user " + u.id, true);
   return st.code() == StatusCode::kNotFound ? st : Describe(st, "user " + u.name);
 }
 
-Status SqliteIdentityRepository::DeleteUser(std::string_view id) {
+Status SqlIdentityRepository::DeleteUser(std::string_view id) {
   return WriteOne(
       db_, queries::kDeleteUser, [&](Statement& st) { st.BindStatic(1, id); },
       "user " + std::string(id), true);
@@ -256,7 +256,7 @@ Status SqliteIdentityRepository::DeleteUser(std::string_view id) {
 
 // ---- Roles ----
 
-Status SqliteIdentityRepository::CreateRole(const Role& r) {
+Status SqlIdentityRepository::CreateRole(const Role& r) {
   return Describe(WriteOne(
                       db_, queries::kInsertRole,
                       [&](Statement& st) {
@@ -269,20 +269,20 @@ Status SqliteIdentityRepository::CreateRole(const Role& r) {
                   "role " + r.name);
 }
 
-StatusOr<Role> SqliteIdentityRepository::GetRole(std::string_view id) {
+StatusOr<Role> SqlIdentityRepository::GetRole(std::string_view id) {
   return GetOne<Role>(db_, queries::kSelectRoleById, {id}, ReadRole, "role " + std::string(id));
 }
 
-StatusOr<Role> SqliteIdentityRepository::GetRoleByName(std::string_view name) {
+StatusOr<Role> SqlIdentityRepository::GetRoleByName(std::string_view name) {
   return GetOne<Role>(db_, queries::kSelectRoleByName, {name}, ReadRole,
                       "role " + std::string(name));
 }
 
-StatusOr<std::vector<Role>> SqliteIdentityRepository::ListRoles() {
+StatusOr<std::vector<Role>> SqlIdentityRepository::ListRoles() {
   return GetAll<Role>(db_, queries::kListRoles, {}, ReadRole);
 }
 
-Status SqliteIdentityRepository::DeleteRole(std::string_view id) {
+Status SqlIdentityRepository::DeleteRole(std::string_view id) {
   return WriteOne(
       db_, queries::kDeleteRole, [&](Statement& st) { st.BindStatic(1, id); },
       "role " + std::string(id), true);
@@ -290,7 +290,7 @@ Status SqliteIdentityRepository::DeleteRole(std::string_view id) {
 
 // ---- Role assignments ----
 
-Status SqliteIdentityRepository::AddAssignment(const RoleAssignment& a) {
+Status SqlIdentityRepository::AddAssignment(const RoleAssignment& a) {
   return Describe(WriteOne(
                       db_, queries::kInsertAssignment,
                       [&](Statement& st) {
@@ -302,7 +302,7 @@ Status SqliteIdentityRepository::AddAssignment(const RoleAssignment& a) {
                   "assignment");
 }
 
-Status SqliteIdentityRepository::RemoveAssignment(const RoleAssignment& a) {
+Status SqlIdentityRepository::RemoveAssignment(const RoleAssignment& a) {
   return WriteOne(
       db_, queries::kDeleteAssignment,
       [&](Statement& st) {
@@ -311,7 +311,7 @@ Status SqliteIdentityRepository::RemoveAssignment(const RoleAssignment& a) {
       "role assignment", true);
 }
 
-StatusOr<std::vector<RoleAssignment>> SqliteIdentityRepository::ListAssignments(
+StatusOr<std::vector<RoleAssignment>> SqlIdentityRepository::ListAssignments(
     std::string_view project_id, std::string_view user_id, std::string_view role_id) {
   return GetAll<RoleAssignment>(
       db_, queries::kListAssignments, {project_id, user_id, role_id},
@@ -320,7 +320,7 @@ StatusOr<std::vector<RoleAssignment>> SqliteIdentityRepository::ListAssignments(
 
 // ---- Tokens ----
 
-Status SqliteIdentityRepository::SaveToken(const Token& t) {
+Status SqlIdentityRepository::SaveToken(const Token& t) {
   return Describe(WriteOne(
                       db_, queries::kInsertToken,
                       [&](Statement& st) {
@@ -339,24 +339,24 @@ Status SqliteIdentityRepository::SaveToken(const Token& t) {
                   "token");
 }
 
-StatusOr<Token> SqliteIdentityRepository::GetToken(std::string_view digest) {
+StatusOr<Token> SqlIdentityRepository::GetToken(std::string_view digest) {
   return GetOne<Token>(db_, queries::kSelectToken, {digest}, ReadToken, "token");
 }
 
-Status SqliteIdentityRepository::RevokeToken(std::string_view digest) {
+Status SqlIdentityRepository::RevokeToken(std::string_view digest) {
   return WriteOne(
       db_, queries::kRevokeToken, [&](Statement& st) { st.BindStatic(1, digest); }, "token",
       true);
 }
 
-Status SqliteIdentityRepository::PurgeExpiredTokens(UnixMicros now) {
+Status SqlIdentityRepository::PurgeExpiredTokens(UnixMicros now) {
   return WriteOne(
       db_, queries::kPurgeExpiredTokens, [&](Statement& st) { st.Bind(1, now); }, "token",
       false);
 }
 
 std::unique_ptr<IdentityRepository> NewIdentityRepository(Database& db) {
-  return std::make_unique<SqliteIdentityRepository>(db);
+  return std::make_unique<SqlIdentityRepository>(db);
 }
 
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

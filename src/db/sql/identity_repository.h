@@ -1,5 +1,6 @@
 #pragma once
-// SQLite implementation of db::IdentityRepository (contract: db/identity_repository.h).
+// SQL implementation of db::IdentityRepository (contract: db/identity_repository.h), on any
+// sql::Database backend (SQLite, PostgreSQL).
 //
 // Ownership: borrows the Database, which must outlive the repository.
 // Thread-safety: all methods may be called concurrently.
@@ -16,13 +17,13 @@
 #include <vector>
 
 #include "db/identity_repository.h"
-#include "db/sqlite/database.h"
+#include "db/sql/database.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 
-class SqliteIdentityRepository final : public IdentityRepository {
+class SqlIdentityRepository final : public IdentityRepository {
  public:
-  explicit SqliteIdentityRepository(Database& db) : db_(db) {}
+  explicit SqlIdentityRepository(Database& db) : db_(db) {}
 
   Status CreateDomain(const domain::IdentityDomain& d) override;
   StatusOr<domain::IdentityDomain> GetDomain(std::string_view id) override;
@@ -67,4 +68,4 @@ class SqliteIdentityRepository final : public IdentityRepository {
 
 std::unique_ptr<IdentityRepository> NewIdentityRepository(Database& db);
 
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

@@ -1,11 +1,11 @@
-#include "db/sqlite/task_repository.h"
+#include "db/sql/task_repository.h"
 
 #include <string>
 #include <utility>
 
-#include "db/sqlite/queries.h"
+#include "db/sql/queries.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::Task;
@@ -54,9 +54,11 @@ const char* SortColumn(const std::string& key) {
   return "created_at";
 }
 
-class SqliteTaskRepository final : public TaskRepository {
+class SqlTaskRepository final : public TaskRepository {
  public:
-  explicit SqliteTaskRepository(Database& db) : db_(db) {}
+  explicit SqlTaskRepository(Database& db)
+      : db_(db),
+        claim_sql_(std::string(queries::kSelectRunnableTask) + db.dialect().claim_lock_suffix) {}
 
   Status Create(const Task& t) override {
     return db_.Write([&](Connection& conn) -> Status {
@@ -84,8 +86,9 @@ class SqliteTaskRepository final : public TaskRepository {
     const char* cmp = q.sort_ascending ? ">" : "<";
     const char* dir = q.sort_ascending ? "ASC" : "DESC";
     std::string sql = std::string("SELECT ") + queries::kTaskColumns +
-                      " FROM tasks WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR status = ?2)"
-                      " AND (?3 IS NULL OR type = ?3)";
+                      " FROM tasks WHERE (CAST(?1 AS TEXT) IS NULL OR owner = ?1)"
+                      " AND (CAST(?2 AS TEXT) IS NULL OR status = ?2)"
+                      " AND (CAST(?3 AS TEXT) IS NULL OR type = ?3)";
     if (q.marker) {
       sql += " AND (" + col + ", id) " + cmp + " (SELECT " + col + ", id FROM tasks WHERE id = ?4)";
     }
@@ -137,7 +140,7 @@ class SqliteTaskRepository final : public TaskRepository {
     RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
       std::string id;
       {
-        ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectRunnableTask));
+        ASSIGN_OR_RETURN(Statement st, conn.Prepare(claim_sql_));
         st.Bind(1, now).Bind(2, node);
         ASSIGN_OR_RETURN(bool row, st.Step());
         if (!row) return OkStatus();
@@ -215,12 +218,13 @@ class SqliteTaskRepository final : public TaskRepository {
   }
 
   Database& db_;
+  const std::string claim_sql_;
 };
 
 }  // namespace
 
 std::unique_ptr<TaskRepository> NewTaskRepository(Database& db) {
-  return std::make_unique<SqliteTaskRepository>(db);
+  return std::make_unique<SqlTaskRepository>(db);
 }
 
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

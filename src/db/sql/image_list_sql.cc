@@ -1,11 +1,11 @@
-#include "db/sqlite/image_list_sql.h"
+#include "db/sql/image_list_sql.h"
 
 #include <charconv>
 #include <string_view>
 
-#include "db/sqlite/queries.h"
+#include "db/sql/queries.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::FilterOp;
@@ -77,11 +77,11 @@ std::string_view OpSql(FilterOp op) {
 }
 
 // Visibility scope (glance-api.md §4.4): which rows the caller may list at all.
-void AppendScope(const domain::VisibilityScope& scope, SqlWithBinds& out) {
+void AppendScope(const domain::VisibilityScope& scope, const Dialect& dialect, SqlWithBinds& out) {
   const bool has_project = !scope.project_id.empty();
   if (!scope.is_admin) {
     if (has_project) {
-      out.sql += queries::kScopeProjectOpen;
+      out.sql += dialect.scope_project_open;
       out.binds.emplace_back(scope.project_id);
       out.binds.emplace_back(scope.project_id);
       if (scope.member_status) {
@@ -90,7 +90,7 @@ void AppendScope(const domain::VisibilityScope& scope, SqlWithBinds& out) {
       }
       out.sql += queries::kScopeProjectClose;
     } else {
-      out.sql += queries::kScopeNoProject;
+      out.sql += dialect.scope_no_project;
     }
   }
   if (scope.visibility_all) return;
@@ -98,16 +98,16 @@ void AppendScope(const domain::VisibilityScope& scope, SqlWithBinds& out) {
     out.sql += queries::kVisibilityEquals;
     out.binds.emplace_back(std::string(domain::ToString(*scope.visibility)));
   } else if (has_project) {
-    out.sql += queries::kHideOthersCommunity;
+    out.sql += dialect.hide_others_community;
     out.binds.emplace_back(scope.project_id);
   } else {
-    out.sql += queries::kHideAllCommunity;
+    out.sql += dialect.hide_all_community;
   }
 }
 
 }  // namespace
 
-StatusOr<SqlWithBinds> BuildMarkerSql(const domain::ListQuery& query) {
+StatusOr<SqlWithBinds> BuildMarkerSql(const domain::ListQuery& query, const Dialect& dialect) {
   if (query.sort.empty()) return InvalidArgumentError("list query without sort keys");
   SqlWithBinds out;
   out.sql = queries::kListSelect;
@@ -119,13 +119,13 @@ StatusOr<SqlWithBinds> BuildMarkerSql(const domain::ListQuery& query) {
   out.sql += queries::kListFrom;
   out.sql += queries::kMarkerById;
   out.binds.emplace_back(query.marker.value_or(""));
-  AppendScope(query.scope, out);
+  AppendScope(query.scope, dialect, out);
   return out;
 }
 
 StatusOr<SqlWithBinds> BuildListSql(const domain::ListQuery& query,
                                     const std::vector<SqlValue>& marker_values,
-                                    const ListPlan& plan) {
+                                    const Dialect& dialect, const ListPlan& plan) {
   if (query.sort.empty()) return InvalidArgumentError("list query without sort keys");
   SqlWithBinds out;
   out.sql.reserve(1024);
@@ -134,7 +134,7 @@ StatusOr<SqlWithBinds> BuildListSql(const domain::ListQuery& query,
   out.sql += queries::kListFrom;
   out.sql += queries::kListHidden;
   out.binds.emplace_back(int64_t{query.os_hidden ? 1 : 0});
-  AppendScope(query.scope, out);
+  AppendScope(query.scope, dialect, out);
 
   for (const domain::ColumnFilter& f : query.filters) {
     ASSIGN_OR_RETURN(const queries::ColumnSql* col, ColumnOf(f.column));
@@ -237,4 +237,4 @@ void BindAll(Statement& stmt, const std::vector<SqlValue>& binds) {
   }
 }
 
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

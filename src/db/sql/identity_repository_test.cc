@@ -1,10 +1,10 @@
-#include "db/sqlite/identity_repository.h"
+#include "db/sql/identity_repository.h"
 
 #include <gtest/gtest.h>
 
-#include "db/sqlite/test_util.h"
+#include "db/sql/testing/test_database.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::IdentityDomain;
@@ -13,12 +13,12 @@ using domain::Role;
 using domain::RoleAssignment;
 using domain::Token;
 using domain::User;
-using testing::TempDir;
 
-class IdentityRepositoryTest : public ::testing::Test {
+class IdentityRepositoryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    db_ = testing::OpenOrDie(dir_.File("meta.db"));
+    GLIMMER_SKIP_UNLESS_AVAILABLE(test_db_);
+    db_ = test_db_.Open();
     ASSERT_NE(db_, nullptr);
     repo_ = NewIdentityRepository(*db_);
     ASSERT_TRUE(repo_->CreateDomain({"default", "Default", "The default domain", true}).ok());
@@ -47,12 +47,12 @@ class IdentityRepositoryTest : public ::testing::Test {
                  false};
   }
 
-  TempDir dir_;
+  testing::TestDatabase test_db_{GetParam()};
   std::unique_ptr<Database> db_;
   std::unique_ptr<IdentityRepository> repo_;
 };
 
-TEST_F(IdentityRepositoryTest, Domains) {
+TEST_P(IdentityRepositoryTest, Domains) {
   auto d = repo_->GetDomain("default");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->name, "Default");
@@ -71,7 +71,7 @@ TEST_F(IdentityRepositoryTest, Domains) {
   EXPECT_EQ(all->size(), 2u);
 }
 
-TEST_F(IdentityRepositoryTest, ProjectsCrudAndUniqueness) {
+TEST_P(IdentityRepositoryTest, ProjectsCrudAndUniqueness) {
   Project p = MakeProject("p1", "demo");
   p.is_domain = false;
   ASSERT_TRUE(repo_->CreateProject(p).ok());
@@ -112,7 +112,7 @@ TEST_F(IdentityRepositoryTest, ProjectsCrudAndUniqueness) {
   EXPECT_EQ(repo_->GetProject("p1").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(IdentityRepositoryTest, UsersCrudAndUniqueness) {
+TEST_P(IdentityRepositoryTest, UsersCrudAndUniqueness) {
   User u = MakeUser("u1", "alice");
   u.email = "alice@example.org";
   u.default_project_id = "p1";
@@ -148,7 +148,7 @@ TEST_F(IdentityRepositoryTest, UsersCrudAndUniqueness) {
   EXPECT_EQ(repo_->GetUser("u1").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(IdentityRepositoryTest, RolesUniqueByName) {
+TEST_P(IdentityRepositoryTest, RolesUniqueByName) {
   ASSERT_TRUE(repo_->CreateRole({"r1", "admin", std::nullopt, ""}).ok());
   EXPECT_EQ(repo_->CreateRole({"r2", "admin", std::nullopt, ""}).code(),
             StatusCode::kAlreadyExists);
@@ -168,7 +168,7 @@ TEST_F(IdentityRepositoryTest, RolesUniqueByName) {
   EXPECT_EQ(repo_->GetRoleByName("admin").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(IdentityRepositoryTest, AssignmentsAndCascades) {
+TEST_P(IdentityRepositoryTest, AssignmentsAndCascades) {
   ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
   ASSERT_TRUE(repo_->CreateProject(MakeProject("p2", "two")).ok());
   ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
@@ -217,7 +217,7 @@ TEST_F(IdentityRepositoryTest, AssignmentsAndCascades) {
   EXPECT_EQ(count("", "", ""), 0u);
 }
 
-TEST_F(IdentityRepositoryTest, Tokens) {
+TEST_P(IdentityRepositoryTest, Tokens) {
   ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
   ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
   ASSERT_TRUE(repo_->SaveToken(MakeToken("d1", "u1", "p1", 100)).ok());
@@ -258,11 +258,11 @@ TEST_F(IdentityRepositoryTest, Tokens) {
   EXPECT_EQ(repo_->GetToken("d2").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(IdentityRepositoryTest, SurvivesReopen) {
+TEST_P(IdentityRepositoryTest, SurvivesReopen) {
   ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
   repo_.reset();
   db_.reset();
-  db_ = testing::OpenOrDie(dir_.File("meta.db"));
+  db_ = test_db_.Open();
   ASSERT_NE(db_, nullptr);
   repo_ = NewIdentityRepository(*db_);
   auto u = repo_->GetUserByName("default", "alice");
@@ -270,5 +270,8 @@ TEST_F(IdentityRepositoryTest, SurvivesReopen) {
   EXPECT_EQ(u->id, "u1");
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, IdentityRepositoryTest, ::testing::ValuesIn(testing::Engines()),
+                         testing::EngineName);
+
 }  // namespace
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

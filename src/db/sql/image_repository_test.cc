@@ -1,14 +1,14 @@
-#include "db/sqlite/image_repository.h"
+#include "db/sql/image_repository.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <latch>
 
-#include "db/sqlite/test_util.h"
+#include "db/sql/testing/test_database.h"
 #include "platform/executor.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::Image;
@@ -17,12 +17,12 @@ using domain::Member;
 using domain::MemberStatus;
 using domain::Visibility;
 using testing::MakeImage;
-using testing::TempDir;
 
-class ImageRepositoryTest : public ::testing::Test {
+class ImageRepositoryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    db_ = testing::OpenOrDie(dir_.File("meta.db"));
+    GLIMMER_SKIP_UNLESS_AVAILABLE(test_db_);
+    db_ = test_db_.Open();
     ASSERT_NE(db_, nullptr);
     repo_ = NewImageRepository(*db_);
   }
@@ -49,7 +49,7 @@ class ImageRepositoryTest : public ::testing::Test {
     return image;
   }
 
-  TempDir dir_;
+  testing::TestDatabase test_db_{GetParam()};
   std::unique_ptr<Database> db_;
   std::unique_ptr<ImageRepository> repo_;
 };
@@ -83,7 +83,7 @@ void ExpectSameImage(const Image& a, const Image& b) {
   EXPECT_EQ(a.updated_at, b.updated_at);
 }
 
-TEST_F(ImageRepositoryTest, CreateThenGetRoundTripsEveryField) {
+TEST_P(ImageRepositoryTest, CreateThenGetRoundTripsEveryField) {
   const Image image = FullImage("11111111-1111-4111-8111-111111111111");
   ASSERT_TRUE(repo_->Create(image).ok());
   auto got = repo_->Get(image.id);
@@ -91,7 +91,7 @@ TEST_F(ImageRepositoryTest, CreateThenGetRoundTripsEveryField) {
   ExpectSameImage(*got, image);
 }
 
-TEST_F(ImageRepositoryTest, MinimalImageKeepsNulls) {
+TEST_P(ImageRepositoryTest, MinimalImageKeepsNulls) {
   Image image;
   image.id = "22222222-2222-4222-8222-222222222222";
   image.created_at = image.updated_at = 5;
@@ -106,7 +106,7 @@ TEST_F(ImageRepositoryTest, MinimalImageKeepsNulls) {
   EXPECT_EQ(got->visibility, Visibility::kShared);
 }
 
-TEST_F(ImageRepositoryTest, UpdateIfPropertyIsACompareAndSet) {
+TEST_P(ImageRepositoryTest, UpdateIfPropertyIsACompareAndSet) {
   Image img = MakeImage("11111111-1111-1111-1111-111111111111", "p", Visibility::kPrivate, 1);
   ASSERT_TRUE(repo_->Create(img).ok());
   Image locked = img;
@@ -133,11 +133,11 @@ TEST_F(ImageRepositoryTest, UpdateIfPropertyIsACompareAndSet) {
             StatusCode::kNotFound);
 }
 
-TEST_F(ImageRepositoryTest, GetUnknownIsNotFound) {
+TEST_P(ImageRepositoryTest, GetUnknownIsNotFound) {
   EXPECT_EQ(repo_->Get("nope").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(ImageRepositoryTest, DuplicateIdIsAlreadyExistsEvenAfterDelete) {
+TEST_P(ImageRepositoryTest, DuplicateIdIsAlreadyExistsEvenAfterDelete) {
   const Image image = FullImage("33333333-3333-4333-8333-333333333333");
   ASSERT_TRUE(repo_->Create(image).ok());
   EXPECT_EQ(repo_->Create(image).code(), StatusCode::kAlreadyExists);
@@ -148,7 +148,7 @@ TEST_F(ImageRepositoryTest, DuplicateIdIsAlreadyExistsEvenAfterDelete) {
   EXPECT_EQ(repo_->Update(image, std::nullopt).code(), StatusCode::kNotFound);
 }
 
-TEST_F(ImageRepositoryTest, FailedCreateLeavesNothingBehind) {
+TEST_P(ImageRepositoryTest, FailedCreateLeavesNothingBehind) {
   Image first = FullImage("44444444-4444-4444-8444-444444444444");
   ASSERT_TRUE(repo_->Create(first).ok());
   Image dup = first;
@@ -159,7 +159,7 @@ TEST_F(ImageRepositoryTest, FailedCreateLeavesNothingBehind) {
   EXPECT_EQ(got->tags, first.tags);
 }
 
-TEST_F(ImageRepositoryTest, UpdateReplacesColumnsAndChildren) {
+TEST_P(ImageRepositoryTest, UpdateReplacesColumnsAndChildren) {
   Image image = FullImage("55555555-5555-4555-8555-555555555555");
   ASSERT_TRUE(repo_->Create(image).ok());
   image.name = std::nullopt;
@@ -185,7 +185,7 @@ TEST_F(ImageRepositoryTest, UpdateReplacesColumnsAndChildren) {
   ExpectSameImage(*got, image);
 }
 
-TEST_F(ImageRepositoryTest, UpdateWithWrongExpectedStatusIsAbortedAndChangesNothing) {
+TEST_P(ImageRepositoryTest, UpdateWithWrongExpectedStatusIsAbortedAndChangesNothing) {
   Image image = FullImage("66666666-6666-4666-8666-666666666666");
   ASSERT_TRUE(repo_->Create(image).ok());
   Image changed = image;
@@ -200,7 +200,7 @@ TEST_F(ImageRepositoryTest, UpdateWithWrongExpectedStatusIsAbortedAndChangesNoth
             StatusCode::kNotFound);
 }
 
-TEST_F(ImageRepositoryTest, CompareAndSetRaceHasExactlyOneWinner) {
+TEST_P(ImageRepositoryTest, CompareAndSetRaceHasExactlyOneWinner) {
   constexpr int kRounds = 25;
   platform::Executor executor("cas-test", 2);
   for (int round = 0; round < kRounds; ++round) {
@@ -229,7 +229,7 @@ TEST_F(ImageRepositoryTest, CompareAndSetRaceHasExactlyOneWinner) {
   }
 }
 
-TEST_F(ImageRepositoryTest, ConcurrentReadersAndWriters) {
+TEST_P(ImageRepositoryTest, ConcurrentReadersAndWriters) {
   constexpr int kImages = 50;
   for (int i = 0; i < kImages; ++i) {
     ASSERT_TRUE(repo_->Create(FullImage("img-" + std::to_string(i))).ok());
@@ -256,7 +256,7 @@ TEST_F(ImageRepositoryTest, ConcurrentReadersAndWriters) {
   EXPECT_EQ(failures.load(), 0);
 }
 
-TEST_F(ImageRepositoryTest, ListByStatus) {
+TEST_P(ImageRepositoryTest, ListByStatus) {
   Image a = MakeImage("a", "p", Visibility::kPrivate, 1);
   a.status = ImageStatus::kSaving;
   Image b = MakeImage("b", "p", Visibility::kPrivate, 2);
@@ -279,7 +279,7 @@ TEST_F(ImageRepositoryTest, ListByStatus) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(ImageRepositoryTest, Members) {
+TEST_P(ImageRepositoryTest, Members) {
   ASSERT_TRUE(repo_->Create(MakeImage("img", "owner", Visibility::kShared)).ok());
   Member m{"img", "proj-b", MemberStatus::kPending, 10, 10};
   auto absent = repo_->GetMember("img", "proj-b");
@@ -329,12 +329,12 @@ TEST_F(ImageRepositoryTest, Members) {
             StatusCode::kNotFound);
 }
 
-TEST_F(ImageRepositoryTest, DataSurvivesReopen) {
+TEST_P(ImageRepositoryTest, DataSurvivesReopen) {
   const Image image = FullImage("77777777-7777-4777-8777-777777777777");
   ASSERT_TRUE(repo_->Create(image).ok());
   repo_.reset();
   db_.reset();
-  db_ = testing::OpenOrDie(dir_.File("meta.db"));
+  db_ = test_db_.Open();
   ASSERT_NE(db_, nullptr);
   repo_ = NewImageRepository(*db_);
   auto got = repo_->Get(image.id);
@@ -342,5 +342,8 @@ TEST_F(ImageRepositoryTest, DataSurvivesReopen) {
   ExpectSameImage(*got, image);
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, ImageRepositoryTest, ::testing::ValuesIn(testing::Engines()),
+                         testing::EngineName);
+
 }  // namespace
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql

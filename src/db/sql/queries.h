@@ -1,26 +1,11 @@
 #pragma once
-// Every SQL text used by the SQLite backend. Statements are prepared once per connection and
-// cached by text, so the constants double as cache keys. List queries are assembled from the
-// fragments at the end of this file (see image_list_sql.cc).
+// Every SQL text of the repositories, in SQL that SQLite and PostgreSQL both accept (placeholders
+// in SQLite's `?N` / `?` syntax; the PostgreSQL backend rewrites them). The few fragments that
+// differ between the engines are in sql::Dialect. Statements are prepared once per connection
+// and cached by text, so the constants double as cache keys. List queries are assembled from
+// the fragments at the end of this file (see image_list_sql.cc).
 
-namespace glimmer::db::sqlite::queries {
-
-// ---- Connection / transaction control ----
-inline constexpr char kJournalModeWal[] = "PRAGMA journal_mode = WAL";
-inline constexpr char kGetUserVersion[] = "PRAGMA user_version";
-inline constexpr char kSetUserVersionPrefix[] = "PRAGMA user_version = ";
-inline constexpr char kOptimize[] = "PRAGMA optimize";
-inline constexpr char kForeignKeysOn[] = "PRAGMA foreign_keys = ON";
-inline constexpr char kSynchronousFull[] = "PRAGMA synchronous = FULL";
-inline constexpr char kSynchronousNormal[] = "PRAGMA synchronous = NORMAL";
-inline constexpr char kTempStoreMemory[] = "PRAGMA temp_store = MEMORY";
-inline constexpr char kCacheSize[] = "PRAGMA cache_size = -16384";  // 16 MiB per connection
-// Reads map pages instead of copying them with pread(); the file is never larger in practice.
-inline constexpr char kMmapSize[] = "PRAGMA mmap_size = 1073741824";
-inline constexpr char kBegin[] = "BEGIN";
-inline constexpr char kBeginImmediate[] = "BEGIN IMMEDIATE";
-inline constexpr char kCommit[] = "COMMIT";
-inline constexpr char kRollback[] = "ROLLBACK";
+namespace glimmer::db::sql::queries {
 
 // ---- Images ----
 // Column order of every image SELECT; image_repository.cc reads rows by these positions.
@@ -45,13 +30,14 @@ inline constexpr char kInsertImage[] =
 inline constexpr char kSelectImageProperty[] =
     "SELECT value FROM image_properties WHERE image_id = ?1 AND name = ?2";
 
-// ?19: expected status, NULL for an unconditional update.
+// ?19: expected status, NULL for an unconditional update. (A parameter tested with IS NULL is
+// cast, so that PostgreSQL knows its type before it sees the comparison.)
 inline constexpr char kUpdateImage[] =
     "UPDATE images SET name = ?2, status = ?3, visibility = ?4, protected = ?5, os_hidden = ?6, "
     "checksum = ?7, os_hash_algo = ?8, os_hash_value = ?9, owner = ?10, size = ?11, "
     "virtual_size = ?12, container_format = ?13, disk_format = ?14, min_disk = ?15, "
     "min_ram = ?16, created_at = ?17, updated_at = ?18 "
-    "WHERE id = ?1 AND deleted = 0 AND (?19 IS NULL OR status = ?19)";
+    "WHERE id = ?1 AND deleted = 0 AND (CAST(?19 AS TEXT) IS NULL OR status = ?19)";
 
 inline constexpr char kImageLiveExists[] =
     "SELECT 1 FROM images WHERE id = ?1 AND deleted = 0";
@@ -59,10 +45,12 @@ inline constexpr char kImageLiveExists[] =
 // Usage of one owner's images, leaving out one image (?2) whose new state the caller adds.
 inline constexpr char kProjectUsage[] =
     "SELECT COUNT(*),"
-    " COALESCE(SUM(CASE WHEN status IN ('active','deactivated','pending_delete')"
-    " THEN COALESCE(size, 0) ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN status IN ('saving','uploading','importing') THEN 1 ELSE 0 END), 0),"
-    " COALESCE(SUM(CASE WHEN status = 'uploading' THEN COALESCE(size, 0) ELSE 0 END), 0)"
+    " CAST(COALESCE(SUM(CASE WHEN status IN ('active','deactivated','pending_delete')"
+    " THEN COALESCE(size, 0) ELSE 0 END), 0) AS BIGINT),"
+    " CAST(COALESCE(SUM(CASE WHEN status IN ('saving','uploading','importing') THEN 1 ELSE 0 END),"
+    " 0) AS BIGINT),"
+    " CAST(COALESCE(SUM(CASE WHEN status = 'uploading' THEN COALESCE(size, 0) ELSE 0 END), 0)"
+    " AS BIGINT)"
     " FROM images WHERE owner = ?1 AND deleted = 0 AND id <> ?2";
 
 inline constexpr char kSoftDeleteImage[] =
@@ -78,9 +66,10 @@ inline constexpr char kSelectLocations[] =
     "ORDER BY position";
 
 inline constexpr char kInsertTag[] =
-    "INSERT OR IGNORE INTO image_tags (image_id, value) VALUES (?1, ?2)";
+    "INSERT INTO image_tags (image_id, value) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
 inline constexpr char kInsertProperty[] =
-    "INSERT OR REPLACE INTO image_properties (image_id, name, value) VALUES (?1, ?2, ?3)";
+    "INSERT INTO image_properties (image_id, name, value) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (image_id, name) DO UPDATE SET value = excluded.value";
 inline constexpr char kInsertLocation[] =
     "INSERT INTO image_locations (image_id, position, store_id, url, metadata_json) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -125,21 +114,13 @@ inline constexpr char kListSelect[] = "SELECT ";
 inline constexpr char kListFrom[] = " FROM images i WHERE i.deleted = 0 AND i.status != 'killed'";
 inline constexpr char kListHidden[] = " AND i.os_hidden = ?";
 // Scope for a non-admin caller with a project: own, public, community, or shared with a member
-// row for the caller (optionally with a given member status).
-// The unary + keeps SQLite from answering the OR with a multi-index union plus a full sort:
-// walking the sort index and testing the scope per row is far cheaper for paged lists.
-inline constexpr char kScopeProjectOpen[] =
-    " AND (+i.owner = ? OR +i.visibility IN ('public', 'community') OR "
-    "(+i.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members m "
-    "WHERE m.image_id = i.id AND m.member = ?";
+// row for the caller (optionally with a given member status). The opening fragment is the
+// dialect's (Dialect::scope_project_open), then these:
 inline constexpr char kScopeMemberStatus[] = " AND m.status = ?";
 inline constexpr char kScopeProjectClose[] = ")))";
-// Scope for a non-admin caller without a project.
-inline constexpr char kScopeNoProject[] = " AND +i.visibility IN ('public', 'community')";
+// Scope without a project, and community-image hiding: Dialect::scope_no_project,
+// hide_others_community, hide_all_community.
 inline constexpr char kVisibilityEquals[] = " AND i.visibility = ?";
-inline constexpr char kHideOthersCommunity[] =
-    " AND (+i.visibility != 'community' OR +i.owner = ?)";
-inline constexpr char kHideAllCommunity[] = " AND +i.visibility != 'community'";
 // Tag/property conditions come in two shapes: a per-row probe (cheap while walking the sort
 // index when many images match) and a driving IN list (when few images match; rows are then
 // fetched by id and sorted). image_list_sql.cc picks one with the bounded counts below.
@@ -153,10 +134,10 @@ inline constexpr char kHasPropertyProbe[] =
 inline constexpr char kHasPropertyDriver[] =
     " AND i.id IN (SELECT image_id FROM image_properties WHERE name = ? AND value = ?)";
 inline constexpr char kCountTagBounded[] =
-    "SELECT count(*) FROM (SELECT 1 FROM image_tags WHERE value = ?1 LIMIT ?2)";
+    "SELECT count(*) FROM (SELECT 1 FROM image_tags WHERE value = ?1 LIMIT ?2) AS matches";
 inline constexpr char kCountPropertyBounded[] =
     "SELECT count(*) FROM (SELECT 1 FROM image_properties WHERE name = ?1 AND value = ?2 "
-    "LIMIT ?3)";
+    "LIMIT ?3) AS matches";
 inline constexpr char kMarkerById[] = " AND i.id = ?";
 inline constexpr char kOrderBy[] = " ORDER BY ";
 inline constexpr char kLimit[] = " LIMIT ?";
@@ -237,7 +218,8 @@ inline constexpr char kListRoles[] =
 inline constexpr char kDeleteRole[] = "DELETE FROM roles WHERE id = ?1";
 
 inline constexpr char kInsertAssignment[] =
-    "INSERT OR IGNORE INTO role_assignments (project_id, user_id, role_id) VALUES (?1, ?2, ?3)";
+    "INSERT INTO role_assignments (project_id, user_id, role_id) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT DO NOTHING";
 inline constexpr char kDeleteAssignment[] =
     "DELETE FROM role_assignments WHERE project_id = ?1 AND user_id = ?2 AND role_id = ?3";
 // Empty parameters match everything.
@@ -290,4 +272,4 @@ inline constexpr char kPurgeExpiredTasks[] =
     "DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at < ?1";
 #undef GLIMMER_TASK_COLUMNS
 
-}  // namespace glimmer::db::sqlite::queries
+}  // namespace glimmer::db::sql::queries

@@ -6,10 +6,10 @@
 #include <set>
 #include <variant>
 
-#include "db/sqlite/image_repository.h"
-#include "db/sqlite/test_util.h"
+#include "db/sql/image_repository.h"
+#include "db/sql/testing/test_database.h"
 
-namespace glimmer::db::sqlite {
+namespace glimmer::db::sql {
 namespace {
 
 using domain::ColumnFilter;
@@ -22,13 +22,13 @@ using domain::MemberStatus;
 using domain::SortKey;
 using domain::Visibility;
 using testing::MakeImage;
-using testing::TempDir;
 using Ids = std::set<std::string>;
 
-class ImageListTest : public ::testing::Test {
+class ImageListTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    db_ = testing::OpenOrDie(dir_.File("meta.db"));
+    GLIMMER_SKIP_UNLESS_AVAILABLE(test_db_);
+    db_ = test_db_.Open();
     ASSERT_NE(db_, nullptr);
     repo_ = NewImageRepository(*db_);
   }
@@ -54,7 +54,7 @@ class ImageListTest : public ::testing::Test {
     return ids;
   }
 
-  TempDir dir_;
+  testing::TestDatabase test_db_{GetParam()};
   std::unique_ptr<Database> db_;
   std::unique_ptr<ImageRepository> repo_;
 };
@@ -65,6 +65,7 @@ class ScopeTest : public ImageListTest {
  protected:
   void SetUp() override {
     ImageListTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     int t = 0;
     auto add = [&](const std::string& id, const char* owner, Visibility v) {
       Image image = MakeImage(id, owner == nullptr ? "" : owner, v, ++t);
@@ -119,11 +120,11 @@ Ids Union(Ids a, const Ids& b) {
   return a;
 }
 
-TEST_F(ScopeTest, NonAdminDefault) {
+TEST_P(ScopeTest, NonAdminDefault) {
   EXPECT_EQ(ListIds(Query("P")), Union(Union(kOwnedByP, kPublic), {"q_shared_accepted"}));
 }
 
-TEST_F(ScopeTest, NonAdminMemberStatusFilters) {
+TEST_P(ScopeTest, NonAdminMemberStatusFilters) {
   const Ids base = Union(kOwnedByP, kPublic);
   ListQuery q = Query("P");
   q.scope.member_status = MemberStatus::kPending;
@@ -137,7 +138,7 @@ TEST_F(ScopeTest, NonAdminMemberStatusFilters) {
             Union(base, {"q_shared_pending", "q_shared_accepted", "q_shared_rejected"}));
 }
 
-TEST_F(ScopeTest, NonAdminVisibilityFilter) {
+TEST_P(ScopeTest, NonAdminVisibilityFilter) {
   ListQuery q = Query("P");
   q.scope.visibility = Visibility::kCommunity;
   EXPECT_EQ(ListIds(q), (Ids{"p_community", "q_community"}));
@@ -153,28 +154,28 @@ TEST_F(ScopeTest, NonAdminVisibilityFilter) {
   EXPECT_EQ(ListIds(q), kPublic);
 }
 
-TEST_F(ScopeTest, NonAdminVisibilityAll) {
+TEST_P(ScopeTest, NonAdminVisibilityAll) {
   ListQuery q = Query("P");
   q.scope.visibility_all = true;
   EXPECT_EQ(ListIds(q),
             Union(Union(kOwnedByP, kPublic), {"q_shared_accepted", "q_community"}));
 }
 
-TEST_F(ScopeTest, OtherProjectSeesOnlyItsOwnAndItsShares) {
+TEST_P(ScopeTest, OtherProjectSeesOnlyItsOwnAndItsShares) {
   EXPECT_EQ(ListIds(Query("Q")),
             Union(kPublic, {"q_private", "q_community", "q_shared_none", "q_shared_pending",
                             "q_shared_accepted", "q_shared_rejected", "q_private_member",
                             "r_shared_with_q"}));
 }
 
-TEST_F(ScopeTest, CallerWithoutProjectSeesPublicOnly) {
+TEST_P(ScopeTest, CallerWithoutProjectSeesPublicOnly) {
   EXPECT_EQ(ListIds(Query("")), kPublic);
   ListQuery q = Query("");
   q.scope.visibility = Visibility::kCommunity;
   EXPECT_EQ(ListIds(q), (Ids{"p_community", "q_community"}));
 }
 
-TEST_F(ScopeTest, AdminSeesEverythingButOthersCommunity) {
+TEST_P(ScopeTest, AdminSeesEverythingButOthersCommunity) {
   const Ids all_live = {"p_private",         "p_shared",          "p_public",
                         "p_community",       "q_private",         "q_public",
                         "q_shared_none",     "q_shared_pending",  "q_shared_accepted",
@@ -193,7 +194,7 @@ TEST_F(ScopeTest, AdminSeesEverythingButOthersCommunity) {
                              "q_shared_accepted", "q_shared_rejected", "r_shared_with_q"}));
 }
 
-TEST_F(ScopeTest, HiddenImagesOnlyWithOsHidden) {
+TEST_P(ScopeTest, HiddenImagesOnlyWithOsHidden) {
   ListQuery q = Query("P");
   q.os_hidden = true;
   EXPECT_EQ(ListIds(q), (Ids{"q_hidden_public"}));
@@ -202,7 +203,7 @@ TEST_F(ScopeTest, HiddenImagesOnlyWithOsHidden) {
   EXPECT_EQ(ListIds(q), (Ids{"q_hidden_public"}));
 }
 
-TEST_F(ScopeTest, MarkerMustBeVisible) {
+TEST_P(ScopeTest, MarkerMustBeVisible) {
   ListQuery q = Query("P");
   q.marker = "no-such-image";
   EXPECT_EQ(repo_->List(q).status().code(), StatusCode::kNotFound);
@@ -229,6 +230,7 @@ class FilterTest : public ImageListTest {
  protected:
   void SetUp() override {
     ImageListTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     Image a = MakeImage("a", "P", Visibility::kPublic, 100);
     a.name = "alpha";
     a.size = 9;
@@ -280,7 +282,7 @@ class FilterTest : public ImageListTest {
       body();
     }
     std::unique_ptr<ImageRepository> probing =
-        std::make_unique<SqliteImageRepository>(*db_, /*driving_threshold=*/0);
+        std::make_unique<SqlImageRepository>(*db_, /*driving_threshold=*/0);
     std::swap(repo_, probing);
     {
       SCOPED_TRACE("probing");
@@ -296,7 +298,7 @@ class FilterTest : public ImageListTest {
   }
 };
 
-TEST_F(FilterTest, TextColumns) {
+TEST_P(FilterTest, TextColumns) {
   EXPECT_EQ(Filtered(ImageColumn::kName, FilterOp::kEq, {"alpha"}), (Ids{"a"}));
   EXPECT_EQ(Filtered(ImageColumn::kName, FilterOp::kNeq, {"alpha"}), (Ids{"b"}));  // NULL ≠ match
   EXPECT_EQ(Filtered(ImageColumn::kName, FilterOp::kIn, {"alpha", "beta", "zeta"}),
@@ -311,7 +313,7 @@ TEST_F(FilterTest, TextColumns) {
   EXPECT_EQ(Filtered(ImageColumn::kOsHashValue, FilterOp::kEq, {"h-a"}), (Ids{"a"}));
 }
 
-TEST_F(FilterTest, IntegerColumnsCompareAsIntegers) {
+TEST_P(FilterTest, IntegerColumnsCompareAsIntegers) {
   // "9" > "10" as text; as integers 9 < 10.
   EXPECT_EQ(Filtered(ImageColumn::kSize, FilterOp::kGte, {"10"}), (Ids{"b"}));
   EXPECT_EQ(Filtered(ImageColumn::kSize, FilterOp::kLt, {"10"}), (Ids{"a"}));
@@ -330,14 +332,14 @@ TEST_F(FilterTest, IntegerColumnsCompareAsIntegers) {
   EXPECT_EQ(Filtered(ImageColumn::kProtected, FilterOp::kEq, {"false"}), (Ids{"a", "c"}));
 }
 
-TEST_F(FilterTest, SeveralFiltersAreAnded) {
+TEST_P(FilterTest, SeveralFiltersAreAnded) {
   ListQuery q = Query("P");
   q.filters.push_back({ImageColumn::kContainerFormat, FilterOp::kEq, {"bare"}});
   q.filters.push_back({ImageColumn::kSize, FilterOp::kLt, {"10"}});
   EXPECT_EQ(ListIds(q), (Ids{"a"}));
 }
 
-TEST_F(FilterTest, MalformedValuesAreInvalidArgument) {
+TEST_P(FilterTest, MalformedValuesAreInvalidArgument) {
   ListQuery q = Query("P");
   q.filters.push_back({ImageColumn::kSize, FilterOp::kEq, {"ten"}});
   EXPECT_EQ(repo_->List(q).status().code(), StatusCode::kInvalidArgument);
@@ -347,10 +349,10 @@ TEST_F(FilterTest, MalformedValuesAreInvalidArgument) {
   EXPECT_EQ(repo_->List(q).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(FilterTest, TagsHaveAndSemantics) {
+TEST_P(FilterTest, TagsHaveAndSemantics) {
   ForBothPlans([&] { CheckTags(); });
 }
-TEST_F(FilterTest, PropertyEquality) {
+TEST_P(FilterTest, PropertyEquality) {
   ForBothPlans([&] { CheckProperties(); });
 }
 
@@ -379,7 +381,7 @@ void FilterTest::CheckProperties() {
   EXPECT_EQ(ListIds(q), (Ids{"a"}));
 }
 
-TEST_F(FilterTest, PageCarriesChildren) {
+TEST_P(FilterTest, PageCarriesChildren) {
   ListQuery q = Query("P");
   auto got = repo_->List(q);
   ASSERT_TRUE(got.ok());
@@ -391,7 +393,7 @@ TEST_F(FilterTest, PageCarriesChildren) {
   EXPECT_EQ((*got)[0].tags, (std::vector<std::string>{"y"}));
 }
 
-TEST_F(FilterTest, LimitZeroAndSmallLimits) {
+TEST_P(FilterTest, LimitZeroAndSmallLimits) {
   ListQuery q = Query("P");
   q.limit = 0;
   auto got = repo_->List(q);
@@ -438,6 +440,7 @@ class SortTest : public ImageListTest {
  protected:
   void SetUp() override {
     ImageListTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     const std::vector<std::optional<std::string>> names = {std::nullopt, "", "b", "a", "B",
                                                            "a", std::nullopt, "zz", "m"};
     const std::vector<std::optional<std::string>> formats = {std::nullopt, "bare", "ovf", ""};
@@ -491,7 +494,7 @@ class SortTest : public ImageListTest {
   std::vector<Image> images_;
 };
 
-TEST_F(SortTest, EveryKeyBothDirectionsPagesConsistently) {
+TEST_P(SortTest, EveryKeyBothDirectionsPagesConsistently) {
   const ImageColumn keys[] = {ImageColumn::kName,       ImageColumn::kStatus,
                               ImageColumn::kContainerFormat, ImageColumn::kDiskFormat,
                               ImageColumn::kSize,       ImageColumn::kId,
@@ -516,7 +519,7 @@ TEST_F(SortTest, EveryKeyBothDirectionsPagesConsistently) {
   }
 }
 
-TEST_F(SortTest, MixedDirectionsAndMultipleKeys) {
+TEST_P(SortTest, MixedDirectionsAndMultipleKeys) {
   ListQuery q = Query("P");
   q.sort = {{ImageColumn::kName, true},
             {ImageColumn::kSize, false},
@@ -531,7 +534,7 @@ TEST_F(SortTest, MixedDirectionsAndMultipleKeys) {
   EXPECT_EQ(PageThrough(q, 6), Expected(q.sort));
 }
 
-TEST_F(SortTest, PagingWithFilters) {
+TEST_P(SortTest, PagingWithFilters) {
   ListQuery q = Query("P");
   q.sort = {{ImageColumn::kName, false}, {ImageColumn::kCreatedAt, false},
             {ImageColumn::kId, false}};
@@ -548,5 +551,12 @@ TEST_F(SortTest, PagingWithFilters) {
   EXPECT_EQ(PageThrough(q, 3), expected);
 }
 
+INSTANTIATE_TEST_SUITE_P(Engines, ScopeTest, ::testing::ValuesIn(testing::Engines()),
+                         testing::EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, FilterTest, ::testing::ValuesIn(testing::Engines()),
+                         testing::EngineName);
+INSTANTIATE_TEST_SUITE_P(Engines, SortTest, ::testing::ValuesIn(testing::Engines()),
+                         testing::EngineName);
+
 }  // namespace
-}  // namespace glimmer::db::sqlite
+}  // namespace glimmer::db::sql
