@@ -89,6 +89,87 @@ bool IsToken(std::string_view s) {
   });
 }
 
+// ---- Store options: by store type, with Glance's names (glance_store) and Glimmer's defaults.
+enum class StoreOptKind { kString, kInt, kBool };
+// Kinds and ranges are checked when the configuration is loaded; the defaults are each store's
+// own (its Options struct), so they live in one place.
+struct StoreOptionDef {
+  std::string_view type;  // file | rbd | s3
+  std::string_view name;
+  StoreOptKind kind;
+  bool required = false;
+  int64_t min = 0;
+  int64_t max = std::numeric_limits<int64_t>::max();
+};
+
+const std::vector<StoreOptionDef>& StoreOptionDefs() {
+  using K = StoreOptKind;
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  static const auto* defs = new std::vector<StoreOptionDef>{
+      {"file", "filesystem_store_datadir", K::kString, true},
+      {"rbd", "rbd_store_pool", K::kString},
+      {"rbd", "rbd_store_user", K::kString},
+      {"rbd", "rbd_store_ceph_conf", K::kString},
+      {"rbd", "rbd_store_chunk_size", K::kInt, false, 1, 32},  // MiB, a power of 2
+      {"rbd", "rados_connect_timeout", K::kInt, false, 1, 3600},  // seconds
+      {"rbd", "rbd_thin_provisioning", K::kBool},
+      {"s3", "s3_store_host", K::kString, true},
+      {"s3", "s3_store_access_key", K::kString, true},
+      {"s3", "s3_store_secret_key", K::kString, true},
+      {"s3", "s3_store_bucket", K::kString, true},
+      {"s3", "s3_store_create_bucket_on_put", K::kBool},
+      {"s3", "s3_store_bucket_url_format", K::kString},  // auto | path | virtual
+      {"s3", "s3_store_region_name", K::kString},
+      {"s3", "s3_store_large_object_size", K::kInt, false, 0, 1 << 20},        // MiB
+      {"s3", "s3_store_large_object_chunk_size", K::kInt, false, 5, 5120},     // MiB
+      {"s3", "s3_store_thread_pools", K::kInt, false, 1, 64},
+      {"s3", "s3_store_cacert", K::kString},
+      {"s3", "s3_store_incomplete_upload_ttl", K::kInt, false, 60, kMax},      // seconds
+      {"s3", "s3_store_connect_timeout_ms", K::kInt, false, 100, 600000},
+  };
+  return *defs;
+}
+
+const StoreOptionDef* FindStoreOption(std::string_view type, std::string_view name) {
+  for (const StoreOptionDef& def : StoreOptionDefs()) {
+    if (def.type == type && def.name == name) return &def;
+  }
+  return nullptr;
+}
+
+// The store type whose option `name` is (rbd_*, s3_store_*, filesystem_store_datadir), or "".
+std::string_view StoreTypeOfOption(std::string_view name) {
+  for (const StoreOptionDef& def : StoreOptionDefs()) {
+    if (def.name == name) return def.type;
+  }
+  return "";
+}
+
+bool IsStoreType(std::string_view type) { return type == "file" || type == "rbd" || type == "s3"; }
+
+Status ValidateStoreOption(const StoreOptionDef& def, std::string_view value) {
+  switch (def.kind) {
+    case StoreOptKind::kInt:
+      return ParseInt(value, def.min, def.max).status();
+    case StoreOptKind::kBool:
+      return ParseBool(value).status();
+    case StoreOptKind::kString:
+      if (def.required && value.empty()) return InvalidArgumentError("must not be empty");
+      if (def.name == "s3_store_bucket_url_format" && value != "auto" && value != "path" &&
+          value != "virtual") {
+        return InvalidArgumentError("value " + Quote(value) + " is not auto, path or virtual");
+      }
+      if (def.name == "s3_store_host" && !value.starts_with("http://") &&
+          !value.starts_with("https://")) {
+        return InvalidArgumentError("value " + Quote(value) +
+                                    " is not an http:// or https:// URL");
+      }
+      return OkStatus();
+  }
+  return OkStatus();
+}
+
+
 using Setter = std::function<Status(Config&, std::string_view)>;
 
 Setter IntOpt(int Config::*field, int64_t min, int64_t max) {
@@ -287,12 +368,26 @@ const std::vector<OptionDef>& Options() {
       {"glance_store", "default_store",
        StrOpt(&Config::default_store,
               [](std::string_view v) -> Status {
-                if (v != "file") {
+                if (!IsStoreType(v)) {
                   return InvalidArgumentError("store " + Quote(v) +
-                                              " is not supported (only 'file' is)");
+                                              " is not supported (file, rbd, s3 are)");
                 }
                 return OkStatus();
               })},
+      // [database]
+      {"database", "connection",
+       StrOpt(&Config::database_connection,
+              [](std::string_view v) -> Status {
+                if (v.empty() || v.starts_with("sqlite:///") || v.starts_with("postgresql://") ||
+                    v.starts_with("postgresql+psycopg2://") || v.starts_with("postgres://") ||
+                    v.starts_with("mysql")) {
+                  return OkStatus();  // mysql: warned about and ignored at load time
+                }
+                return InvalidArgumentError(
+                    "connection " + Quote(v) +
+                    " is not supported (sqlite:///PATH or postgresql://...)");
+              })},
+      {"database", "max_pool_size", IntOpt(&Config::database_max_pool_size, 1, 1000)},
       {"glance_store", "filesystem_store_datadir", StrOpt(&Config::filesystem_store_datadir)},
       {"glance_store", "default_backend", StrOpt(&Config::default_backend)},
       {kDefaultSection, "enabled_backends",
@@ -306,9 +401,9 @@ const std::vector<OptionDef>& Options() {
            std::string name = Lower(Trim(std::string_view(item).substr(0, colon)));
            std::string type = Lower(Trim(std::string_view(item).substr(colon + 1)));
            if (!IsToken(name)) return InvalidArgumentError("bad store name " + Quote(name));
-           if (type != "file") {
+           if (!IsStoreType(type)) {
              return InvalidArgumentError("store type " + Quote(type) + " of " + Quote(name) +
-                                         " is not supported (supported: file)");
+                                         " is not supported (supported: file, rbd, s3)");
            }
            for (const auto& [n, t] : c.enabled_backends) {
              if (n == name) return InvalidArgumentError("store " + Quote(name) + " is listed twice");
@@ -477,7 +572,6 @@ const std::set<std::string, std::less<>>& IgnoredSections() {
                                              "barbican_service_user",
                                              "cinder",
                                              "cors",
-                                             "database",
                                              "glance_download_properties",
                                              "healthcheck",
                                              "image_conversion",
@@ -544,16 +638,24 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>& Ig
        {"stores", "default_swift_reference", "filesystem_store_chunk_size",
         "filesystem_store_datadirs", "filesystem_store_file_perm", "filesystem_store_metadata_file",
         "filesystem_thin_provisioning", "http_proxy_information", "https_ca_certificates_file",
-        "https_insecure", "rados_connect_timeout", "rbd_store_ceph_conf", "rbd_store_chunk_size",
-        "rbd_store_pool", "rbd_store_user", "rbd_thin_provisioning", "rootwrap_config",
+        "https_insecure", "rootwrap_config", "s3_store_object_buffer_dir",
         }},
+      // oslo.db's tuning knobs of other drivers.
+      {"database",
+       {"backend", "connection_debug", "connection_parameters", "connection_recycle_time",
+        "connection_trace", "db_inc_retry_interval", "db_max_retries", "db_max_retry_interval",
+        "db_retry_interval", "idle_timeout", "max_overflow", "max_retries", "min_pool_size",
+        "mysql_enable_ndb", "mysql_sql_mode", "mysql_wsrep_sync_wait", "pool_timeout",
+        "retry_interval", "slave_connection", "sqlite_synchronous", "use_db_reconnect",
+        "asyncio_connection", "asyncio_slave_connection"}},
   };
   return *options;
 }
 
-// glance_store option families (cinder_*, swift_*, s3_*, vmware_*) are ignored wholesale.
+// glance_store option families of stores Glimmer does not have (cinder_*, swift_*, vmware_*) are
+// ignored wholesale.
 bool IsIgnoredStoreOption(std::string_view option) {
-  for (std::string_view prefix : {"cinder_", "swift_", "s3_store_", "vmware_"}) {
+  for (std::string_view prefix : {"cinder_", "swift_", "vmware_"}) {
     if (option.starts_with(prefix)) return true;
   }
   return false;
@@ -590,10 +692,25 @@ StatusOr<Disposition> Apply(Config& config, std::string_view raw_section,
   }
   for (const auto& [name, type] : config.enabled_backends) {
     if (section == name) {
-      static const std::set<std::string, std::less<>> kBackendOptions = {
-          "filesystem_store_datadir", "store_description"};
-      if (!kBackendOptions.contains(option)) return Disposition::kIgnoredOption;
+      const StoreOptionDef* def = FindStoreOption(type, option);
+      if (def == nullptr && option != "store_description") {
+        if (StoreTypeOfOption(option).empty()) return Disposition::kIgnoredOption;
+        return InvalidArgumentError(where + "not an option of a " + type + " store");
+      }
+      if (def != nullptr) {
+        Status st = ValidateStoreOption(*def, Trim(value));
+        if (!st.ok()) return InvalidArgumentError(where + st.message());
+      }
       config.backend_options[name][option] = std::string(Trim(value));
+      return Disposition::kApplied;
+    }
+  }
+  if (section == "glance_store") {
+    // The single store's options ([glance_store] rbd_store_pool, s3_store_host, ...).
+    if (std::string_view type = StoreTypeOfOption(option); !type.empty()) {
+      Status st = ValidateStoreOption(*FindStoreOption(type, option), Trim(value));
+      if (!st.ok()) return InvalidArgumentError(where + st.message());
+      config.glance_store_options[option] = std::string(Trim(value));
       return Disposition::kApplied;
     }
   }
@@ -794,6 +911,31 @@ std::string Config::StagingDir() const {
   return dir + "/staging";
 }
 
+std::vector<Config::StoreConfig> Config::Stores() const {
+  std::vector<StoreConfig> out;
+  if (enabled_backends.empty()) {
+    StoreConfig single{default_store, default_store, {}};
+    for (const auto& [name, value] : glance_store_options) {
+      if (StoreTypeOfOption(name) == default_store) single.options[name] = value;
+    }
+    if (default_store == "file") single.options["filesystem_store_datadir"] = ImageDir();
+    out.push_back(std::move(single));
+    return out;
+  }
+  for (const auto& [name, type] : enabled_backends) {
+    StoreConfig store{name, type, {}};
+    if (auto it = backend_options.find(name); it != backend_options.end()) {
+      store.options = it->second;
+    }
+    if (name == default_backend) {
+      out.insert(out.begin(), std::move(store));
+    } else {
+      out.push_back(std::move(store));
+    }
+  }
+  return out;
+}
+
 std::string Config::ImageDir() const {
   if (!filesystem_store_datadir.empty()) return filesystem_store_datadir;
   std::string dir = data_dir;
@@ -855,12 +997,23 @@ StatusOr<Config> LoadConfig(const std::optional<std::string>& ini_path,
     return InvalidArgumentError("[glance_store] default_backend must name one of [DEFAULT] "
                                 "enabled_backends");
   }
-  for (const auto& [name, type] : config.enabled_backends) {
-    auto it = config.backend_options.find(name);
-    if (it == config.backend_options.end() || !it->second.count("filesystem_store_datadir")) {
-      return InvalidArgumentError("[" + name + "] filesystem_store_datadir must be set for the "
-                                  "file store " + Quote(name));
+  for (const Config::StoreConfig& store : config.Stores()) {
+    const std::string section = config.enabled_backends.empty() ? "glance_store" : store.name;
+    for (const StoreOptionDef& def : StoreOptionDefs()) {
+      if (def.type != store.type || !def.required) continue;
+      auto it = store.options.find(std::string(def.name));
+      if (it == store.options.end() || it->second.empty()) {
+        return InvalidArgumentError("[" + section + "] " + std::string(def.name) +
+                                    " must be set for the " + store.type + " store " +
+                                    Quote(store.name));
+      }
     }
+  }
+  if (config.database_connection.starts_with("mysql")) {
+    config.warnings.push_back(
+        "[database] connection: MySQL is not supported by Glimmer; the embedded SQLite "
+        "database is used (set postgresql://... to share metadata between nodes)");
+    config.database_connection.clear();
   }
   return config;
 }

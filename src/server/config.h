@@ -61,15 +61,25 @@ struct Config {
   std::vector<std::string> container_formats = {"ami", "ari", "aki",    "bare",
                                                 "ovf", "ova", "docker", "compressed"};
 
+  // ---- [database] (oslo.db's names) ----
+  // Empty: the embedded SQLite file <data_dir>/glimmer.db. "sqlite:///PATH" (an absolute path:
+  // four slashes) or "postgresql://user:password@host:port/db?..." (any libpq URI or key=value
+  // string after "postgresql://"; "postgresql+psycopg2://" is accepted as in oslo.db).
+  std::string database_connection;
+  int database_max_pool_size = 10;  // connections per node (PostgreSQL)
+
   // ---- [glance_store] ----
-  std::string default_store = "file";  // only "file" is supported
+  std::string default_store = "file";  // the single store's type: file, rbd or s3
   // Image files directory as configured; empty = "<data_dir>/images" (use ImageDir()).
   std::string filesystem_store_datadir;
+  // The single store's rbd_* / s3_store_* options (without enabled_backends), by name.
+  std::map<std::string, std::string> glance_store_options;
 
   // ---- Multi-store ([DEFAULT] enabled_backends = "name:type, ...", one section per backend,
   // [glance_store] default_backend). Empty: one filesystem store named "file". ----
   std::vector<std::pair<std::string, std::string>> enabled_backends;  // (name, type)
-  // Each backend section's options, e.g. backend_options["fast"]["filesystem_store_datadir"].
+  // Each backend section's options, e.g. backend_options["fast"]["filesystem_store_datadir"],
+  // validated for the backend's type (see docs/configuration.md).
   std::map<std::string, std::map<std::string, std::string>> backend_options;
   std::string default_backend;
 
@@ -129,6 +139,15 @@ struct Config {
 
   // The effective image directory: filesystem_store_datadir, or "<data_dir>/images".
   std::string ImageDir() const;
+  // The stores to open, default first: the enabled_backends, or the single [glance_store] one
+  // (named after its type). Options are the section's text, checked at load time for the
+  // store type (names, kinds, ranges, required ones); unset options take the store's defaults.
+  struct StoreConfig {
+    std::string name;
+    std::string type;  // file | rbd | s3
+    std::map<std::string, std::string> options;
+  };
+  std::vector<StoreConfig> Stores() const;
   // The effective staging directory (node_staging_uri without file://, or <data_dir>/staging).
   std::string StagingDir() const;
 };

@@ -12,7 +12,6 @@
 #include "api/identity/identity_api.h"
 #include "api/images/images_api.h"
 #include "api/router.h"
-#include "db/sqlite/database.h"
 #include "db/sql/identity_repository.h"
 #include "db/sql/image_repository.h"
 #include "db/sql/task_repository.h"
@@ -29,8 +28,8 @@
 #include "platform/random.h"
 #include "policy/property_protections.h"
 #include "policy/rule_policy.h"
+#include "server/backends.h"
 #include "staging/staging_area.h"
-#include "store/filesystem/filesystem_store.h"
 #include "tasks/task_runner.h"
 #include "webdownload/fetcher.h"
 
@@ -125,11 +124,12 @@ class CoreImpl final : public Core {
  private:
   // Declaration order is construction order; destruction runs in reverse.
   std::unique_ptr<platform::Executor> hash_pool_;
+  std::unique_ptr<platform::Executor> store_io_pool_;  // S3 part uploads (only with an S3 store)
   std::unique_ptr<db::sql::Database> db_;
   std::unique_ptr<db::ImageRepository> image_repo_;
   std::unique_ptr<db::IdentityRepository> identity_repo_;
   std::unique_ptr<identity::IdentityService> identity_;
-  std::vector<std::unique_ptr<store::filesystem::FilesystemStore>> file_stores_;
+  std::vector<std::unique_ptr<store::Store>> stores_;
   std::unique_ptr<db::TaskRepository> task_repo_;
   std::unique_ptr<staging::StagingArea> staging_;
   std::unique_ptr<webdownload::HttpFetcher> fetcher_;
@@ -149,7 +149,12 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   // Two digests per upload run concurrently; size the pool for several parallel uploads.
   hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
 
-  ASSIGN_OR_RETURN(db_, db::sqlite::SqliteDatabase::Open(config.data_dir + "/glimmer.db"));
+  const std::string node_id = config.node_id.empty()
+                                  ? platform::HostName() + ":" + std::to_string(config.bind_port)
+                                  : config.node_id;
+  ASSIGN_OR_RETURN(db_, OpenDatabase(config));
+  spdlog::info("metadata database: {} (schema version {})", db_->engine(),
+               db_->schema_version());
   image_repo_ = db::sql::NewImageRepository(*db_);
   identity_repo_ = db::sql::NewIdentityRepository(*db_);
 
@@ -187,26 +192,27 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
                                                      policy_.get()));
   }
 
-  // Stores: one filesystem store "file", or the enabled_backends (default first).
+  // Stores: the enabled_backends (default first), or the single [glance_store] one.
   images::StoreSet store_set;
-  if (config.enabled_backends.empty()) {
-    ASSIGN_OR_RETURN(auto fs, store::filesystem::FilesystemStore::Create(
-                                  "file", config.ImageDir(), config.fsync_uploads));
-    file_stores_.push_back(std::move(fs));
-  } else {
-    store_set.multistore = true;
-    std::vector<std::pair<std::string, std::string>> ordered = config.enabled_backends;
-    std::stable_partition(ordered.begin(), ordered.end(),
-                          [&](const auto& b) { return b.first == config.default_backend; });
-    for (const auto& [name, type] : ordered) {
-      const auto& opts = config.backend_options.at(name);
-      ASSIGN_OR_RETURN(auto fs, store::filesystem::FilesystemStore::Create(
-                                    name, opts.at("filesystem_store_datadir"),
-                                    config.fsync_uploads));
-      file_stores_.push_back(std::move(fs));
-    }
+  store_set.multistore = !config.enabled_backends.empty();
+  const std::vector<Config::StoreConfig> store_configs = config.Stores();
+  int s3_threads = 0;  // parts in flight of every S3 store (s3_store_thread_pools, 10)
+  for (const auto& sc : store_configs) {
+    if (sc.type != "s3") continue;
+    auto it = sc.options.find("s3_store_thread_pools");
+    s3_threads += it == sc.options.end() ? 10 : std::stoi(it->second);
   }
-  for (auto& fs : file_stores_) store_set.stores.push_back(fs.get());
+  if (s3_threads > 0) {
+    store_io_pool_ = std::make_unique<platform::Executor>("store-io", std::min(64, s3_threads));
+  }
+  StoreContext store_context{node_id, config.fsync_uploads, store_io_pool_.get()};
+  for (size_t i = 0; i < store_configs.size(); ++i) {
+    ASSIGN_OR_RETURN(auto opened, OpenStore(store_configs[i], i == 0, store_context));
+    spdlog::info("store '{}' ({}){}", opened->info().id, opened->info().type,
+                 i == 0 ? ", default" : "");
+    stores_.push_back(std::move(opened));
+  }
+  for (auto& s : stores_) store_set.stores.push_back(s.get());
   images::ServiceOptions sopts;
   sopts.image_size_cap = config.image_size_cap;
   sopts.image_property_quota = static_cast<int>(config.image_property_quota);
@@ -233,9 +239,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   ASSIGN_OR_RETURN(staging_, staging::StagingArea::Open(config.StagingDir()));
   fetcher_ = std::make_unique<webdownload::HttpFetcher>();
   tasks::RunnerOptions ropts;
-  ropts.node_id = config.node_id.empty()
-                      ? platform::HostName() + ":" + std::to_string(config.bind_port)
-                      : config.node_id;
+  ropts.node_id = node_id;
   ropts.workers = config.task_workers;
   ropts.time_limit = std::chrono::seconds(config.task_time_limit_seconds);
   ropts.task_time_to_live = std::chrono::hours(config.task_time_to_live_hours);
