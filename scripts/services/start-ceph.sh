@@ -11,7 +11,7 @@
 #   CEPH_RGW_PORT        [47480]   radosgw beast port (0 = don't start radosgw)
 #   CEPH_WITH_MGR        [1]       0 = skip ceph-mgr (saves ~150 MB RSS; `ceph -s` PG stats go stale)
 #   CEPH_OBJECTSTORE     [bluestore]  or memstore (RAM only; set CEPH_MEMSTORE_BYTES)
-#   CEPH_OSD_SIZE        [20G]     sparse bluestore block file size
+#   CEPH_OSD_SIZE        [40G]     sparse bluestore block file size (only written blocks use disk)
 #   CEPH_AUTH            [none]    or cephx (generates keyrings; client.admin keyring in $DIR)
 #   CEPH_RBD_POOL        [rbd]     CEPH_S3_USER [glimmer]  CEPH_S3_ACCESS/SECRET [fixed test keys]
 #
@@ -27,7 +27,7 @@ BMAX=${CEPH_BIND_MAX:-43499}
 RGWPORT=${CEPH_RGW_PORT:-47480}
 WITH_MGR=${CEPH_WITH_MGR:-0}
 STORE=${CEPH_OBJECTSTORE:-bluestore}
-OSDSIZE=${CEPH_OSD_SIZE:-20G}
+OSDSIZE=${CEPH_OSD_SIZE:-40G}
 MEMBYTES=${CEPH_MEMSTORE_BYTES:-4G}
 AUTH=${CEPH_AUTH:-none}
 POOL=${CEPH_RBD_POOL:-rbd}
@@ -130,6 +130,11 @@ rgw_frontends = beast endpoint=127.0.0.1:$RGWPORT
 rgw_dns_name = 127.0.0.1
 rgw_enable_usage_log = false
 rgw_thread_pool_size = 64
+# reclaim deleted objects' data within seconds (the default waits 2 h), so that a test suite that
+# writes and deletes many GiB does not fill the one OSD
+rgw_gc_obj_min_wait = 5
+rgw_gc_processor_period = 10
+rgw_gc_processor_max_time = 10
 
 [client.rgw.a]
 # radosgw hard-codes ms_mon_client_mode=secure as a *default*; with auth=none the only

@@ -99,6 +99,12 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
                                    " to uploading is not allowed");
   }
   const int64_t offset = resume_offset.value_or(0);
+  if (auto it = image.properties.find(std::string(kStageHostProperty));
+      offset > 0 && it != image.properties.end() && it->second != options_.node_id) {
+    return FailedPreconditionError("The staged data of image " + std::string(id) +
+                                   " is on node " + it->second + ": resume the upload there, "
+                                   "or PUT the whole file again");
+  }
   ASSIGN_OR_RETURN(int64_t staged, import_->staging->Size(id));
   if (offset > 0 && offset != staged) {
     return FailedPreconditionError("Cannot resume staging at byte " + std::to_string(offset) +
@@ -113,6 +119,9 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
   }
   image.status = ImageStatus::kUploading;
   image.updated_at = clock_.Now();
+  if (!options_.node_id.empty()) {
+    image.properties[std::string(kStageHostProperty)] = options_.node_id;
+  }
   Status claim = repo_.Update(image, ImageStatus::kQueued);
   if (claim.code() == StatusCode::kAborted) {
     return FailedPreconditionError("Image status transition to uploading is not allowed: the "
@@ -246,7 +255,14 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
                                      " (it needs '" + std::string(domain::ToString(needed)) +
                                      "')");
     }
-    if (req.method == "glance-direct") {
+    // Staged data lives on the node that received it: the import runs there.
+    std::optional<std::string> stage_node;
+    if (auto it = image.properties.find(std::string(kStageHostProperty));
+        req.method == "glance-direct" && it != image.properties.end() &&
+        it->second != options_.node_id) {
+      stage_node = it->second;
+    }
+    if (req.method == "glance-direct" && !stage_node) {
       ASSIGN_OR_RETURN(int64_t staged, import_->staging->Size(id));
       if (staged == 0) {
         return FailedPreconditionError("Image " + image.id + " has no staged data: PUT it to "
@@ -303,12 +319,13 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     task.created_at = task.updated_at = clock_.Now();
     if (req.method == "glance-download") {
       // The user's token only lives in this process: only this node may start the task.
-      task.affinity = import_->options.node_id;
+      task.affinity = options_.node_id;
       StashCredential(task.id, ctx.auth_token);
     }
+    if (stage_node) task.affinity = *stage_node;
     if (!copy) image.status = ImageStatus::kImporting;
     image.properties[std::string(kImportTaskProperty)] = task.id;
-    image.properties.erase("os_glance_stage_host");
+    image.properties.erase(std::string(kStageHostProperty));
     if (stores_.multistore) {
       auto importing = SplitList(image.properties, kImportingToStores);
       auto failed = SplitList(image.properties, kFailedImport);

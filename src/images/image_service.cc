@@ -24,6 +24,7 @@ constexpr size_t kMaxFieldLength = 255;
 // Hidden internal property: where an upload in `saving` will commit its data. Recorded before the
 // data becomes visible in the store, so recovery after a crash can remove it.
 constexpr std::string_view kUploadLocation = "os_glance_upload_location";
+constexpr std::string_view kUploadNode = "os_glance_upload_node";
 
 // Attributes no request may set, and what Glance answers for them.
 const std::set<std::string, std::less<>> kReadOnly = {
@@ -63,6 +64,7 @@ std::string ToLower(std::string_view s) {
 
 void ResetData(Image& image) {
   image.properties.erase(std::string(kUploadLocation));
+  image.properties.erase(std::string(kUploadNode));
   image.size.reset();
   image.virtual_size.reset();
   image.checksum.reset();
@@ -630,6 +632,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   if (std::string pending = (*writer)->location(); !pending.empty()) {
     image.properties[std::string(kUploadLocation)] = pending;
   }
+  if (!options_.node_id.empty()) image.properties[std::string(kUploadNode)] = options_.node_id;
   Status claim = options_.quotas.Unlimited()
                      ? repo_.Update(image, ImageStatus::kQueued)
                      : repo_.UpdateWithinQuota(image, ImageStatus::kQueued, options_.quotas);
@@ -671,6 +674,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   ApplyPumped(*pumped, image);
   image.locations = {domain::Location{target.info().id, *location, "{}"}};
   image.properties.erase(std::string(kUploadLocation));
+  image.properties.erase(std::string(kUploadNode));
   image.updated_at = clock_.Now();
   Status done = options_.quotas.Unlimited()
                     ? repo_.Update(image, ImageStatus::kSaving)
@@ -731,8 +735,16 @@ StatusOr<ImageService::Usage> ImageService::GetUsage(const RequestContext& ctx) 
 
 Status ImageService::RecoverAfterCrash() {
   for (auto* s : stores_.stores) RETURN_IF_ERROR(s->CleanupIncomplete());
+  // Only this node's interrupted work: other nodes sharing the database may be uploading or
+  // staging right now (images without a node mark predate it and are taken as this node's).
+  auto other_node = [&](const Image& image, std::string_view property) {
+    auto it = image.properties.find(std::string(property));
+    return it != image.properties.end() && !options_.node_id.empty() &&
+           it->second != options_.node_id;
+  };
   ASSIGN_OR_RETURN(auto interrupted, repo_.ListByStatus({ImageStatus::kSaving}));
   for (const auto& image : interrupted) {
+    if (other_node(image, kUploadNode)) continue;
     spdlog::warn("image {}: upload was interrupted; returning it to queued", image.id);
     if (auto it = image.properties.find(std::string(kUploadLocation));
         it != image.properties.end()) {
@@ -753,6 +765,7 @@ Status ImageService::RecoverAfterCrash() {
     const bool stage = image.status == ImageStatus::kUploading &&
                        !image.properties.count(std::string(kImportTaskProperty));
     if (!stage && !LockIsStale(image)) continue;
+    if (stage && other_node(image, kStageHostProperty)) continue;
     ImageStatus was = image.status;
     if (was == ImageStatus::kUploading && stage) {
       spdlog::warn("image {}: staging was interrupted; returning it to queued", image.id);

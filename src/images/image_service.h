@@ -83,6 +83,11 @@ struct ServiceOptions {
   std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
   int64_t max_virtual_size = int64_t{1} << 44;  // images declaring more are refused (16 TiB)
+  // This node's id among the nodes sharing the database. Uploads and stages in progress are
+  // marked with it (os_glance_upload_node, os_glance_stage_host), so that a node's crash
+  // recovery only resets its own, and a glance-direct import runs on the node holding the
+  // staged data.
+  std::string node_id;
 };
 
 // The stores the service writes to and reads from. The first is the default store.

@@ -19,6 +19,9 @@ inline constexpr std::string_view kImportTaskType = "api_image_import";
 inline constexpr std::string_view kImportTaskProperty = "os_glance_import_task";
 inline constexpr std::string_view kImportingToStores = "os_glance_importing_to_stores";
 inline constexpr std::string_view kFailedImport = "os_glance_failed_import";
+// The node holding an image's staged data (Glance's name; Glance stores the worker's URL and
+// proxies the import request to it, Glimmer stores the node id and pins the task to it).
+inline constexpr std::string_view kStageHostProperty = "os_glance_stage_host";
 
 // POST /v2/images/{id}/import, typed by the API layer (shape checked there).
 struct ImportRequest {
@@ -64,8 +67,6 @@ struct ImportOptions {
   std::map<std::string, std::string> glance_download_regions;
   std::vector<std::string> glance_download_properties = {"hw_", "trait:", "os_distro",
                                                          "os_secure_boot", "os_type"};
-  // This node's id (task affinity for glance-download, whose credentials stay in memory).
-  std::string node_id;
   int64_t task_time_to_live_seconds = 48 * 3600;
 };
 

@@ -222,6 +222,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   sopts.container_formats = config.container_formats;
   sopts.property_protections = property_protections_.get();
   sopts.max_virtual_size = config.max_virtual_size;
+  sopts.node_id = node_id;
   constexpr int64_t kMiB = 1 << 20;
   auto mib = [](int64_t v) { return v < 0 ? v : v * kMiB; };
   sopts.quotas.image_count_total = config.quota_image_count_total;
@@ -260,7 +261,6 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   isetup.options.task_time_to_live_seconds = config.task_time_to_live_hours * 3600;
   isetup.options.glance_download_regions = config.glance_download_regions;
   isetup.options.glance_download_properties = config.glance_download_properties;
-  isetup.options.node_id = ropts.node_id;
   images_->EnableImport(std::move(isetup));
   import_handler_ = std::make_unique<images::ImportHandler>(*images_, *fetcher_);
   import_handler_->AddPlugin("image_decompression", DecompressPlugin(config.image_size_cap));

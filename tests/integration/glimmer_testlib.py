@@ -26,6 +26,49 @@ def glimmer_bin():
     return os.environ.get("GLIMMER_BIN", str(REPO / "build" / "glimmer"))
 
 
+# ----------------------------------------------------------------------------- backends
+# GLIMMER_TEST_BACKEND=distributed runs every server of the suite on PostgreSQL (a database of
+# its own per data directory, so a restarted server finds its data) and the Ceph RBD store, from
+# the services of scripts/services/services.sh (GLIMMER_TEST_PG_DSN, CEPH_CONF, CEPH_RBD_POOL).
+# The default is the embedded one: SQLite and the filesystem store.
+def distributed():
+    return os.environ.get("GLIMMER_TEST_BACKEND", "embedded") == "distributed"
+
+
+def pg_admin_dsn():
+    return os.environ["GLIMMER_TEST_PG_DSN"]
+
+
+def psql(sql, dsn=None):
+    """Runs one SQL statement with Debian's psql against the test PostgreSQL."""
+    subprocess.run(["/usr/bin/psql", dsn or pg_admin_dsn(), "-qAtX", "-v", "ON_ERROR_STOP=1",
+                    "-c", sql], check=True, capture_output=True, timeout=60)
+
+
+def pg_database_for(data_dir):
+    """The PostgreSQL URL of the database that belongs to `data_dir` (created on first use)."""
+    name = "it_" + hashlib.sha1(str(pathlib.Path(data_dir).resolve()).encode()).hexdigest()[:16]
+    admin = pg_admin_dsn()
+    exists = subprocess.run(["/usr/bin/psql", admin, "-qAtX", "-c",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                            check=True, capture_output=True, text=True, timeout=60).stdout.strip()
+    if exists != "1":
+        psql(f"CREATE DATABASE {name}")
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
+def backend_env(data_dir):
+    """GLIMMER_* settings that put a server on the suite's backend (none for embedded)."""
+    if not distributed():
+        return {}
+    return {
+        "GLIMMER_DATABASE__CONNECTION": pg_database_for(data_dir),
+        "GLIMMER_GLANCE_STORE__DEFAULT_STORE": "rbd",
+        "GLIMMER_GLANCE_STORE__RBD_STORE_POOL": os.environ.get("CEPH_RBD_POOL", "rbd"),
+        "GLIMMER_GLANCE_STORE__RBD_STORE_CEPH_CONF": os.environ["CEPH_CONF"],
+    }
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -193,6 +236,7 @@ class GlimmerServer:
     def start(self, timeout=60):
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "GLIMMER_"))}
         env["GLIMMER_ADMIN_PASSWORD"] = self.admin_password
+        env.update(backend_env(self.data_dir))
         env.update(self.extra_env)
         argv = [glimmer_bin(), "serve", "--listen", f"127.0.0.1:{self.port}",
                 "--data-dir", str(self.data_dir), *self.extra_args]
