@@ -591,7 +591,7 @@ StatusOr<Disposition> Apply(Config& config, std::string_view raw_section,
   for (const auto& [name, type] : config.enabled_backends) {
     if (section == name) {
       static const std::set<std::string, std::less<>> kBackendOptions = {
-          "filesystem_store_datadir", "store_description"};
+          "filesystem_store_datadir", "store_description", "weight"};
       if (!kBackendOptions.contains(option)) return Disposition::kIgnoredOption;
       config.backend_options[name][option] = std::string(Trim(value));
       return Disposition::kApplied;
@@ -860,6 +860,14 @@ StatusOr<Config> LoadConfig(const std::optional<std::string>& ini_path,
     if (it == config.backend_options.end() || !it->second.count("filesystem_store_datadir")) {
       return InvalidArgumentError("[" + name + "] filesystem_store_datadir must be set for the "
                                   "file store " + Quote(name));
+    }
+    if (auto w = it->second.find("weight"); w != it->second.end()) {
+      int64_t weight = 0;
+      auto [p, ec] = std::from_chars(w->second.data(), w->second.data() + w->second.size(), weight);
+      if (ec != std::errc() || p != w->second.data() + w->second.size()) {
+        return InvalidArgumentError("[" + name + "] weight: " + Quote(w->second) +
+                                    " is not an integer");
+      }
     }
   }
   return config;

@@ -69,7 +69,8 @@ struct Config {
   // ---- Multi-store ([DEFAULT] enabled_backends = "name:type, ...", one section per backend,
   // [glance_store] default_backend). Empty: one filesystem store named "file". ----
   std::vector<std::pair<std::string, std::string>> enabled_backends;  // (name, type)
-  // Each backend section's options, e.g. backend_options["fast"]["filesystem_store_datadir"].
+  // Each backend section's options, e.g. backend_options["fast"]["filesystem_store_datadir"]:
+  // filesystem_store_datadir, store_description, weight (an integer, checked by LoadConfig).
   std::map<std::string, std::map<std::string, std::string>> backend_options;
   std::string default_backend;
 

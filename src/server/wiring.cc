@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <charconv>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -187,22 +188,28 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
                                                      policy_.get()));
   }
 
-  // Stores: one filesystem store "file", or the enabled_backends (default first).
+  // Stores: one filesystem store "file", or the enabled_backends in their configured order
+  // (the order of /v2/info/stores, OpenStack-image-store-ids and all_stores imports).
   images::StoreSet store_set;
   if (config.enabled_backends.empty()) {
     ASSIGN_OR_RETURN(auto fs, store::filesystem::FilesystemStore::Create(
                                   "file", config.ImageDir(), config.fsync_uploads));
+    fs->set_is_default(true);
     file_stores_.push_back(std::move(fs));
   } else {
     store_set.multistore = true;
-    std::vector<std::pair<std::string, std::string>> ordered = config.enabled_backends;
-    std::stable_partition(ordered.begin(), ordered.end(),
-                          [&](const auto& b) { return b.first == config.default_backend; });
-    for (const auto& [name, type] : ordered) {
+    for (const auto& [name, type] : config.enabled_backends) {
       const auto& opts = config.backend_options.at(name);
       ASSIGN_OR_RETURN(auto fs, store::filesystem::FilesystemStore::Create(
                                     name, opts.at("filesystem_store_datadir"),
                                     config.fsync_uploads));
+      fs->set_is_default(name == config.default_backend);
+      if (auto d = opts.find("store_description"); d != opts.end()) fs->set_description(d->second);
+      if (auto w = opts.find("weight"); w != opts.end()) {
+        int64_t weight = 0;  // an integer: checked by LoadConfig
+        std::from_chars(w->second.data(), w->second.data() + w->second.size(), weight);
+        fs->set_weight(weight);
+      }
       file_stores_.push_back(std::move(fs));
     }
   }
