@@ -47,6 +47,15 @@ class ImageRepository {
                                   std::string_view name,
                                   const std::optional<std::string>& expected_value) = 0;
 
+  // Removes the location `url` of image `id` (and sets its updated_at) in one transaction, only
+  // while the image's status is `expected_status` and another location remains. NotFound when
+  // the image is absent or deleted or has no such location; Aborted when the status differs or
+  // `url` is its last location. Removing one copy this way (rather than by Update) keeps two
+  // concurrent removals of different copies, each working from a stale read, from both
+  // succeeding and leaving the image without data.
+  virtual Status RemoveLocation(std::string_view id, std::string_view url,
+                                domain::ImageStatus expected_status, UnixMicros updated_at) = 0;
+
   // Quota-guarded variants: in the same transaction as the write, the owner's usage (all its
   // other images plus this one in its new state) is checked against `limits`;
   // ResourceExhausted (nothing written) when the write would exceed a limit. This is what keeps

@@ -29,6 +29,10 @@ std::string_view ToString(ImageAction a) {
     case ImageAction::kModifyMember: return "modify_member";
     case ImageAction::kCopyImage: return "copy_image";
     case ImageAction::kTasksApiAccess: return "tasks_api_access";
+    case ImageAction::kGetImageLocation: return "get_image_location";
+    case ImageAction::kDeleteImageLocation: return "delete_image_location";
+    case ImageAction::kDownloadFromStore: return "download_from_store";
+    case ImageAction::kStoresInfoDetail: return "stores_info_detail";
   }
   return "unknown";
 }
@@ -73,12 +77,18 @@ bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
     case ImageAction::kDeleteMember:
       return owner_member();
     case ImageAction::kDownloadImage:
+    case ImageAction::kDownloadFromStore:
       return img && ctx.IsMember() &&
              (IsOwner(ctx, *img) || !img->owner || t.caller_is_member ||
               img->visibility == Visibility::kPublic || img->visibility == Visibility::kCommunity);
+    case ImageAction::kGetImageLocation:
+      return img && ctx.IsReader() && IsOwner(ctx, *img);
+    case ImageAction::kStoresInfoDetail:
+      return ctx.HasRole("service");
     case ImageAction::kPublicizeImage:
     case ImageAction::kCopyImage:
     case ImageAction::kTasksApiAccess:
+    case ImageAction::kDeleteImageLocation:
       return false;  // admin only
     case ImageAction::kCommunitizeImage:
       return owner_member();

@@ -32,6 +32,13 @@ enum class ImageAction {
   kModifyMember,
   kCopyImage,        // import method copy-image (Glance: copy_image; admin by default)
   kTasksApiAccess,   // the /v2/tasks API (Glance: tasks_api_access; admin by default)
+  // Multi-store (Glance's image.py / discovery.py rules):
+  kGetImageLocation,     // read the image's locations (get_image_location; admin or owner reader)
+  kDeleteImageLocation,  // DELETE /v2/stores/{store}/{image} (delete_image_location; admin)
+  kDownloadFromStore,    // ?prefer= on download (download_from_store; as download_image)
+  kStoresInfoDetail,     // GET /v2/info/stores/detail (stores_info_detail; admin or service);
+                         // a collection action: no image in the target
+  kLastImageAction = kStoresInfoDetail,
 };
 
 std::string_view ToString(ImageAction a);

@@ -222,7 +222,7 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
   if (!copy && (!req.stores.empty() || req.all_stores) && !stores_.multistore) {
     // Accept the default store named explicitly; anything else needs multistore.
     if (req.all_stores || req.stores.size() != 1 ||
-        !stores_.ById(req.stores[0]) || stores_.ById(req.stores[0]) != stores_.stores.front()) {
+        !stores_.ById(req.stores[0]) || stores_.ById(req.stores[0]) != stores_.Default()) {
       return InvalidArgumentError("Import into specific stores needs several stores "
                                   "(enabled_backends) to be configured");
     }
@@ -276,7 +276,7 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
     } else if (!req.stores.empty()) {
       targets = req.stores;
     } else {
-      targets.push_back(stores_.stores.front()->info().id);
+      targets.push_back(stores_.Default()->info().id);
     }
     if (copy) {
       std::vector<std::string> missing;

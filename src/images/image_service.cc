@@ -130,7 +130,25 @@ StatusOr<ImageService::Loaded> ImageService::LoadVisible(const RequestContext& c
   if (!domain::CanSee(ctx, loaded.image, loaded.caller_is_member)) {
     return NotFoundError("No image found with ID " + std::string(id));
   }
+  SortLocations(loaded.image);
   return loaded;
+}
+
+void ImageService::SortLocations(Image& image) const {
+  if (!stores_.multistore || image.locations.size() < 2) return;
+  auto weight = [&](const domain::Location& loc) -> int64_t {
+    const store::Store* s = stores_.ById(loc.store_id);
+    return s ? s->info().weight : 0;
+  };
+  std::stable_sort(image.locations.begin(), image.locations.end(),
+                   [&](const domain::Location& a, const domain::Location& b) {
+                     return weight(a) > weight(b);
+                   });
+}
+
+std::string ImageService::LocationMetadata(const store::Store& store) const {
+  if (!stores_.multistore) return "{}";
+  return "{\"store\": \"" + store.info().id + "\"}";
 }
 
 Status ImageService::Authorize(ImageAction action, const RequestContext& ctx,
@@ -339,7 +357,10 @@ StatusOr<std::vector<Image>> ImageService::List(const RequestContext& ctx,
     return InvalidArgumentError("marker not found");
   }
   if (rows.ok()) {
-    for (auto& image : *rows) Redact(ctx, image);
+    for (auto& image : *rows) {
+      SortLocations(image);
+      Redact(ctx, image);
+    }
   }
   return rows;
 }
@@ -416,21 +437,137 @@ StatusOr<Image> ImageService::Update(const RequestContext& ctx, std::string_view
 Status ImageService::Delete(const RequestContext& ctx, std::string_view id) {
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
   RETURN_IF_ERROR(Authorize(ImageAction::kDeleteImage, ctx, loaded));
-  if (loaded.image.is_protected) {
+  const Image& image = loaded.image;
+  if (image.is_protected) {
     return PermissionDeniedError("Image " + std::string(id) + " is protected and cannot be deleted.");
+  }
+  // As Glance: the data of every copy first, then the record, so that a store refusing (data in
+  // use) leaves an image that still points at the data it kept.
+  std::vector<std::string> deleted;
+  for (const domain::Location& loc : image.locations) {
+    store::Store* store = stores_.ForLocation(loc.url);
+    if (!store) {
+      spdlog::warn("image {}: no configured store holds {}; its data is left there", id, loc.url);
+      continue;
+    }
+    Status st = store->Delete(loc.url);
+    if (st.ok() || st.code() == StatusCode::kNotFound) {
+      deleted.push_back(loc.url);
+      continue;
+    }
+    // Stop here; the copies already deleted leave the record.
+    for (const std::string& url : deleted) {
+      Status rm = repo_.RemoveLocation(id, url, image.status, clock_.Now());
+      if (!rm.ok() && rm.code() != StatusCode::kNotFound) {
+        spdlog::warn("image {}: could not drop the deleted location {}: {}", id, url,
+                     rm.ToString());
+      }
+    }
+    spdlog::warn("image {}: store {} did not delete {}: {}", id, store->info().id, loc.url,
+                 st.ToString());
+    if (st.code() == StatusCode::kFailedPrecondition) {
+      return FailedPreconditionError("Image " + std::string(id) +
+                                     " could not be deleted because it is in use: " +
+                                     st.message());
+    }
+    return Status(st.code(), "Image " + std::string(id) + " could not be deleted: " + st.message());
   }
   RETURN_IF_ERROR(repo_.Delete(id));
   if (import_) {
     Status st = import_->staging->Remove(id);
     if (!st.ok()) spdlog::warn("image {}: could not remove staged data: {}", id, st.ToString());
   }
-  for (const auto& loc : loaded.image.locations) {
-    if (auto* store = stores_.ForLocation(loc.url)) {
-      Status st = store->Delete(loc.url);
-      if (!st.ok() && st.code() != StatusCode::kNotFound) {
-        spdlog::warn("image {}: could not delete data at {}: {}", id, loc.url, st.ToString());
+  return OkStatus();
+}
+
+Status ImageService::DeleteFromStore(const RequestContext& ctx, std::string_view store_id,
+                                     std::string_view id) {
+  if (!stores_.multistore) return NotFoundError("");
+  store::Store* store = stores_.ById(store_id);
+  if (!store) {
+    return FailedPreconditionError("The selected store " + std::string(store_id) +
+                                   " is not available on this node.");
+  }
+  domain::Location removed;
+  size_t position = 0;
+  for (int attempt = 0;; ++attempt) {
+    auto loaded = LoadVisible(ctx, id);
+    if (!loaded.ok()) {
+      if (loaded.status().code() == StatusCode::kNotFound) {
+        return NotFoundError("Failed to find image " + std::string(id));
       }
+      return loaded.status();
     }
+    RETURN_IF_ERROR(Authorize(ImageAction::kGetImageLocation, ctx, *loaded));
+    RETURN_IF_ERROR(Authorize(ImageAction::kDeleteImageLocation, ctx, *loaded));
+    const Image& image = loaded->image;
+    if (image.status != ImageStatus::kActive) {
+      return FailedPreconditionError(
+          "It's not allowed to remove image data from store if image status is not 'active'");
+    }
+    if (image.locations.size() == 1) {
+      return PermissionDeniedError("Cannot delete image data from the only store containing it. "
+                                   "Consider deleting the image instead.");
+    }
+    auto it = std::find_if(image.locations.begin(), image.locations.end(),
+                           [&](const domain::Location& l) { return l.store_id == store_id; });
+    if (it == image.locations.end()) {
+      return NotFoundError("Image " + std::string(id) + " is not stored in store " +
+                           std::string(store_id) + ".");
+    }
+    removed = *it;
+    position = static_cast<size_t>(it - image.locations.begin());
+    // The record first, atomically and only while another copy remains; then the data.
+    Status st = repo_.RemoveLocation(id, removed.url, ImageStatus::kActive, clock_.Now());
+    if (st.ok()) break;
+    // Lost a race (status changed, copy removed or image deleted meanwhile): check again.
+    if ((st.code() == StatusCode::kAborted || st.code() == StatusCode::kNotFound) &&
+        attempt < kMaxUpdateRetries) {
+      continue;
+    }
+    return st;
+  }
+  Status deleted = store->Delete(removed.url);
+  if (deleted.ok()) return OkStatus();
+  if (deleted.code() == StatusCode::kNotFound) {
+    spdlog::warn("image {}: the data at {} was already gone from store {}; its location is "
+                 "removed", id, removed.url, store_id);
+    return OkStatus();
+  }
+  // The store kept the data: so does the record.
+  spdlog::warn("image {}: store {} did not delete {}: {}", id, store_id, removed.url,
+               deleted.ToString());
+  Status restored;
+  for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+    auto image = repo_.Get(id);
+    if (!image.ok()) {
+      restored = image.status();
+      break;
+    }
+    image->locations.insert(image->locations.begin() +
+                                static_cast<std::ptrdiff_t>(
+                                    std::min(position, image->locations.size())),
+                            removed);
+    image->updated_at = clock_.Now();
+    restored = repo_.Update(*image, image->status);
+    if (restored.code() != StatusCode::kAborted) break;
+  }
+  if (!restored.ok()) {
+    spdlog::error("image {}: could not record again the copy kept by store {} at {}: {}", id,
+                  store_id, removed.url, restored.ToString());
+  }
+  if (deleted.code() == StatusCode::kFailedPrecondition) {
+    return FailedPreconditionError("The data for Image " + std::string(id) +
+                                   " could not be deleted because it is in use: " +
+                                   deleted.message());
+  }
+  return InternalError("deleting image " + std::string(id) + " from store " +
+                       std::string(store_id) + ": " + deleted.ToString());
+}
+
+Status ImageService::AuthorizeStoresDetail(const RequestContext& ctx) const {
+  if (!policy_.Allowed(ImageAction::kStoresInfoDetail, ctx, {})) {
+    return PermissionDeniedError("You are not authorized to complete stores_info_detail action.");
   }
   return OkStatus();
 }
@@ -592,7 +729,14 @@ Status ImageService::CheckFormat(store::Store& target, const std::string& locati
 }
 
 Status ImageService::Upload(const RequestContext& ctx, std::string_view id, const ReadFn& read,
-                            std::optional<int64_t> size_hint) {
+                            std::optional<int64_t> size_hint, std::string_view store_id) {
+  store::Store* chosen = store_id.empty() ? stores_.Default() : stores_.ById(store_id);
+  if (!chosen) {
+    if (!store_id.empty()) {
+      return InvalidArgumentError("Store for identifier " + std::string(store_id) + " not found");
+    }
+    return UnavailableError("No store is configured");
+  }
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
   RETURN_IF_ERROR(Authorize(ImageAction::kUploadImage, ctx, loaded));
   Image image = std::move(loaded.image);
@@ -610,8 +754,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
                                   std::to_string(*size_hint) + " is over the limit of " +
                                   std::to_string(options_.image_size_cap) + " bytes");
   }
-  if (stores_.stores.empty()) return UnavailableError("No store is configured");
-  store::Store& target = *stores_.stores.front();
+  store::Store& target = *chosen;
   // Bytes this project may still store (the final activation re-checks exactly, atomically).
   int64_t max_bytes = options_.image_size_cap;
   if (options_.quotas.image_size_total >= 0 && image.owner) {
@@ -672,7 +815,7 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
 
   image.status = ImageStatus::kActive;
   ApplyPumped(*pumped, image);
-  image.locations = {domain::Location{target.info().id, *location, "{}"}};
+  image.locations = {domain::Location{target.info().id, *location, LocationMetadata(target)}};
   image.properties.erase(std::string(kUploadLocation));
   image.properties.erase(std::string(kUploadNode));
   image.updated_at = clock_.Now();
@@ -690,8 +833,8 @@ Status ImageService::Upload(const RequestContext& ctx, std::string_view id, cons
   return OkStatus();
 }
 
-StatusOr<ImageService::Download> ImageService::OpenDownload(const RequestContext& ctx,
-                                                            std::string_view id) {
+StatusOr<ImageService::Download> ImageService::OpenDownload(
+    const RequestContext& ctx, std::string_view id, const std::vector<std::string>& prefer) {
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
   domain::ImageTarget target{&loaded.image, loaded.caller_is_member};
   if (!policy_.Allowed(ImageAction::kDownloadImage, ctx, target)) {
@@ -700,6 +843,37 @@ StatusOr<ImageService::Download> ImageService::OpenDownload(const RequestContext
   if (loaded.image.status == ImageStatus::kDeactivated && !ctx.IsAdmin()) {
     return PermissionDeniedError("The requested image has been deactivated. Image data download "
                                  "is forbidden.");
+  }
+  if (!prefer.empty()) {
+    if (!policy_.Allowed(ImageAction::kDownloadFromStore, ctx, target)) {
+      return PermissionDeniedError(
+          "You are not authorized to complete download_from_store action.");
+    }
+    if (!stores_.multistore) {
+      return InvalidArgumentError("Store selection for download is not available when multiple "
+                                  "backends are not enabled.");
+    }
+    for (const auto& s : prefer) {
+      if (!stores_.ById(s)) return InvalidArgumentError("Store '" + s + "' is not configured.");
+    }
+    // The preferred stores' copies first, in the order asked; then the others, as they were.
+    std::vector<domain::Location> ordered;
+    for (size_t i = 0; i < prefer.size(); ++i) {
+      const std::string& s = prefer[i];
+      if (std::find(prefer.begin(), prefer.begin() + static_cast<std::ptrdiff_t>(i), s) !=
+          prefer.begin() + static_cast<std::ptrdiff_t>(i)) {
+        continue;  // named twice
+      }
+      for (const auto& loc : loaded.image.locations) {
+        if (loc.store_id == s) ordered.push_back(loc);
+      }
+    }
+    for (const auto& loc : loaded.image.locations) {
+      if (std::find(prefer.begin(), prefer.end(), loc.store_id) == prefer.end()) {
+        ordered.push_back(loc);
+      }
+    }
+    loaded.image.locations = std::move(ordered);
   }
   Download d;
   d.image = std::move(loaded.image);

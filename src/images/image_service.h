@@ -90,10 +90,17 @@ struct ServiceOptions {
   std::string node_id;
 };
 
-// The stores the service writes to and reads from. The first is the default store.
+// The stores the service writes to and reads from, in configuration order (enabled_backends);
+// the default store is the one whose info().is_default is set (else the first).
 struct StoreSet {
   std::vector<store::Store*> stores;
   bool multistore = false;  // several named stores configured (enabled_backends)
+  store::Store* Default() const {
+    for (auto* s : stores) {
+      if (s->info().is_default) return s;
+    }
+    return stores.empty() ? nullptr : stores.front();
+  }
   store::Store* ById(std::string_view id) const {
     for (auto* s : stores) {
       if (s->info().id == id) return s;
@@ -126,6 +133,10 @@ class ImageService {
   // is a conflict).
   StatusOr<domain::Image> Update(const domain::RequestContext& ctx, std::string_view id,
                                  const std::vector<PatchOp>& ops, bool legacy_add);
+  // Deletes the data in every store first, then the record. A store that refuses because the
+  // data is in use (FailedPrecondition) stops the deletion: 409 "Image X could not be deleted
+  // because it is in use: ...", the image stays, without the copies already deleted. Other store
+  // errors stop it likewise, with their own code. Data already missing is not an error.
   Status Delete(const domain::RequestContext& ctx, std::string_view id);
   Status AddTag(const domain::RequestContext& ctx, std::string_view id, std::string_view tag);
   Status RemoveTag(const domain::RequestContext& ctx, std::string_view id, std::string_view tag);
@@ -133,17 +144,40 @@ class ImageService {
   Status Reactivate(const domain::RequestContext& ctx, std::string_view id);
 
   // PUT /v2/images/{id}/file. `read` fills a buffer from the request body (0 = end).
-  // size_hint: x-openstack-image-size or Content-Length.
+  // size_hint: x-openstack-image-size or Content-Length. `store_id` (X-Image-Meta-Store, used
+  // with several stores only): the store to write to; empty = the default store.
+  // InvalidArgument for an unknown store ("Store for identifier X not found", as Glance).
   using ReadFn = std::function<StatusOr<size_t>(std::span<std::byte>)>;
   Status Upload(const domain::RequestContext& ctx, std::string_view id, const ReadFn& read,
-                std::optional<int64_t> size_hint);
+                std::optional<int64_t> size_hint, std::string_view store_id = {});
 
-  // GET /v2/images/{id}/file. reader is null when the image has no data (204).
+  // GET /v2/images/{id}/file. reader is null when the image has no data (204). Locations are
+  // tried in order (store weight, then recorded order) until one opens. `prefer` (?prefer=a,b):
+  // stores to try first, in that order; the other locations follow, so an image with no copy
+  // in them is still served. With a non-empty `prefer`: PermissionDenied unless the
+  // download_from_store policy allows it; InvalidArgument with a single store configured or
+  // for a store that is not configured (Glance's 400s).
   struct Download {
     domain::Image image;
     std::unique_ptr<store::Reader> reader;
   };
-  StatusOr<Download> OpenDownload(const domain::RequestContext& ctx, std::string_view id);
+  StatusOr<Download> OpenDownload(const domain::RequestContext& ctx, std::string_view id,
+                                  const std::vector<std::string>& prefer = {});
+
+  // DELETE /v2/stores/{store_id}/{image_id}: removes the image's copy in one store (its
+  // location, then the data), leaving the others. Glance's checks, in its order: NotFound with
+  // a single store configured (empty message); FailedPrecondition for a store that is not
+  // configured; NotFound for an image the caller cannot see; PermissionDenied unless the
+  // get_image_location and delete_image_location policies allow it (admin only by default);
+  // FailedPrecondition unless the image is active; PermissionDenied for its only location;
+  // NotFound when it has no copy in that store. If the store refuses because the data is in use
+  // (FailedPrecondition), the location is put back and FailedPrecondition returned; other store
+  // errors likewise (as Internal). Data already missing from the store is not an error.
+  Status DeleteFromStore(const domain::RequestContext& ctx, std::string_view store_id,
+                         std::string_view id);
+
+  // GET /v2/info/stores/detail: the stores_info_detail policy (admin or service by default).
+  Status AuthorizeStoresDetail(const domain::RequestContext& ctx) const;
 
   // Members (sharing, glance-api.md §5). Only `shared` images have members; new members are
   // pending; only the member's project may accept or reject; only the owner adds or removes.
@@ -208,6 +242,11 @@ class ImageService {
     bool caller_is_member = false;
   };
   StatusOr<Loaded> LoadVisible(const domain::RequestContext& ctx, std::string_view id);
+  // With several stores: orders `image`'s locations by decreasing store weight, keeping the
+  // recorded order among equals (Glance sorts them so whenever it loads an image).
+  void SortLocations(domain::Image& image) const;
+  // The location metadata Glance records with a copy: {"store": "<id>"} with several stores.
+  std::string LocationMetadata(const store::Store& store) const;
   Status Authorize(domain::ImageAction action, const domain::RequestContext& ctx,
                    const Loaded& loaded) const;
   Status SetField(const domain::RequestContext& ctx, domain::Image& image,

@@ -29,6 +29,7 @@ struct ImportRequest {
   std::string uri;     // web-download
   std::string glance_image_id, glance_region, glance_service_interface;  // glance-download
   std::vector<std::string> stores;  // explicit target stores (may be empty)
+  bool stores_given = false;        // the body had a `stores` key (even an empty list)
   bool all_stores = false;
   bool all_stores_must_succeed = true;
   // Decided by the service when the task is created (inject_image_metadata applies unless the

@@ -325,6 +325,7 @@ class ImportHandler::Flow {
     int64_t source_offset = 0;
     std::optional<int64_t> size_hint;
     if (copy_) {
+      svc_.SortLocations(image);  // read the copy downloads would read (store weights)
       for (const auto& loc : image.locations) {
         if (auto* s = svc_.stores_.ForLocation(loc.url)) {
           auto r = s->Open(loc.url);
@@ -409,7 +410,8 @@ class ImportHandler::Flow {
         img.status = ImageStatus::kActive;
         img.locations.clear();
       }
-      img.locations.push_back(domain::Location{store_id, *location, "{\"store\": \"" + store_id + "\"}"});
+      img.locations.push_back(
+          domain::Location{store_id, *location, svc_.LocationMetadata(*target)});
       img.properties.erase(std::string(kUploadLocation));
       auto importing = StoreListProperty(img, kImportingToStores);
       std::erase(importing, store_id);

@@ -199,7 +199,7 @@ TEST_F(TempFiles, BadOperatorRulesFailAtLoad) {
 TEST(RulePolicyDefaults, AreGlanceStringsForEveryAction) {
   const Map& rules = RulePolicy::DefaultRules();
   for (int a = static_cast<int>(ImageAction::kGetImages);
-       a <= static_cast<int>(ImageAction::kModifyMember); ++a) {
+       a <= static_cast<int>(ImageAction::kLastImageAction); ++a) {
     EXPECT_TRUE(rules.contains(std::string(domain::ToString(static_cast<ImageAction>(a)))))
         << domain::ToString(static_cast<ImageAction>(a));
   }

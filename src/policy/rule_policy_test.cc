@@ -27,7 +27,7 @@ RequestContext Ctx(std::string project, std::vector<std::string> roles) {
 std::vector<ImageAction> AllActions() {
   std::vector<ImageAction> out;
   for (int a = static_cast<int>(ImageAction::kGetImages);
-       a <= static_cast<int>(ImageAction::kModifyMember); ++a) {
+       a <= static_cast<int>(ImageAction::kLastImageAction); ++a) {
     out.push_back(static_cast<ImageAction>(a));
   }
   return out;
@@ -82,7 +82,8 @@ TEST(RulePolicy, DefaultsEqualDefaultPolicy) {
               t.caller_is_member = member;
               t.member_id = member_id;
               // Collection actions carry no image but the owner of the image to create.
-              if (action == ImageAction::kGetImages || action == ImageAction::kAddImage) {
+              if (action == ImageAction::kGetImages || action == ImageAction::kAddImage ||
+                  action == ImageAction::kStoresInfoDetail) {
                 t.image = nullptr;
                 t.owner = owner ? std::string_view(*owner) : std::string_view();
               }

@@ -33,12 +33,21 @@ Status Named(const Config::StoreConfig& store, const Status& st) {
   return Status(st.code(), "store '" + store.name + "' (" + store.type + "): " + st.message());
 }
 
+// The settings every store type has, applied through each store's setters.
+template <typename S>
+std::unique_ptr<store::Store> WithCommonSettings(std::unique_ptr<S> s,
+                                                 const Config::StoreConfig& store) {
+  s->set_is_default(store.is_default);
+  if (auto* v = Find(store, "store_description")) s->set_description(*v);
+  if (auto* v = Find(store, "weight")) s->set_weight(AsInt(*v));
+  return s;
+}
+
 StatusOr<std::unique_ptr<store::Store>> OpenRbd(const Config::StoreConfig& store,
-                                                bool is_default, const StoreContext& context) {
+                                                const StoreContext& context) {
   store::rbd::RbdStoreOptions o;
   o.store_id = store.name;
   o.node_id = context.node_id;
-  if (auto* v = Find(store, "store_description")) o.description = *v;
   if (auto* v = Find(store, "rbd_store_ceph_conf")) o.conf_file = *v;
   if (auto* v = Find(store, "rbd_store_user")) o.user = *v;
   if (auto* v = Find(store, "rbd_store_pool")) o.pool = *v;
@@ -48,28 +57,23 @@ StatusOr<std::unique_ptr<store::Store>> OpenRbd(const Config::StoreConfig& store
     o.connect_timeout_seconds = static_cast<int>(AsInt(*v));
   }
   ASSIGN_OR_RETURN(auto rbd, store::rbd::RbdStore::Create(std::move(o)));
-  rbd->set_is_default(is_default);
-  return std::unique_ptr<store::Store>(std::move(rbd));
+  return WithCommonSettings(std::move(rbd), store);
 }
 
-StatusOr<std::unique_ptr<store::Store>> OpenS3(const Config::StoreConfig& store, bool is_default,
+StatusOr<std::unique_ptr<store::Store>> OpenS3(const Config::StoreConfig& store,
                                                const StoreContext& context) {
   ASSIGN_OR_RETURN(store::s3::S3StoreOptions o,
                    store::s3::S3StoreOptions::FromConfig(store.name, store.options));
-  if (auto* v = Find(store, "store_description")) o.description = *v;
   ASSIGN_OR_RETURN(auto s3, store::s3::S3Store::Create(std::move(o), *context.io));
-  s3->set_is_default(is_default);
-  return std::unique_ptr<store::Store>(std::move(s3));
+  return WithCommonSettings(std::move(s3), store);
 }
 
 StatusOr<std::unique_ptr<store::Store>> OpenFile(const Config::StoreConfig& store,
-                                                 bool is_default, const StoreContext& context) {
+                                                 const StoreContext& context) {
   ASSIGN_OR_RETURN(auto fs,
                    store::filesystem::FilesystemStore::Create(
                        store.name, *Find(store, "filesystem_store_datadir"), context.fsync));
-  if (auto* v = Find(store, "store_description")) fs->set_description(*v);
-  fs->set_is_default(is_default);
-  return std::unique_ptr<store::Store>(std::move(fs));
+  return WithCommonSettings(std::move(fs), store);
 }
 
 }  // namespace
@@ -94,11 +98,10 @@ StatusOr<std::unique_ptr<db::sql::Database>> OpenDatabase(const Config& config) 
 }
 
 StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config::StoreConfig& store,
-                                                  bool is_default, const StoreContext& context) {
-  StatusOr<std::unique_ptr<store::Store>> opened =
-      store.type == "rbd"  ? OpenRbd(store, is_default, context)
-      : store.type == "s3" ? OpenS3(store, is_default, context)
-                           : OpenFile(store, is_default, context);
+                                                  const StoreContext& context) {
+  StatusOr<std::unique_ptr<store::Store>> opened = store.type == "rbd" ? OpenRbd(store, context)
+                                                   : store.type == "s3" ? OpenS3(store, context)
+                                                                        : OpenFile(store, context);
   if (!opened.ok()) return Named(store, opened.status());
   return opened;
 }

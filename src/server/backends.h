@@ -24,8 +24,9 @@ struct StoreContext {
   platform::Executor* io = nullptr;  // S3: runs the parallel part uploads; outlives the store
 };
 
-// Opens one configured store; `is_default` marks it in StoreInfo. Errors name the store.
+// Opens one configured store, with the settings every type has (default, description, weight).
+// Errors name the store.
 StatusOr<std::unique_ptr<store::Store>> OpenStore(const Config::StoreConfig& store,
-                                                  bool is_default, const StoreContext& context);
+                                                  const StoreContext& context);
 
 }  // namespace glimmer::server

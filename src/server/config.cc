@@ -693,7 +693,12 @@ StatusOr<Disposition> Apply(Config& config, std::string_view raw_section,
   for (const auto& [name, type] : config.enabled_backends) {
     if (section == name) {
       const StoreOptionDef* def = FindStoreOption(type, option);
-      if (def == nullptr && option != "store_description") {
+      if (option == "weight") {
+        Status st = ParseInt(value, std::numeric_limits<int64_t>::min(),
+                             std::numeric_limits<int64_t>::max())
+                        .status();
+        if (!st.ok()) return InvalidArgumentError(where + st.message());
+      } else if (def == nullptr && option != "store_description") {
         if (StoreTypeOfOption(option).empty()) return Disposition::kIgnoredOption;
         return InvalidArgumentError(where + "not an option of a " + type + " store");
       }
@@ -914,7 +919,7 @@ std::string Config::StagingDir() const {
 std::vector<Config::StoreConfig> Config::Stores() const {
   std::vector<StoreConfig> out;
   if (enabled_backends.empty()) {
-    StoreConfig single{default_store, default_store, {}};
+    StoreConfig single{default_store, default_store, true, {}};
     for (const auto& [name, value] : glance_store_options) {
       if (StoreTypeOfOption(name) == default_store) single.options[name] = value;
     }
@@ -923,15 +928,11 @@ std::vector<Config::StoreConfig> Config::Stores() const {
     return out;
   }
   for (const auto& [name, type] : enabled_backends) {
-    StoreConfig store{name, type, {}};
+    StoreConfig store{name, type, name == default_backend, {}};
     if (auto it = backend_options.find(name); it != backend_options.end()) {
       store.options = it->second;
     }
-    if (name == default_backend) {
-      out.insert(out.begin(), std::move(store));
-    } else {
-      out.push_back(std::move(store));
-    }
+    out.push_back(std::move(store));
   }
   return out;
 }

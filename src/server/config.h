@@ -79,7 +79,8 @@ struct Config {
   // [glance_store] default_backend). Empty: one filesystem store named "file". ----
   std::vector<std::pair<std::string, std::string>> enabled_backends;  // (name, type)
   // Each backend section's options, e.g. backend_options["fast"]["filesystem_store_datadir"],
-  // validated for the backend's type (see docs/configuration.md).
+  // validated for the backend's type (see docs/configuration.md); every type also takes
+  // store_description and weight (an integer).
   std::map<std::string, std::map<std::string, std::string>> backend_options;
   std::string default_backend;
 
@@ -139,12 +140,13 @@ struct Config {
 
   // The effective image directory: filesystem_store_datadir, or "<data_dir>/images".
   std::string ImageDir() const;
-  // The stores to open, default first: the enabled_backends, or the single [glance_store] one
-  // (named after its type). Options are the section's text, checked at load time for the
+  // The stores to open, in configuration order (the order of /v2/info/stores): the
+  // enabled_backends, or the single [glance_store] one (named after its type). Options are the section's text, checked at load time for the
   // store type (names, kinds, ranges, required ones); unset options take the store's defaults.
   struct StoreConfig {
     std::string name;
     std::string type;  // file | rbd | s3
+    bool is_default = false;  // default_backend (or the single store)
     std::map<std::string, std::string> options;
   };
   std::vector<StoreConfig> Stores() const;

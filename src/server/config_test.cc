@@ -396,6 +396,7 @@ filesystem_store_datadir = /srv/fast
 [cheap]
 filesystem_store_datadir = /srv/cheap
 store_description = slow disks
+weight = -5
 [image_import_opts]
 image_import_plugins = ['image_decompression', 'image_conversion']
 [inject_metadata_properties]
@@ -414,6 +415,8 @@ stall_timeout_seconds = 5
   EXPECT_EQ(c->enabled_backends[1].first, "cheap");
   EXPECT_EQ(c->default_backend, "cheap");
   EXPECT_EQ(c->backend_options["cheap"]["filesystem_store_datadir"], "/srv/cheap");
+  EXPECT_EQ(c->backend_options["cheap"]["store_description"], "slow disks");
+  EXPECT_EQ(c->backend_options["cheap"]["weight"], "-5");
   EXPECT_EQ(c->StagingDir(), "/srv/staging");
   EXPECT_EQ(c->image_import_plugins,
             (std::vector<std::string>{"image_decompression", "image_conversion"}));
@@ -433,6 +436,10 @@ TEST_F(ConfigTest, BadImportAndStoreOptionsAreRefused) {
   EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:file\n[glance_store]\n"
                       "default_backend = a\n")
                 .find("filesystem_store_datadir"),
+            std::string::npos);
+  EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:file\n[glance_store]\n"
+                      "default_backend = a\n[a]\nfilesystem_store_datadir = /x\nweight = 1.5\n")
+                .find("[a] weight: '1.5' is not an integer"),
             std::string::npos);
   EXPECT_NE(LoadError("[DEFAULT]\nnode_staging_uri = /tmp/x\n").find("file:///"),
             std::string::npos);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <charconv>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -192,7 +193,8 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
                                                      policy_.get()));
   }
 
-  // Stores: the enabled_backends (default first), or the single [glance_store] one.
+  // Stores: the enabled_backends in their configured order (the order of /v2/info/stores,
+  // OpenStack-image-store-ids and all_stores imports), or the single [glance_store] one.
   images::StoreSet store_set;
   store_set.multistore = !config.enabled_backends.empty();
   const std::vector<Config::StoreConfig> store_configs = config.Stores();
@@ -206,10 +208,10 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
     store_io_pool_ = std::make_unique<platform::Executor>("store-io", std::min(64, s3_threads));
   }
   StoreContext store_context{node_id, config.fsync_uploads, store_io_pool_.get()};
-  for (size_t i = 0; i < store_configs.size(); ++i) {
-    ASSIGN_OR_RETURN(auto opened, OpenStore(store_configs[i], i == 0, store_context));
+  for (const Config::StoreConfig& sc : store_configs) {
+    ASSIGN_OR_RETURN(auto opened, OpenStore(sc, store_context));
     spdlog::info("store '{}' ({}){}", opened->info().id, opened->info().type,
-                 i == 0 ? ", default" : "");
+                 opened->info().is_default ? ", default" : "");
     stores_.push_back(std::move(opened));
   }
   for (auto& s : stores_) store_set.stores.push_back(s.get());

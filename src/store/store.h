@@ -12,6 +12,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "common/status.h"
 
@@ -47,11 +49,22 @@ class Reader {
   virtual std::optional<int> file_descriptor() const { return std::nullopt; }
 };
 
+// One driver-specific property shown by GET /v2/info/stores/detail (Glance: e.g. data_dir,
+// chunk_size, thin_provisioning for `file`; pool, fsid for `rbd`).
+struct StoreProperty {
+  std::string name;
+  std::variant<std::string, int64_t, bool> value;
+};
+
 struct StoreInfo {
   std::string id;           // e.g. "file"
   std::string type;         // "file", "rbd", "s3"
-  std::string description;
+  std::string description;  // empty = none configured
   bool is_default = false;
+  // Relative preference for reading (Glance's per-store `weight`): locations are tried in
+  // decreasing weight order; equal weights keep their recorded order.
+  int64_t weight = 0;
+  std::vector<StoreProperty> properties;
 };
 
 class Store {
@@ -66,7 +79,9 @@ class Store {
                                                       std::optional<int64_t> size_hint) = 0;
   // Opens the data at `location` (a URI this store returned). NotFound if gone.
   virtual StatusOr<std::unique_ptr<Reader>> Open(std::string_view location) = 0;
-  // Deletes the data at `location`. NotFound if already absent.
+  // Deletes the data at `location`. NotFound if already absent. FailedPrecondition when the
+  // store refuses because the data is in use (e.g. an RBD image with snapshots or clones,
+  // Glance's InUseByStore / HasSnapshot); nothing is deleted then and the message says why.
   virtual Status Delete(std::string_view location) = 0;
   // Whether `location` is a URI of this store.
   virtual bool Owns(std::string_view location) const = 0;

@@ -2,7 +2,9 @@
 
 #include "api/images/task_json.h"
 
+#include <cctype>
 #include <charconv>
+#include <variant>
 
 #include <spdlog/spdlog.h>
 
@@ -181,6 +183,10 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
     }
     return ErrorResponse(404, "", req);
   }
+  if (s[0] == "stores" && s.size() == 3) {
+    if (m != "DELETE") return MethodNotAllowedResponse("DELETE", req);
+    return DeleteFromStore(req, ctx, s[1], s[2]);
+  }
   if (s[0] == "tasks") return Tasks(req, ctx, s);
   if (s[0] == "schemas") {
     if (m != "GET") return MethodNotAllowedResponse("GET", req);
@@ -281,9 +287,19 @@ http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContex
   } else if (auto cl = req.body->content_length(); cl && !req.body->chunked()) {
     hint = static_cast<int64_t>(*cl);
   }
+  // X-Image-Meta-Store (several stores only, as Glance): checked before anything else.
+  std::string store_id;
+  if (service_.stores().multistore) {
+    if (auto h = req.headers.Get("X-Image-Meta-Store")) {
+      store_id = std::string(*h);
+      if (!service_.stores().ById(store_id)) {
+        return ErrorResponse(400, "Store for identifier " + store_id + " not found", req);
+      }
+    }
+  }
   http::BodyReader& body = *req.body;
   Status st = service_.Upload(
-      ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, hint);
+      ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, hint, store_id);
   if (!st.ok()) {
     if (st.code() == StatusCode::kAborted || st.code() == StatusCode::kUnavailable) {
       // The client went away or stalled: nobody reads this answer, but log why.
@@ -297,7 +313,28 @@ http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContex
 
 http::Response ImagesApi::Download(http::Request& req, const domain::RequestContext& ctx,
                                    const std::string& id) {
-  auto dl = service_.OpenDownload(ctx, id);
+  // ?prefer=store_a,store_b (Glance 2026.1): stores to read from first. The last `prefer` of
+  // the query counts (webob); blank items are dropped, and nothing left means no preference.
+  std::vector<std::string> prefer;
+  for (const auto& [k, v] : req.query) {
+    if (k != "prefer") continue;
+    prefer.clear();
+    size_t start = 0;
+    while (start <= v.size()) {
+      size_t comma = v.find(',', start);
+      if (comma == std::string::npos) comma = v.size();
+      std::string item = v.substr(start, comma - start);
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) {
+        item.erase(item.begin());
+      }
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) {
+        item.pop_back();
+      }
+      if (!item.empty()) prefer.push_back(std::move(item));
+      start = comma + 1;
+    }
+  }
+  auto dl = service_.OpenDownload(ctx, id, prefer);
   if (!dl.ok()) return ErrorFromStatus(dl.status(), req);
   if (!dl->reader) return Empty(204);
   int64_t size = dl->reader->size();
@@ -423,27 +460,38 @@ http::Response ImagesApi::Info(http::Request& req, const domain::RequestContext&
                               {"value", service_.ImportMethods()}};
     return JsonResponse(200, body);
   }
-  if (s.size() >= 2 && s[1] == "stores" && service_.stores().multistore) {
-    const bool detail = s.size() == 3 && s[2] == "detail";
-    if (s.size() > 3 || (s.size() == 3 && !detail)) return ErrorResponse(404, "", req);
-    if (detail && !ctx.IsAdmin()) {
-      return ErrorResponse(403, "You are not authorized to complete stores_info_detail action.",
-                           req);
+  if ((s.size() == 2 && s[1] == "stores") ||
+      (s.size() == 3 && s[1] == "stores" && s[2] == "detail")) {
+    // Multi-store discovery is answered 404 while a single store is configured, as Glance does.
+    if (!service_.stores().multistore) {
+      return ErrorResponse(404, "Multi backend is not supported at this site.", req);
     }
+    const bool detail = s.size() == 3;
+    if (detail) {
+      Status allowed = service_.AuthorizeStoresDetail(ctx);
+      if (!allowed.ok()) return ErrorFromStatus(allowed, req);
+    }
+    // Glance's shape: stores in enabled_backends order; `description` only when configured;
+    // "default": "true" (a string) on the default store only.
     json list = json::array();
     for (const auto* st : service_.stores().stores) {
-      json e = {{"id", st->info().id}, {"description", st->info().description}};
-      if (st == service_.stores().stores.front()) e["default"] = "true";
+      const store::StoreInfo& info = st->info();
+      json e = {{"id", info.id}};
+      if (!info.description.empty()) e["description"] = info.description;
+      if (st == service_.stores().Default()) e["default"] = "true";
       if (detail) {
-        e["type"] = st->info().type;
-        e["weight"] = 0;
-        e["properties"] = json::object();
+        e["type"] = info.type;
+        json props = json::object();
+        for (const auto& p : info.properties) {
+          std::visit([&](const auto& v) { props[p.name] = v; }, p.value);
+        }
+        e["properties"] = std::move(props);
+        e["weight"] = info.weight;
       }
       list.push_back(std::move(e));
     }
     return JsonResponse(200, json{{"stores", std::move(list)}});
   }
-  // Multi-store discovery is answered 404 while a single store is configured, as Glance does.
   return ErrorResponse(404, "", req);
 }
 
@@ -514,14 +562,37 @@ http::Response ImagesApi::Import(http::Request& req, const domain::RequestContex
   if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
   auto parsed = ParseImportBody(*raw);
   if (!parsed.ok()) return ErrorFromStatus(parsed.status(), req);
-  if (parsed->stores.empty() && !parsed->all_stores) {
-    if (auto h = req.headers.Get("X-Image-Meta-Store"); h && !h->empty()) {
-      parsed->stores.push_back(std::string(*h));
+  auto h = req.headers.Get("X-Image-Meta-Store");
+  if (h && service_.stores().multistore) {
+    // Glance (utils.get_stores_from_request): the header goes with neither all_stores nor a
+    // `stores` list. With a single store Glance ignores it, and so does Glimmer.
+    if (parsed->all_stores) {
+      return ErrorResponse(400, "All_stores parameter can't be used with x-image-meta-store "
+                                "header or stores parameter", req);
     }
+    if (parsed->stores_given) {
+      return ErrorResponse(400, "Stores parameter and x-image-meta-store header can't be both "
+                                "specified", req);
+    }
+    if (!h->empty()) parsed->stores.push_back(std::string(*h));
   }
   auto task = service_.StartImport(ctx, id, *parsed);
   if (!task.ok()) return ErrorFromStatus(task.status(), req);
   return Empty(202);
+}
+
+http::Response ImagesApi::DeleteFromStore(http::Request& req, const domain::RequestContext& ctx,
+                                          const std::string& store_id,
+                                          const std::string& image_id) {
+  if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
+  Status st = service_.DeleteFromStore(ctx, store_id, image_id);
+  if (!st.ok()) {
+    if (st.code() == StatusCode::kInternal) {
+      spdlog::error("DELETE /v2/stores/{}/{}: {}", store_id, image_id, st.ToString());
+    }
+    return ErrorFromStatus(st, req);
+  }
+  return Empty(204);
 }
 
 http::Response ImagesApi::Tasks(http::Request& req, const domain::RequestContext& ctx,

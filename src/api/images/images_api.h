@@ -1,6 +1,7 @@
 #pragma once
-// The Images v2 HTTP endpoints: /v2/images…, /v2/schemas/…, /v2/info/…. Parses requests into the
-// image service's types, renders results as Glance does, maps Status to Glance's error shape.
+// The Images v2 HTTP endpoints: /v2/images…, /v2/stores/…, /v2/schemas/…, /v2/info/…. Parses
+// requests into the image service's types, renders results as Glance does, maps Status to
+// Glance's error shape.
 //
 // Ownership: borrows the ImageService. Thread-safety: Handle() may be called concurrently.
 
@@ -57,6 +58,8 @@ class ImagesApi {
   http::Response Schema(http::Request& req, const std::vector<std::string>& segments);
   http::Response Info(http::Request& req, const domain::RequestContext& ctx,
                       const std::vector<std::string>& segments);
+  http::Response DeleteFromStore(http::Request& req, const domain::RequestContext& ctx,
+                                 const std::string& store_id, const std::string& image_id);
 
   glimmer::images::ImageService& service_;
   ImagesApiOptions options_;

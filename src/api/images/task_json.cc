@@ -73,6 +73,7 @@ StatusOr<glimmer::images::ImportRequest> ParseImportBody(std::string_view body) 
     }
     if (r.glance_service_interface.empty()) r.glance_service_interface = "public";
   }
+  r.stores_given = j.contains("stores");
   if (auto s = j.find("stores"); s != j.end() && !s->is_null()) {
     if (!s->is_array()) return InvalidArgumentError("'stores' must be a list of store ids");
     for (const auto& id : *s) {
@@ -91,8 +92,9 @@ StatusOr<glimmer::images::ImportRequest> ParseImportBody(std::string_view body) 
   };
   RETURN_IF_ERROR(flag("all_stores", r.all_stores));
   RETURN_IF_ERROR(flag("all_stores_must_succeed", r.all_stores_must_succeed));
-  if (r.all_stores && !r.stores.empty()) {
-    return InvalidArgumentError("'stores' and 'all_stores' cannot be used together");
+  if (r.all_stores && r.stores_given) {
+    return InvalidArgumentError("All_stores parameter can't be used with x-image-meta-store "
+                                "header or stores parameter");
   }
   return r;
 }

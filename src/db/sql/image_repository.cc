@@ -438,6 +438,43 @@ Status SqlImageRepository::UpdateIfProperty(const Image& image,
   });
 }
 
+Status SqlImageRepository::RemoveLocation(std::string_view id, std::string_view url,
+                                          domain::ImageStatus expected_status,
+                                          UnixMicros updated_at) {
+  return db_.Write([&](Connection& conn) -> Status {
+    RETURN_IF_ERROR(Lock(conn, db_.dialect().lock_image_row, id));
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectLiveImageStatus));
+      st.BindStatic(1, id);
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      if (!row) return ImageNotFound(id);
+      if (st.TextView(0) != domain::ToString(expected_status)) {
+        return AbortedError("image " + std::string(id) + " is no longer " +
+                            std::string(domain::ToString(expected_status)));
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kCountLocations));
+      st.BindStatic(1, id).BindStatic(2, url);
+      ASSIGN_OR_RETURN(bool row, st.Step());
+      const int64_t total = row ? st.Int(0) : 0;
+      const int64_t matching = row ? st.Int(1) : 0;
+      if (matching == 0) {
+        return NotFoundError("image " + std::string(id) + " has no such location");
+      }
+      if (total - matching < 1) {
+        return AbortedError("image " + std::string(id) + ": that is its last location");
+      }
+    }
+    {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kDeleteLocation));
+      RETURN_IF_ERROR(st.BindStatic(1, id).BindStatic(2, url).Run());
+    }
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kTouchImage));
+    return st.BindStatic(1, id).Bind(2, updated_at).Run();
+  });
+}
+
 Status SqlImageRepository::Delete(std::string_view id) {
   const UnixMicros now = platform::Clock::Real().Now();
   return db_.Write([&](Connection& conn) -> Status {

@@ -38,6 +38,8 @@ class SqlImageRepository final : public ImageRepository {
                           std::optional<domain::ImageStatus> expected_status,
                           std::string_view name,
                           const std::optional<std::string>& expected_value) override;
+  Status RemoveLocation(std::string_view id, std::string_view url,
+                        domain::ImageStatus expected_status, UnixMicros updated_at) override;
   Status CreateWithinQuota(const domain::Image& image,
                            const domain::QuotaLimits& limits) override;
   Status UpdateWithinQuota(const domain::Image& image,

@@ -229,6 +229,68 @@ TEST_P(ImageRepositoryTest, CompareAndSetRaceHasExactlyOneWinner) {
   }
 }
 
+TEST_P(ImageRepositoryTest, RemoveLocationKeepsTheLastCopyAndChecksStatus) {
+  Image image = FullImage("77777777-7777-4777-8777-777777777777");
+  image.locations.push_back({"third", "file:///third/" + image.id, "{}"});
+  ASSERT_TRUE(repo_->Create(image).ok());
+  const std::string first = image.locations[0].url, second = image.locations[1].url,
+                    third = image.locations[2].url;
+  // Wrong status, unknown location, unknown image: nothing changes.
+  EXPECT_EQ(repo_->RemoveLocation(image.id, second, ImageStatus::kQueued, 1).code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(repo_->RemoveLocation(image.id, "file:///nowhere", ImageStatus::kActive, 1).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(repo_->RemoveLocation("unknown", second, ImageStatus::kActive, 1).code(),
+            StatusCode::kNotFound);
+  ExpectSameImage(*repo_->Get(image.id), image);
+
+  ASSERT_TRUE(repo_->RemoveLocation(image.id, second, ImageStatus::kActive, image.updated_at + 5)
+                  .ok());
+  auto got = repo_->Get(image.id);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->locations.size(), 2u);
+  EXPECT_EQ(got->locations[0].url, first);  // the others keep their order
+  EXPECT_EQ(got->locations[1].url, third);
+  EXPECT_EQ(got->updated_at, image.updated_at + 5);
+  EXPECT_EQ(got->tags, image.tags);
+  EXPECT_EQ(got->properties, image.properties);
+  EXPECT_EQ(repo_->RemoveLocation(image.id, second, ImageStatus::kActive, 1).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(repo_->RemoveLocation(image.id, first, ImageStatus::kActive, 1).ok());
+  EXPECT_EQ(repo_->RemoveLocation(image.id, third, ImageStatus::kActive, 1).code(),
+            StatusCode::kAborted);
+  EXPECT_EQ(repo_->Get(image.id)->locations.size(), 1u);
+  ASSERT_TRUE(repo_->Delete(image.id).ok());
+  EXPECT_EQ(repo_->RemoveLocation(image.id, third, ImageStatus::kActive, 1).code(),
+            StatusCode::kNotFound);
+}
+
+TEST_P(ImageRepositoryTest, ConcurrentRemovalsOfTwoCopiesLeaveOne) {
+  constexpr int kRounds = 25;
+  platform::Executor executor("remove-location-test", 2);
+  for (int round = 0; round < kRounds; ++round) {
+    Image image = MakeImage("two-copies-" + std::to_string(round), "p", Visibility::kPrivate);
+    image.status = ImageStatus::kActive;
+    image.locations = {{"a", "file:///a/" + image.id, "{}"}, {"b", "file:///b/" + image.id, "{}"}};
+    ASSERT_TRUE(repo_->Create(image).ok());
+    std::latch start(2);
+    auto attempt = [&](const std::string& url) {
+      start.arrive_and_wait();
+      return repo_->RemoveLocation(image.id, url, ImageStatus::kActive, 1);
+    };
+    auto a = executor.Submit([&] { return attempt(image.locations[0].url); });
+    auto b = executor.Submit([&] { return attempt(image.locations[1].url); });
+    Status sa = a.get();
+    Status sb = b.get();
+    ASSERT_TRUE(sa.ok() != sb.ok()) << sa.ToString() << " / " << sb.ToString();
+    EXPECT_EQ((sa.ok() ? sb : sa).code(), StatusCode::kAborted);
+    auto got = repo_->Get(image.id);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->locations.size(), 1u);
+    EXPECT_EQ(got->locations[0].store_id, sa.ok() ? "b" : "a");
+  }
+}
+
 TEST_P(ImageRepositoryTest, ConcurrentReadersAndWriters) {
   constexpr int kImages = 50;
   for (int i = 0; i < kImages; ++i) {

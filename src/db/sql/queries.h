@@ -76,6 +76,16 @@ inline constexpr char kInsertLocation[] =
 inline constexpr char kDeleteTags[] = "DELETE FROM image_tags WHERE image_id = ?1";
 inline constexpr char kDeleteProperties[] = "DELETE FROM image_properties WHERE image_id = ?1";
 inline constexpr char kDeleteLocations[] = "DELETE FROM image_locations WHERE image_id = ?1";
+// RemoveLocation: the live image's status; its number of locations and of those at url ?2; the
+// removal of that one location; the new updated_at (?2).
+inline constexpr char kSelectLiveImageStatus[] =
+    "SELECT status FROM images WHERE id = ?1 AND deleted = 0";
+inline constexpr char kCountLocations[] =
+    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN url = ?2 THEN 1 ELSE 0 END), 0) "
+    "FROM image_locations WHERE image_id = ?1";
+inline constexpr char kDeleteLocation[] =
+    "DELETE FROM image_locations WHERE image_id = ?1 AND url = ?2";
+inline constexpr char kTouchImage[] = "UPDATE images SET updated_at = ?2 WHERE id = ?1";
 
 // Batch loads for a page of images: the prefix is followed by "?, ?, ...)" and the suffix.
 inline constexpr char kBatchTagsPrefix[] =

@@ -221,7 +221,10 @@ FilesystemStore::FilesystemStore(std::string store_id, std::string data_dir, boo
   incoming_ = dir_prefix_ + ".incoming";
   info_.id = std::move(store_id);
   info_.type = "file";
-  info_.description = "Local filesystem";
+  // Glance's `file` properties in /v2/info/stores/detail: Glimmer writes whole files (its
+  // chunk size is glance_store's default) and never thin-provisions.
+  info_.properties = {{"data_dir", dir_}, {"chunk_size", int64_t{65536}},
+                      {"thin_provisioning", false}};
 }
 
 StatusOr<std::unique_ptr<FilesystemStore>> FilesystemStore::Create(std::string store_id,

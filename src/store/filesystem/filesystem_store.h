@@ -41,6 +41,7 @@ class FilesystemStore final : public Store {
   // Call before sharing the store.
   void set_description(std::string description) { info_.description = std::move(description); }
   void set_is_default(bool is_default) { info_.is_default = is_default; }
+  void set_weight(int64_t weight) { info_.weight = weight; }
 
   const StoreInfo& info() const override { return info_; }
   // InvalidArgument for an image id that is not a safe file name ([A-Za-z0-9._-], not starting
