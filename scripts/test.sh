@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # Second command of the README: installs what is missing (build and test packages), builds
-# everything, runs the unit tests (ctest), the integration tests (pytest with the real
-# openstack/glance CLIs against the real server binary), the disk-format tests (glimmer-img
-# against qemu-img and a hostile corpus), the format parsers under ASan+UBSan, and a short fuzz
-# run of every parser.
+# everything, starts a throwaway PostgreSQL and single-node Ceph on loopback (stopped by PID at
+# the end), runs the unit tests (ctest: the repository contract tests on SQLite and PostgreSQL,
+# the RBD and S3 store tests against the cluster), the integration tests twice (pytest with the
+# real openstack/glance CLIs against the real server binary: once on the embedded default,
+# SQLite + filesystem, once on PostgreSQL + RBD with the two-node tests), the disk-format tests
+# (glimmer-img against qemu-img and a hostile corpus), the format parsers under ASan+UBSan, and
+# a short fuzz run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 ./scripts/install-deps.sh --test
 ./scripts/build.sh -DGLIMMER_BUILD_TESTS=ON
+
+echo "== services: PostgreSQL and Ceph (mon, bluestore OSD, RADOS Gateway) on 127.0.0.1"
+trap 'scripts/services/services.sh stop' EXIT
+# shellcheck disable=SC1090
+source "$(scripts/services/services.sh start)"
+export GLIMMER_TEST_REQUIRE_PG=1  # the PostgreSQL contract tests must not skip here
+
 echo "== unit tests"
-ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
-echo "== integration tests"
+ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
+echo "== integration tests: embedded default (SQLite, filesystem store)"
 GLIMMER_BIN="$PWD/build/glimmer" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
+echo "== integration tests: distributed (PostgreSQL, Ceph RBD; two nodes with RBD and S3)"
+GLIMMER_TEST_BACKEND=distributed GLIMMER_BIN="$PWD/build/glimmer" \
+  /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
 echo "== disk-format tests: glimmer-img against qemu-img, hostile corpus"
 GLIMMER_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest tests/formats -q -p no:cacheprovider
 echo "== format parsers and decompression under AddressSanitizer + UndefinedBehaviorSanitizer"

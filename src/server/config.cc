@@ -514,6 +514,7 @@ const std::vector<OptionDef>& Options() {
        SizeOpt(&Config::max_virtual_size, 1 << 20, std::numeric_limits<int64_t>::max())},
       {"glimmer", "task_time_limit_seconds",
        Int64Opt(&Config::task_time_limit_seconds, 60, 30 * 86400)},
+      {"glimmer", "task_lease_seconds", Int64Opt(&Config::task_lease_seconds, 3, 3600)},
       {"glimmer", "node_id", StrOpt(&Config::node_id)},
       // [import_filtering_opts]
       {"import_filtering_opts", "allowed_schemes",

@@ -132,6 +132,9 @@ struct Config {
   int64_t max_virtual_size = int64_t{1} << 44;
   int task_workers = 2;
   int64_t task_time_limit_seconds = 4 * 3600;
+  // A node that stops renewing its task leases (it died) loses its tasks to the other nodes
+  // after this long; leases are renewed every sixth of it.
+  int64_t task_lease_seconds = 30;
   std::string node_id;
 
   // Human-readable notes about accepted-but-ignored settings (Glance options Glimmer does not

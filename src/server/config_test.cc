@@ -160,7 +160,8 @@ TEST_F(ConfigTest, ErrorsNameFileLineSectionAndOption) {
   EXPECT_THAT(LoadError("[DEFAULT]\nenabled_import_methods = glance-direct,ftp\n"),
               HasSubstr("unknown import method 'ftp'"));
   EXPECT_THAT(LoadError("[DEFAULT]\npublic_endpoint = ftp://x\n"), HasSubstr("http://"));
-  EXPECT_THAT(LoadError("[glance_store]\ndefault_store = rbd\n"), HasSubstr("only 'file'"));
+  EXPECT_THAT(LoadError("[glance_store]\ndefault_store = swift\n"),
+              HasSubstr("not supported (file, rbd, s3 are)"));
   EXPECT_THAT(LoadError("[image_format]\ndisk_formats =\n"), HasSubstr("must not be empty"));
   EXPECT_THAT(LoadError("[image_format]\ndisk_formats = raw, q c\n"), HasSubstr("'q c'"));
   EXPECT_THAT(LoadError("[import_filtering_opts]\nallowed_ports = 80,0\n"),
@@ -219,8 +220,12 @@ require_image_format_match = true
   EXPECT_TRUE(has_warning("[DEFAULT] transport_url"));
   EXPECT_TRUE(has_warning("[keystone_authtoken]: section not used by Glimmer; 3 option(s)"));
   EXPECT_TRUE(has_warning("[paste_deploy]: section not used"));
-  EXPECT_TRUE(has_warning("[database]: section not used"));
-  EXPECT_TRUE(has_warning("[glance_store] rbd_store_pool"));
+  // MySQL metadata is not for Glimmer: the embedded database is used, and the operator told.
+  EXPECT_TRUE(has_warning("[database] connection: MySQL is not supported"));
+  EXPECT_TRUE(c->database_connection.empty());
+  // rbd_store_pool is an option of the rbd store now: kept, without a warning.
+  EXPECT_FALSE(has_warning("[glance_store] rbd_store_pool"));
+  EXPECT_EQ(c->glance_store_options.at("rbd_store_pool"), "images");
   EXPECT_TRUE(has_warning("[glance_store] swift_store_container"));
   EXPECT_TRUE(has_warning("[image_format] require_image_format_match"));
   EXPECT_FALSE(has_warning("show_image_direct_url"));
@@ -378,7 +383,6 @@ TEST_F(ConfigTest, ShippedExampleLoadsCleanlyWithDefaults) {
   EXPECT_EQ(c->max_json_body_bytes, defaults.max_json_body_bytes);
   EXPECT_EQ(c->token_expiration, defaults.token_expiration);
 }
-
 }  // namespace
 }  // namespace glimmer::server
 
@@ -429,7 +433,7 @@ stall_timeout_seconds = 5
 }
 
 TEST_F(ConfigTest, BadImportAndStoreOptionsAreRefused) {
-  EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:rbd\n").find("not supported"),
+  EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:swift\n").find("not supported"),
             std::string::npos);
   EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:file\n").find("default_backend"),
             std::string::npos);
@@ -439,7 +443,7 @@ TEST_F(ConfigTest, BadImportAndStoreOptionsAreRefused) {
             std::string::npos);
   EXPECT_NE(LoadError("[DEFAULT]\nenabled_backends = a:file\n[glance_store]\n"
                       "default_backend = a\n[a]\nfilesystem_store_datadir = /x\nweight = 1.5\n")
-                .find("[a] weight: '1.5' is not an integer"),
+                .find("[a] weight: value '1.5' is not an integer"),
             std::string::npos);
   EXPECT_NE(LoadError("[DEFAULT]\nnode_staging_uri = /tmp/x\n").find("file:///"),
             std::string::npos);
@@ -450,6 +454,97 @@ TEST_F(ConfigTest, BadImportAndStoreOptionsAreRefused) {
   EXPECT_NE(LoadError("[glance_download_properties]\nregions = nowhere\n").find("REGION="),
             std::string::npos);
   EXPECT_NE(LoadError("[import_filtering_opts]\nallowed_cidrs = 999.1.1.1/8\n"), "");
+}
+
+TEST_F(ConfigTest, DatabaseConnection) {
+  auto load = [&](const std::string& text) { return LoadConfig(Write(text), {}); };
+  auto c = load("[database]\nconnection = postgresql://glimmer:pw@db.example:5432/glimmer\n"
+                "max_pool_size = 20\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->database_connection, "postgresql://glimmer:pw@db.example:5432/glimmer");
+  EXPECT_EQ(c->database_max_pool_size, 20);
+  EXPECT_TRUE(load("[database]\nconnection = postgresql+psycopg2://u@h/d\n").ok());
+  EXPECT_TRUE(load("[database]\nconnection = sqlite:////var/lib/glimmer/meta.db\n").ok());
+  EXPECT_THAT(LoadError("[database]\nconnection = oracle://x\n"),
+              HasSubstr("[database] connection: connection 'oracle://x' is not supported"));
+  EXPECT_THAT(LoadError("[database]\nmax_pool_size = 0\n"), HasSubstr("out of range"));
+  // oslo.db knobs of other drivers are accepted with a warning.
+  auto tuned = load("[database]\nmax_overflow = 50\n");
+  ASSERT_TRUE(tuned.ok());
+  EXPECT_EQ(tuned->warnings.size(), 1u);
+  // The environment reaches it as any option does.
+  auto env = LoadConfig(std::nullopt, {{"GLIMMER_DATABASE__CONNECTION", "postgresql://e/f"}});
+  ASSERT_TRUE(env.ok());
+  EXPECT_EQ(env->database_connection, "postgresql://e/f");
+}
+
+TEST_F(ConfigTest, StoresOfEveryTypeAndTheirOptions) {
+  // The single (legacy) store: [glance_store] default_store with its type's options.
+  auto single = LoadConfig(Write("[glance_store]\ndefault_store = rbd\nrbd_store_pool = vms\n"
+                                 "rbd_store_chunk_size = 4\ns3_store_host = http://ignored\n"),
+                           {});
+  ASSERT_TRUE(single.ok()) << single.status().ToString();
+  auto stores = single->Stores();
+  ASSERT_EQ(stores.size(), 1u);
+  EXPECT_EQ(stores[0].name, "rbd");
+  EXPECT_EQ(stores[0].type, "rbd");
+  EXPECT_TRUE(stores[0].is_default);
+  // Only the rbd options reach the rbd store.
+  EXPECT_EQ(stores[0].options, (std::map<std::string, std::string>{
+                                   {"rbd_store_chunk_size", "4"}, {"rbd_store_pool", "vms"}}));
+
+  // Several stores, in configuration order, the default marked.
+  auto multi = LoadConfig(Write(R"(
+[DEFAULT]
+enabled_backends = local:file, ceph:rbd, objects:s3
+[glance_store]
+default_backend = ceph
+[local]
+filesystem_store_datadir = /srv/images
+[ceph]
+rbd_store_pool = images
+rbd_thin_provisioning = false
+weight = 10
+[objects]
+s3_store_host = http://rgw.example:8080
+s3_store_access_key = AK
+s3_store_secret_key = SK
+s3_store_bucket = glance
+s3_store_large_object_chunk_size = 16
+)"),
+                          {});
+  ASSERT_TRUE(multi.ok()) << multi.status().ToString();
+  stores = multi->Stores();
+  ASSERT_EQ(stores.size(), 3u);
+  EXPECT_EQ(stores[0].name, "local");
+  EXPECT_FALSE(stores[0].is_default);
+  EXPECT_EQ(stores[1].name, "ceph");
+  EXPECT_TRUE(stores[1].is_default);
+  EXPECT_EQ(stores[1].options.at("weight"), "10");
+  EXPECT_EQ(stores[2].type, "s3");
+  EXPECT_EQ(stores[2].options.at("s3_store_large_object_chunk_size"), "16");
+
+  // Wrong kinds, ranges, options of another type, missing required options.
+  const std::string head = "[DEFAULT]\nenabled_backends = c:rbd, o:s3\n[glance_store]\n"
+                           "default_backend = c\n[o]\ns3_store_host = http://h\n"
+                           "s3_store_access_key = a\ns3_store_secret_key = s\n"
+                           "s3_store_bucket = b\n";
+  EXPECT_TRUE(LoadConfig(Write(head), {}).ok());
+  EXPECT_THAT(LoadError(head + "[c]\nrbd_store_chunk_size = 64\n"),
+              HasSubstr("[c] rbd_store_chunk_size: value '64' is out of range [1, 32]"));
+  EXPECT_THAT(LoadError(head + "[c]\nrbd_thin_provisioning = sometimes\n"),
+              HasSubstr("is not a boolean"));
+  EXPECT_THAT(LoadError(head + "[c]\ns3_store_bucket = x\n"),
+              HasSubstr("[c] s3_store_bucket: not an option of a rbd store"));
+  EXPECT_THAT(LoadError(head + "[o]\ns3_store_host = rgw:8080\n"),
+              HasSubstr("is not an http:// or https:// URL"));
+  EXPECT_THAT(LoadError(head + "[o]\ns3_store_large_object_chunk_size = 4\n"),
+              HasSubstr("out of range [5, 5120]"));
+  EXPECT_THAT(LoadError("[DEFAULT]\nenabled_backends = o:s3\n[glance_store]\n"
+                        "default_backend = o\n[o]\ns3_store_host = http://h\n"),
+              HasSubstr("[o] s3_store_access_key must be set for the s3 store 'o'"));
+  EXPECT_THAT(LoadError("[glance_store]\ndefault_store = s3\n"),
+              HasSubstr("[glance_store] s3_store_host must be set for the s3 store 's3'"));
 }
 
 }  // namespace

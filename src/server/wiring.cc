@@ -245,6 +245,8 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   ropts.node_id = node_id;
   ropts.workers = config.task_workers;
   ropts.time_limit = std::chrono::seconds(config.task_time_limit_seconds);
+  ropts.lease = std::chrono::seconds(config.task_lease_seconds);
+  ropts.heartbeat = ropts.lease / 6;
   ropts.task_time_to_live = std::chrono::hours(config.task_time_to_live_hours);
   runner_ = std::make_unique<tasks::TaskRunner>(*task_repo_, platform::Clock::Real(), ropts);
   images::ImageService::ImportSetup isetup;
