@@ -63,14 +63,23 @@ int RunCatalogLoad(const CatalogLoadFlags& flags, const std::map<std::string, st
     return 2;
   }
   // Opening a data dir that was never served would bootstrap a fresh identity with a password
-  // nobody sees; insist on an existing installation instead.
+  // nobody sees; insist on an existing installation instead (a shared PostgreSQL database is
+  // one: its bootstrap happened when the first node started).
   std::error_code ec;
-  if (!std::filesystem::exists(config->data_dir + "/glimmer.db", ec)) {
+  if (config->database_connection.empty() &&
+      !std::filesystem::exists(config->data_dir + "/glimmer.db", ec)) {
     err << "glimmer: no Glimmer database in " << config->data_dir
         << " (run `glimmer serve` on it once first, or pass the right --data-dir)\n";
     return 2;
   }
-  auto core = OpenCore(*config, CoreOptions{.recover = false});  // a server may be running
+  // A server may be running: no recovery, and no bootstrap of an empty shared database.
+  auto core = OpenCore(*config, CoreOptions{.recover = false, .bootstrap = false});
+  if (core.status().code() == StatusCode::kFailedPrecondition) {
+    err << "glimmer: no Glimmer database in " << config->data_dir << " ("
+        << core.status().message() << "; run `glimmer serve` on it once first, or pass the "
+        << "right --data-dir or [database] connection)\n";
+    return 2;
+  }
   if (!core.ok()) {
     err << "glimmer: cannot open " << config->data_dir << ": " << core.status().ToString() << "\n";
     return 1;

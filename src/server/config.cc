@@ -542,6 +542,7 @@ const std::vector<OptionDef>& Options() {
       {"glimmer", "data_dir", StrOpt(&Config::data_dir, ValidateNonEmpty)},
       {"glimmer", "admin_password", StrOpt(&Config::admin_password)},
       {"glimmer", "token_expiration", Int64Opt(&Config::token_expiration, 60, 31536000)},
+      {"glimmer", "token_cache_seconds", Int64Opt(&Config::token_cache_seconds, 0, 3600)},
       {"glimmer", "password_hash_iterations",
        IntOpt(&Config::password_hash_iterations, 1000, 10000000)},
       {"glimmer", "fsync_uploads", BoolOpt(&Config::fsync_uploads)},

@@ -116,6 +116,9 @@ struct Config {
   std::string data_dir = "./data";
   std::string admin_password;             // empty = the bootstrap generates one and logs it once
   int64_t token_expiration = 3600;        // seconds
+  // A validated token is trusted from memory this long; a revocation made on another node is
+  // seen here within it (keystonemiddleware's token_cache_time plays the same part). 0: none.
+  int64_t token_cache_seconds = 30;
   int password_hash_iterations = 100000;  // PBKDF2-HMAC-SHA256
   bool fsync_uploads = true;
   int64_t max_header_bytes = 16384;

@@ -161,12 +161,16 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
 
   identity::IdentityOptions iopts;
   iopts.token_ttl = config.token_expiration * 1'000'000;
+  iopts.token_cache_max_age = config.token_cache_seconds * 1'000'000;
   iopts.password_iterations = config.password_hash_iterations;
   identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
                                                            platform::Clock::Real(), iopts);
 
   // Bootstrap: with an explicit password, (re)set it; otherwise generate one on first start.
   bool first_start = !identity_repo_->GetUserByName("default", "admin").ok();
+  if (first_start && !options.bootstrap) {
+    return FailedPreconditionError("no Glimmer installation in this database");
+  }
   admin_password_ = config.admin_password;
   if (admin_password_.empty() && first_start) {
     admin_password_ = platform::RandomUrlSafe(18);

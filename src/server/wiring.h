@@ -34,6 +34,10 @@ struct CoreOptions {
   // Recover interrupted uploads and remove incomplete store writes. Only the serving process
   // may do this: a management command running next to a live server must not.
   bool recover = true;
+  // Bootstrap the identity data (admin user, projects, roles) of a database that has none.
+  // Without it, such a database is FailedPrecondition: a management command must not create
+  // an installation whose admin password nobody sees.
+  bool bootstrap = true;
 };
 
 // Opens the database (running migrations), the stores and the services of `config`, bootstraps

@@ -57,6 +57,28 @@ def pg_database_for(data_dir):
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+def rbd_images(prefixes):
+    """{RBD image name: {"size", "snaps": [(name, protected)], "incomplete": node or None}} of
+    the test pool's images whose name starts with one of `prefixes` (Glance image ids), read
+    with Debian's python3-rados/python3-rbd."""
+    import rados  # noqa: PLC0415 (only the distributed pass has Ceph)
+    import rbd  # noqa: PLC0415
+    prefixes = tuple(prefixes)
+    out = {}
+    with rados.Rados(conffile=os.environ["CEPH_CONF"]) as cluster:
+        with cluster.open_ioctx(os.environ.get("CEPH_RBD_POOL", "rbd")) as io:
+            for name in rbd.RBD().list(io):
+                if not name.startswith(prefixes):
+                    continue
+                with rbd.Image(io, name, read_only=True) as im:
+                    meta = dict(im.metadata_list())
+                    out[name] = {"size": im.size(),
+                                 "snaps": [(s["name"], im.is_protected_snap(s["name"]))
+                                           for s in im.list_snaps()],
+                                 "incomplete": meta.get("glimmer.incomplete")}
+    return out
+
+
 def backend_env(data_dir):
     """GLIMMER_* settings that put a server on the suite's backend (none for embedded)."""
     if not distributed():

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.glimmer_only
 def run_catalog(data_dir, *args, ok=True):
     """Runs `glimmer catalog load` with a clean environment; returns (rc, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OS_", "GLIMMER_"))}
+    env.update(lib.backend_env(data_dir))  # the server's database and store
     argv = [lib.glimmer_bin(), "catalog", "load", "--data-dir", str(data_dir), *map(str, args)]
     p = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300,
                        stdin=subprocess.DEVNULL)
