@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <latch>
 
 #include "db/sql/testing/test_database.h"
@@ -226,6 +227,74 @@ TEST_P(ImageRepositoryTest, CompareAndSetRaceHasExactlyOneWinner) {
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(got->status, ImageStatus::kSaving);
     EXPECT_EQ(got->tags, std::vector<std::string>{sa.ok() ? "a" : "b"});
+  }
+}
+
+// Two nodes (two database handles, each with its own connections) create images of one project
+// at once with room for exactly `kLimit`: never more are admitted, whatever the interleaving.
+TEST_P(ImageRepositoryTest, TwoNodesNeverOvershootAProjectQuota) {
+  constexpr int kLimit = 7;
+  constexpr int kPerNode = 12;
+  auto db2 = test_db_.Open();
+  ASSERT_NE(db2, nullptr);
+  auto repo2 = NewImageRepository(*db2);
+  domain::QuotaLimits limits;
+  limits.image_count_total = kLimit;
+  platform::Executor executor("quota-test", 4);
+  std::atomic<int> admitted{0}, refused{0};
+  std::latch start(4);
+  std::vector<std::future<void>> runs;
+  for (int worker = 0; worker < 4; ++worker) {
+    ImageRepository* repo = worker % 2 == 0 ? repo_.get() : repo2.get();
+    runs.push_back(executor.Submit([&, repo, worker] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kPerNode / 2; ++i) {
+        Image image = MakeImage("q-" + std::to_string(worker) + "-" + std::to_string(i), "proj",
+                                Visibility::kPrivate);
+        Status st = repo->CreateWithinQuota(image, limits);
+        if (st.ok()) {
+          ++admitted;
+        } else {
+          EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+          ++refused;
+        }
+      }
+    }));
+  }
+  for (auto& r : runs) r.get();
+  EXPECT_EQ(admitted.load(), kLimit);
+  EXPECT_EQ(refused.load(), 2 * kPerNode - kLimit);
+  auto usage = repo_->GetProjectUsage("proj");
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->image_count_total, kLimit);
+}
+
+// The import lock (os_glance_import_task) taken from two nodes at once: one wins.
+TEST_P(ImageRepositoryTest, TwoNodesRaceForTheImportLock) {
+  auto db2 = test_db_.Open();
+  ASSERT_NE(db2, nullptr);
+  auto repo2 = NewImageRepository(*db2);
+  platform::Executor executor("lock-test", 2);
+  for (int round = 0; round < 20; ++round) {
+    Image image = MakeImage("lock-" + std::to_string(round), "p", Visibility::kPrivate);
+    image.status = ImageStatus::kQueued;
+    ASSERT_TRUE(repo_->Create(image).ok());
+    std::latch start(2);
+    auto take = [&](ImageRepository* repo, std::string task) {
+      Image mine = image;
+      mine.properties["os_glance_import_task"] = task;
+      start.arrive_and_wait();
+      return repo->UpdateIfProperty(mine, std::nullopt, "os_glance_import_task", std::nullopt);
+    };
+    auto a = executor.Submit([&] { return take(repo_.get(), "task-a"); });
+    auto b = executor.Submit([&] { return take(repo2.get(), "task-b"); });
+    Status sa = a.get();
+    Status sb = b.get();
+    ASSERT_TRUE(sa.ok() != sb.ok()) << sa.ToString() << " / " << sb.ToString();
+    EXPECT_EQ((sa.ok() ? sb : sa).code(), StatusCode::kAborted);
+    auto got = repo_->Get(image.id);
+    ASSERT_TRUE(got.ok());
+    EXPECT_EQ(got->properties.at("os_glance_import_task"), sa.ok() ? "task-a" : "task-b");
   }
 }
 
