@@ -13,6 +13,7 @@
 
 #include "platform/random.h"
 #include "store/filesystem/errno_status.h"
+#include "store/names.h"
 
 namespace glimmer::store::filesystem {
 namespace {
@@ -22,15 +23,6 @@ constexpr mode_t kFileMode = 0640;
 constexpr mode_t kDirMode = 0750;
 constexpr size_t kMaxImageIdLength = 200;
 
-bool IsSafeName(std::string_view name, size_t max_length) {
-  if (name.empty() || name.size() > max_length || name[0] == '.') return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 // Lexically normalises an absolute path: collapses "//", ".", "..".
 std::string NormalizeAbsolute(std::string_view path) {
@@ -254,7 +246,7 @@ Status FilesystemStore::EnsureDirectories() const {
 
 StatusOr<std::unique_ptr<Writer>> FilesystemStore::NewWriter(std::string_view image_id,
                                                              std::optional<int64_t> size_hint) {
-  if (!IsSafeName(image_id, kMaxImageIdLength)) {
+  if (!IsSafeDataName(image_id, kMaxImageIdLength)) {
     return InvalidArgumentError("image id is not usable as a file name");
   }
   const std::string id(image_id);
@@ -292,7 +284,7 @@ StatusOr<std::string> FilesystemStore::PathForLocation(std::string_view location
     std::string_view path = location.substr(kScheme.size());
     if (path.starts_with(dir_prefix_)) {
       std::string_view name = path.substr(dir_prefix_.size());
-      if (IsSafeName(name, NAME_MAX)) return std::string(path);
+      if (IsSafeDataName(name, NAME_MAX)) return std::string(path);
     }
   }
   return InvalidArgumentError("location is not in this image store");

@@ -1,4 +1,5 @@
 #include "store/rbd/rbd_location.h"
+#include "store/names.h"
 
 #include <optional>
 #include <vector>
@@ -65,15 +66,7 @@ Status Invalid(std::string_view why) {
 
 }  // namespace
 
-bool IsValidRbdName(std::string_view name) {
-  if (name.empty() || name.size() > kMaxRbdNameLength || name[0] == '.') return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
+bool IsValidRbdName(std::string_view name) { return IsSafeDataName(name, kMaxRbdNameLength); }
 
 std::string PercentEncode(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";

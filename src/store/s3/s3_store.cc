@@ -15,6 +15,7 @@
 
 #include "platform/random.h"
 #include "store/s3/s3_client.h"
+#include "store/names.h"
 
 namespace glimmer::store::s3 {
 namespace {
@@ -34,15 +35,6 @@ constexpr long kReadBufferSize = 256 * 1024;
 constexpr int kMaxResumesPerRead = 2;
 constexpr int kMaxListPages = 100000;
 
-bool IsSafeName(std::string_view name, size_t max_length) {
-  if (name.empty() || name.size() > max_length || name[0] == '.') return false;
-  for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 std::string Unquote(std::string_view etag) {
   if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
@@ -876,7 +868,7 @@ std::string S3Store::LocationForKey(std::string_view key) const {
 StatusOr<std::string> S3Store::KeyForLocation(std::string_view location) const {
   if (location.starts_with(location_prefix_)) {
     const std::string_view key = location.substr(location_prefix_.size());
-    if (IsSafeName(key, kMaxKeyLength)) return std::string(key);
+    if (IsSafeDataName(key, kMaxKeyLength)) return std::string(key);
   }
   return InvalidArgumentError("location is not in this image store");
 }
@@ -885,7 +877,7 @@ bool S3Store::Owns(std::string_view location) const { return KeyForLocation(loca
 
 StatusOr<std::unique_ptr<Writer>> S3Store::NewWriter(std::string_view image_id,
                                                      std::optional<int64_t> size_hint) {
-  if (!IsSafeName(image_id, kMaxImageIdLength)) {
+  if (!IsSafeDataName(image_id, kMaxImageIdLength)) {
     return InvalidArgumentError("image id is not usable as an S3 object key");
   }
   std::string key(image_id);
@@ -986,7 +978,7 @@ Status S3Store::CleanupIncomplete() {
   const UnixMicros ttl = options_.incomplete_upload_ttl_seconds * 1000000;
   Status first_error;
   for (const IncompleteUpload& u : uploads) {
-    if (!IsSafeName(u.key, kMaxKeyLength)) continue;  // not a key this store writes
+    if (!IsSafeDataName(u.key, kMaxKeyLength)) continue;  // not a key this store writes
     if (u.initiated + ttl > now) continue;            // possibly a live upload of some node
     Status s = S3Writer::AbortUpload(*client_, u.key, u.upload_id);
     if (!s.ok() && first_error.ok()) first_error = s;
