@@ -8,6 +8,7 @@ scripts/services/services.sh)."""
 import hashlib
 import http.server
 import os
+import socket
 import subprocess
 import threading
 import time
@@ -133,7 +134,12 @@ def cluster(glimmer_factory, tmp_path_factory, source):
         nodes[node_id] = glimmer_factory(node_id, extra_args=["--config", str(conf)],
                                          extra_env={"GLIMMER_DATABASE__CONNECTION": db_url})
     nodes["db_url"] = db_url
+    nodes["bucket"] = bucket
     return nodes
+
+
+def node_bucket(cluster):
+    return cluster["bucket"]
 
 
 def sql(cluster, query):
@@ -332,3 +338,80 @@ def test_node_killed_during_import_loses_the_task_to_the_survivor(cluster, peopl
     assert sorted(state.values()) == [[["snap", True]]], state
     r = on(cluster, holder, owner).get(f"/v2/images/{img['id']}/file")
     assert r.status_code == 200 and r.content == data
+
+
+def test_rbd_clone_of_an_image_blocks_its_deletion(cluster, people):
+    """What Nova/Cinder on Ceph do: a copy-on-write clone of the image's protected snapshot.
+    While it exists the image cannot be deleted (409, as Glance's InUseByStore), and nothing
+    is lost; once it is gone, the delete goes through and the RBD image with it."""
+    import rados  # noqa: PLC0415
+    import rbd  # noqa: PLC0415
+    owner = people["owner"]
+    api = on(cluster, "node-b", owner)
+    data = os.urandom(6 * MiB + 99)
+    img = api.create_image(name="mn-clone", disk_format="raw", container_format="bare")
+    api.upload(img["id"], data)
+    (name,) = lib.rbd_images([img["id"]])
+    pool = os.environ.get("CEPH_RBD_POOL", "rbd")
+    clone = f"clone-of-{img['id']}"
+    with rados.Rados(conffile=os.environ["CEPH_CONF"]) as c, c.open_ioctx(pool) as io:
+        rbd.RBD().clone(io, name, "snap", io, clone, features=rbd.RBD_FEATURE_LAYERING)
+        with rbd.Image(io, clone, read_only=True) as im:
+            assert im.read(0, len(data)) == data  # the clone reads the image's bytes
+        try:
+            r = on(cluster, "node-a", owner).delete(f"/v2/images/{img['id']}")
+            assert r.status_code == 409, r.text[:300]
+            assert "in use" in r.text
+            assert api.image(img["id"])["status"] == "active"
+            assert api.get(f"/v2/images/{img['id']}/file").content == data
+        finally:
+            rbd.RBD().remove(io, clone)
+    assert on(cluster, "node-a", owner).delete(f"/v2/images/{img['id']}").status_code == 204
+    assert lib.rbd_images([img["id"]]) == {}
+
+
+def s3_client():
+    import boto3  # noqa: PLC0415
+    from botocore.config import Config  # noqa: PLC0415
+    return boto3.client("s3", endpoint_url=os.environ["S3_ENDPOINT"], region_name="default",
+                        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+                        config=Config(s3={"addressing_style": "path"},
+                                      signature_version="s3v4"))
+
+
+def test_s3_multipart_upload_ranged_download_and_no_garbage_after_a_failed_upload(cluster,
+                                                                                   people):
+    owner = people["owner"]
+    api = on(cluster, "node-a", owner)
+    bucket = node_bucket(cluster)
+    s3 = s3_client()
+    data = os.urandom(23 * MiB + 7)  # 5 parts of 5 MiB
+    img = api.create_image(name="mn-s3", disk_format="raw", container_format="bare")
+    api.upload(img["id"], data, headers={"X-Image-Meta-Store": "objects"})
+    got = api.image(img["id"])
+    assert got["stores"] == "objects" and got["checksum"] == hashlib.md5(data).hexdigest()
+    head = s3.head_object(Bucket=bucket, Key=img["id"])
+    assert head["ContentLength"] == len(data) and head["ETag"].strip('"').endswith("-5")
+    b = on(cluster, "node-b", owner)
+    for lo, hi in ((0, 99), (5 * MiB - 3, 5 * MiB + 3), (len(data) - 10, len(data) - 1)):
+        r = b.get(f"/v2/images/{img['id']}/file", headers={"Range": f"bytes={lo}-{hi}"})
+        assert r.status_code == 206 and r.content == data[lo:hi + 1], (lo, hi, r.status_code)
+    # A client that goes away after 12 MiB of a 23 MiB upload: the image is back to queued and
+    # the bucket holds no incomplete multipart upload.
+    img2 = api.create_image(name="mn-s3-cut", disk_format="raw", container_format="bare")
+    port = cluster["node-a"].port
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall((f"PUT /v2/images/{img2['id']}/file HTTP/1.1\r\nHost: x\r\n"
+                      f"X-Auth-Token: {owner.token}\r\nX-Image-Meta-Store: objects\r\n"
+                      "Content-Type: application/octet-stream\r\n"
+                      f"Content-Length: {len(data)}\r\n\r\n").encode())
+        sock.sendall(data[:12 * MiB])
+        time.sleep(1.0)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and api.image(img2["id"])["status"] != "queued":
+        time.sleep(0.2)
+    assert api.image(img2["id"])["status"] == "queued"
+    uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+    assert [u for u in uploads if u["Key"].startswith(img2["id"])] == []
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=img2["id"])

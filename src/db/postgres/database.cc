@@ -130,12 +130,14 @@ void PostgresDatabase::Release(std::unique_ptr<PgConnection> conn) {
 
 Status PostgresDatabase::RunTransaction(const char* begin,
                                         const std::function<Status(sql::Connection&)>& fn,
-                                        bool& retryable) {
+                                        bool& retryable, bool& started) {
   retryable = false;
+  started = false;
   ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> conn, Acquire());
   (void)conn->TakeRetryable();
   Status st = conn->Exec(begin);
   if (st.ok()) {
+    started = true;
     st = fn(*conn);
     if (st.ok()) {
       st = conn->Exec(kCommit);
@@ -149,18 +151,22 @@ Status PostgresDatabase::RunTransaction(const char* begin,
 }
 
 Status PostgresDatabase::Read(const std::function<Status(sql::Connection&)>& fn) {
-  bool retryable = false;
-  Status st = RunTransaction(kBeginRead, fn, retryable);
-  // A read never conflicts; a connection that broke before the work started is retried once.
-  if (st.code() == StatusCode::kUnavailable) st = RunTransaction(kBeginRead, fn, retryable);
+  bool retryable = false, started = false;
+  Status st = RunTransaction(kBeginRead, fn, retryable, started);
+  // A read never conflicts. A pooled connection whose server went away (PostgreSQL restarted)
+  // fails at BEGIN, before `fn` ran: that is retried once, on a fresh connection.
+  if (!started && st.code() == StatusCode::kUnavailable) {
+    st = RunTransaction(kBeginRead, fn, retryable, started);
+  }
   return st;
 }
 
 Status PostgresDatabase::Write(const std::function<Status(sql::Connection&)>& fn) {
   Status st;
   for (int attempt = 0; attempt < std::max(1, options_.write_retries); ++attempt) {
-    bool retryable = false;
-    st = RunTransaction(kBeginWrite, fn, retryable);
+    bool retryable = false, started = false;
+    st = RunTransaction(kBeginWrite, fn, retryable, started);
+    if (!started && st.code() == StatusCode::kUnavailable) retryable = true;  // stale connection
     if (st.ok() || !retryable) return st;
   }
   return st;

@@ -60,9 +60,9 @@ class PostgresDatabase final : public sql::Database {
   StatusOr<std::unique_ptr<PgConnection>> Acquire();
   void Release(std::unique_ptr<PgConnection> conn);
   // Runs fn between `begin` and COMMIT (ROLLBACK on error); `retryable` tells whether the
-  // failure was a transient conflict.
+  // failure was a transient conflict, `started` whether fn ran at all.
   Status RunTransaction(const char* begin, const std::function<Status(sql::Connection&)>& fn,
-                        bool& retryable);
+                        bool& retryable, bool& started);
 
   const PostgresOptions options_;
   int schema_version_ = 0;
