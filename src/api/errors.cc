@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/markup.h"
+
 namespace glimmer::api {
 namespace {
 
@@ -237,32 +239,6 @@ Format ChooseFormat(const http::Request& req) {
 
 // ---- Rendering ----
 
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#x27;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // Python json.dumps of a str (ensure_ascii=True).
 std::string JsonString(std::string_view s) {
@@ -449,7 +425,7 @@ http::Response Render(ErrorSpec spec, const http::Request& req) {
       resp.headers.Set("Content-Type", "text/html; charset=UTF-8");
       resp.body = "<html>\n <head>\n  <title>" + status_line +
                   "</title>\n </head>\n <body>\n  <h1>" + status_line + "</h1>\n  " +
-                  MakeBody(spec, req, HtmlEscape) + "\n </body>\n</html>";
+                  MakeBody(spec, req, EscapeMarkup) + "\n </body>\n</html>";
       break;
     case Format::kJson:
       resp.headers.Set("Content-Type", "application/json");

@@ -23,7 +23,6 @@ constexpr mode_t kFileMode = 0640;
 constexpr mode_t kDirMode = 0750;
 constexpr size_t kMaxImageIdLength = 200;
 
-
 // Lexically normalises an absolute path: collapses "//", ".", "..".
 std::string NormalizeAbsolute(std::string_view path) {
   std::vector<std::string_view> parts;

@@ -1,8 +1,9 @@
 #include "store/rbd/rbd_location.h"
-#include "store/names.h"
 
 #include <optional>
 #include <vector>
+
+#include "store/names.h"
 
 namespace glimmer::store::rbd {
 namespace {

@@ -57,8 +57,6 @@ std::optional<std::string> XmlText(std::string_view xml, std::string_view name);
 // Decodes the predefined entities and numeric character references (&#N; &#xN;); an unknown or
 // malformed reference is kept verbatim.
 std::string XmlDecode(std::string_view text);
-// Escapes & < > for element text (quotes need no escaping there).
-std::string XmlEscape(std::string_view text);
 
 // ---- Errors -----------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 // and the error mapping. The store itself is tested against RADOS Gateway (s3_store_svctest.cc).
 
 #include "store/s3/s3_client.h"
+#include "common/markup.h"
 
 #include <gtest/gtest.h>
 
@@ -69,7 +70,7 @@ TEST(XmlTest, DecodesEntitiesAndKeepsBadOnes) {
   EXPECT_EQ(XmlDecode("&#x1F600;"), "\xf0\x9f\x98\x80");
   EXPECT_EQ(XmlDecode("&bogus; &#; &#x110000; &#0; &#xD800; & x"),
             "&bogus; &#; &#x110000; &#0; &#xD800; & x");
-  EXPECT_EQ(XmlEscape("\"a\"<&>"), "\"a\"&lt;&amp;&gt;");
+  EXPECT_EQ(EscapeMarkup("\"a\"<&>"), "&quot;a&quot;&lt;&amp;&gt;");
 }
 
 TEST(ErrorMappingTest, OneMapping) {

@@ -13,9 +13,10 @@
 #include <thread>
 #include <utility>
 
+#include "common/markup.h"
 #include "platform/random.h"
-#include "store/s3/s3_client.h"
 #include "store/names.h"
+#include "store/s3/s3_client.h"
 
 namespace glimmer::store::s3 {
 namespace {
@@ -443,7 +444,7 @@ class S3Writer final : public Writer {
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < etags_.size(); ++i) {
       xml += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-             internal::XmlEscape(etags_[i]) + "</ETag></Part>";
+             EscapeMarkup(etags_[i]) + "</ETag></Part>";
     }
     xml += "</CompleteMultipartUpload>";
     Request r;
@@ -849,7 +850,7 @@ Status S3Store::CheckBucket() {
   std::string xml;
   if (options_.region_name != "us-east-1") {
     xml = "<CreateBucketConfiguration><LocationConstraint>" +
-          internal::XmlEscape(options_.region_name) +
+          EscapeMarkup(options_.region_name) +
           "</LocationConstraint></CreateBucketConfiguration>";
     create.headers.push_back("Content-Type: application/xml");
     create.body.emplace_back(reinterpret_cast<const std::byte*>(xml.data()), xml.size());
