@@ -81,7 +81,8 @@ StatusOr<std::unique_ptr<store::Store>> OpenFile(const Config::StoreConfig& stor
 StatusOr<std::unique_ptr<db::sql::Database>> OpenDatabase(const Config& config) {
   const std::string& url = config.database_connection;
   if (url.empty() || url.starts_with("sqlite:///")) {
-    std::string path = url.empty() ? config.data_dir + "/glimmer.db" : url.substr(9);
+    // SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute.db.
+    std::string path = url.empty() ? config.data_dir + "/glimmer.db" : url.substr(10);
     ASSIGN_OR_RETURN(auto db, db::sqlite::SqliteDatabase::Open(path));
     return std::unique_ptr<db::sql::Database>(std::move(db));
   }

@@ -62,8 +62,8 @@ struct Config {
                                                 "ovf", "ova", "docker", "compressed"};
 
   // ---- [database] (oslo.db's names) ----
-  // Empty: the embedded SQLite file <data_dir>/glimmer.db. "sqlite:///PATH" (an absolute path:
-  // four slashes) or "postgresql://user:password@host:port/db?..." (any libpq URI or key=value
+  // Empty: the embedded SQLite file <data_dir>/glimmer.db. "sqlite:///PATH" (SQLAlchemy's form:
+  // sqlite:///relative.db, sqlite:////absolute.db) or "postgresql://user:password@host:port/db?..." (any libpq URI or key=value
   // string after "postgresql://"; "postgresql+psycopg2://" is accepted as in oslo.db).
   std::string database_connection;
   int database_max_pool_size = 10;  // connections per node (PostgreSQL)

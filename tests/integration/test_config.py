@@ -74,3 +74,18 @@ def test_help(argv):
     assert p.returncode == 0
     assert "--listen" in p.stdout or argv == ["--help"]
     assert "serve" in p.stdout
+
+
+def test_sqlite_database_elsewhere(glimmer_factory, tmp_path):
+    """[database] connection = sqlite:////abs/path: the metadata lives there, not in the data
+    directory, and survives a restart."""
+    db = tmp_path / "meta" / "glance.sqlite"
+    db.parent.mkdir()
+    srv = glimmer_factory("sqlite-elsewhere",
+                          extra_env={"GLIMMER_DATABASE__CONNECTION": f"sqlite:///{db}"})
+    api = make_principal(srv.admin_env()).api
+    iid = api.create_image(name="elsewhere")["id"]
+    assert db.exists() and not (srv.data_dir / "glimmer.db").exists()
+    srv.stop()
+    srv.start()
+    assert make_principal(srv.admin_env()).api.image(iid)["name"] == "elsewhere"
