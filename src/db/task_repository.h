@@ -67,6 +67,14 @@ class TaskRepository {
   // Expires the leases of every task `node` holds (the node restarted: none of them is running
   // any more), so they are claimed again at once. Returns how many.
   virtual StatusOr<int> ReleaseNode(std::string_view node, UnixMicros now) = 0;
+  // Records that `node`'s runner is alive at `now` (called with every lease renewal).
+  virtual Status NodeAlive(std::string_view node, UnixMicros now) = 0;
+  // Claims (as Claim does, for `node`) the oldest pending task pinned to another node that has
+  // shown no sign of life since `silent_since` (or never): that task can never run, and the
+  // claimer abandons it. nullopt when there is none.
+  virtual StatusOr<std::optional<domain::Task>> ClaimOrphan(std::string_view node, UnixMicros now,
+                                                            UnixMicros lease,
+                                                            UnixMicros silent_since) = 0;
   // Removes ended tasks whose expires_at is before `now`; returns how many.
   virtual StatusOr<int> PurgeExpired(UnixMicros now) = 0;
 

@@ -57,6 +57,10 @@ void TaskRunner::Start() {
   if (released.ok() && *released > 0) {
     spdlog::info("task runner: resuming {} task(s) interrupted on this node", *released);
   }
+  // Alive before anything is pinned to this node.
+  if (Status alive = repo_.NodeAlive(options_.node_id, clock_.Now()); !alive.ok()) {
+    spdlog::warn("task runner: cannot record this node's heartbeat: {}", alive.ToString());
+  }
   workers_ = std::make_unique<platform::Executor>("task", options_.workers);
   dispatcher_ = platform::StartThread("task-dispatch", [this] { DispatchLoop(); });
 }
@@ -96,6 +100,7 @@ void TaskRunner::DispatchLoop() {
   const auto tick = std::min(options_.poll_interval, options_.heartbeat);
   UnixMicros last_renew = clock_.Now();
   UnixMicros last_purge = 0;
+  UnixMicros last_orphan_check = clock_.Now();
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -107,6 +112,10 @@ void TaskRunner::DispatchLoop() {
     if (now - last_renew >= ToMicros(options_.heartbeat)) {
       Renew();
       last_renew = now;
+    }
+    if (now - last_orphan_check >= ToMicros(options_.lease)) {
+      AbandonOrphans();
+      last_orphan_check = now;
     }
     ClaimAndStart();
     if (now - last_purge > 600'000'000) {
@@ -162,7 +171,33 @@ void TaskRunner::ClaimAndStart() {
   }
 }
 
+void TaskRunner::AbandonOrphans() {
+  const UnixMicros ttl = std::chrono::duration_cast<Micros>(options_.task_time_to_live).count();
+  for (;;) {
+    const UnixMicros now = clock_.Now();
+    auto claimed =
+        repo_.ClaimOrphan(options_.node_id, now, ToMicros(options_.lease), now - SilenceLimit());
+    if (!claimed.ok()) {
+      spdlog::error("task runner: orphan check failed: {}", claimed.status().ToString());
+      return;
+    }
+    if (!claimed->has_value()) return;
+    const domain::Task& task = **claimed;
+    const std::string reason =
+        "The task can only run on node " + task.affinity.value_or("?") +
+        " (it holds the task's staged data or credentials), which has shown no sign of life "
+        "for " + std::to_string(SilenceLimit() / 1'000'000) + " s; start the import again";
+    spdlog::warn("task {}: {}", task.id, reason);
+    if (auto h = handlers_.find(task.type); h != handlers_.end()) h->second->Abandon(task, reason);
+    (void)repo_.Finish(task.id, options_.node_id, domain::TaskStatus::kFailure, std::nullopt,
+                       reason, clock_.Now(), ttl);
+  }
+}
+
 void TaskRunner::Renew() {
+  Status alive = repo_.NodeAlive(options_.node_id, clock_.Now());
+  if (!alive.ok()) spdlog::warn("task runner: cannot record this node's heartbeat: {}",
+                                alive.ToString());
   std::vector<std::shared_ptr<Running>> runs;
   {
     std::lock_guard lock(mu_);

@@ -92,6 +92,12 @@ class TaskRunner {
   void DispatchLoop();
   void ClaimAndStart();
   void Renew();
+  // Gives up the pending tasks pinned to nodes that have been silent for SilenceLimit().
+  void AbandonOrphans();
+  // Two leases: a live node renews its heartbeat six times per lease.
+  UnixMicros SilenceLimit() const {
+    return 2 * std::chrono::duration_cast<std::chrono::microseconds>(options_.lease).count();
+  }
   void RunOne(std::shared_ptr<Running> run);
 
   db::TaskRepository& repo_;

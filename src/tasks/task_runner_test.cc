@@ -168,6 +168,23 @@ TEST_F(TaskRunnerTest, TaskInterruptedTooOftenIsAbandonedAndFailed) {
   EXPECT_EQ(handler_.abandoned.count("flaky"), 1u);
 }
 
+TEST_F(TaskRunnerTest, TaskPinnedToASilentNodeIsAbandoned) {
+  Task pinned = NewTask("pinned-to-gone");
+  pinned.affinity = "gone";  // e.g. the node that holds the staged data; it never comes back
+  ASSERT_TRUE(repo_->Create(pinned).ok());
+  ASSERT_TRUE(repo_->NodeAlive("gone", platform::Clock::Real().Now()).ok());
+  TaskRunner runner(*repo_, platform::Clock::Real(), FastOptions("n1"));
+  runner.Register("fake", &handler_);
+  runner.Start();
+  auto t = WaitEnded(*repo_, "pinned-to-gone");  // after two leases (400 ms) of silence
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->status, TaskStatus::kFailure);
+  EXPECT_NE(t->message.find("node gone"), std::string::npos) << t->message;
+  EXPECT_EQ(handler_.Runs("pinned-to-gone"), 0);
+  std::lock_guard lock(handler_.mu);
+  EXPECT_EQ(handler_.abandoned.count("pinned-to-gone"), 1u);
+}
+
 TEST_F(TaskRunnerTest, TimeLimitCancelsTheRunAndFailsTheTask) {
   handler_.block = true;
   RunnerOptions o = FastOptions("n1");

@@ -278,6 +278,14 @@ inline constexpr char kFailTask[] =
     "WHERE id = ?1 AND status IN ('pending', 'processing')";
 inline constexpr char kReleaseNodeTasks[] =
     "UPDATE tasks SET lease_expires_at = ?2 - 1 WHERE claimed_by = ?1 AND status = 'processing'";
+inline constexpr char kNodeAlive[] =
+    "INSERT INTO nodes (id, heartbeat_at) VALUES (?1, ?2) "
+    "ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at";
+// The oldest pending task pinned to a node other than ?2 that is silent since ?1.
+inline constexpr char kSelectOrphanTask[] =
+    "SELECT id FROM tasks WHERE status = 'pending' AND affinity IS NOT NULL AND affinity <> ?2 "
+    "AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = tasks.affinity AND n.heartbeat_at >= ?1) "
+    "ORDER BY created_at, id LIMIT 1";
 inline constexpr char kPurgeExpiredTasks[] =
     "DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at < ?1";
 #undef GLIMMER_TASK_COLUMNS

@@ -1,5 +1,6 @@
 #include "db/sql/task_repository.h"
 
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -58,7 +59,8 @@ class SqlTaskRepository final : public TaskRepository {
  public:
   explicit SqlTaskRepository(Database& db)
       : db_(db),
-        claim_sql_(std::string(queries::kSelectRunnableTask) + db.dialect().claim_lock_suffix) {}
+        claim_sql_(std::string(queries::kSelectRunnableTask) + db.dialect().claim_lock_suffix),
+        orphan_sql_(std::string(queries::kSelectOrphanTask) + db.dialect().claim_lock_suffix) {}
 
   Status Create(const Task& t) override {
     return db_.Write([&](Connection& conn) -> Status {
@@ -136,24 +138,23 @@ class SqlTaskRepository final : public TaskRepository {
 
   StatusOr<std::optional<Task>> Claim(std::string_view node, UnixMicros now,
                                       UnixMicros lease) override {
-    std::optional<Task> claimed;
-    RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
-      std::string id;
-      {
-        ASSIGN_OR_RETURN(Statement st, conn.Prepare(claim_sql_));
-        st.Bind(1, now).Bind(2, node);
-        ASSIGN_OR_RETURN(bool row, st.Step());
-        if (!row) return OkStatus();
-        id = st.Text(0);
-      }
-      {
-        ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kClaimTask));
-        RETURN_IF_ERROR(st.Bind(1, id).Bind(2, node).Bind(3, now + lease).Bind(4, now).Run());
-      }
-      ASSIGN_OR_RETURN(claimed, GetIn(conn, id));
-      return OkStatus();
-    }));
-    return claimed;
+    return ClaimWith(claim_sql_, node, now, lease, [&](Statement& st) {
+      st.Bind(1, now).Bind(2, node);
+    });
+  }
+
+  StatusOr<std::optional<Task>> ClaimOrphan(std::string_view node, UnixMicros now,
+                                            UnixMicros lease, UnixMicros silent_since) override {
+    return ClaimWith(orphan_sql_, node, now, lease, [&](Statement& st) {
+      st.Bind(1, silent_since).Bind(2, node);
+    });
+  }
+
+  Status NodeAlive(std::string_view node, UnixMicros now) override {
+    return db_.Write([&](Connection& conn) -> Status {
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kNodeAlive));
+      return st.Bind(1, node).Bind(2, now).Run();
+    });
   }
 
   Status Heartbeat(std::string_view id, std::string_view node, UnixMicros now, UnixMicros lease,
@@ -212,6 +213,32 @@ class SqlTaskRepository final : public TaskRepository {
   }
 
  private:
+  // One claim transaction: `select_sql` (bound by `bind`) picks a task id, which is then marked
+  // processing by `node` with a lease.
+  StatusOr<std::optional<Task>> ClaimWith(const std::string& select_sql, std::string_view node,
+                                          UnixMicros now, UnixMicros lease,
+                                          const std::function<void(Statement&)>& bind) {
+    std::optional<Task> claimed;
+    RETURN_IF_ERROR(db_.Write([&](Connection& conn) -> Status {
+      claimed.reset();
+      std::string id;
+      {
+        ASSIGN_OR_RETURN(Statement st, conn.Prepare(select_sql));
+        bind(st);
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) return OkStatus();
+        id = st.Text(0);
+      }
+      {
+        ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kClaimTask));
+        RETURN_IF_ERROR(st.Bind(1, id).Bind(2, node).Bind(3, now + lease).Bind(4, now).Run());
+      }
+      ASSIGN_OR_RETURN(claimed, GetIn(conn, id));
+      return OkStatus();
+    }));
+    return claimed;
+  }
+
   static Status ClaimLost(Connection& conn, std::string_view id) {
     RETURN_IF_ERROR(GetIn(conn, id).status());
     return AbortedError("task " + std::string(id) + " is no longer claimed by this node");
@@ -219,6 +246,7 @@ class SqlTaskRepository final : public TaskRepository {
 
   Database& db_;
   const std::string claim_sql_;
+  const std::string orphan_sql_;
 };
 
 }  // namespace

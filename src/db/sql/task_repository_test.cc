@@ -119,6 +119,40 @@ TEST_P(TaskRepositoryTest, PendingTaskWithAffinityIsClaimedOnlyByItsNode) {
   EXPECT_EQ((*taken)->claimed_by, "n2");
 }
 
+TEST_P(TaskRepositoryTest, PendingTaskPinnedToASilentNodeIsClaimedAsAnOrphanOnce) {
+  Task pinned = MakeTask("pinned", 1);
+  pinned.affinity = "n-stage";
+  ASSERT_TRUE(repo_->Create(pinned).ok());
+  Task free_task = MakeTask("free", 2);  // not pinned: never an orphan
+  ASSERT_TRUE(repo_->Create(free_task).ok());
+  // n-stage was seen at t=100: at t=150 with a silence limit of 100 it is alive.
+  ASSERT_TRUE(repo_->NodeAlive("n-stage", 100).ok());
+  auto none = repo_->ClaimOrphan("n-other", 150, 1000, 50);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  // A node never claims its own pinned task as an orphan.
+  auto own = repo_->ClaimOrphan("n-stage", 500, 1000, 400);
+  ASSERT_TRUE(own.ok());
+  EXPECT_FALSE(own->has_value());
+  // Silent since 100, asked at 500 with a limit of 300: orphan, claimed once.
+  auto got = repo_->ClaimOrphan("n-other", 500, 1000, 200);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->id, "pinned");
+  EXPECT_EQ((*got)->claimed_by, "n-other");
+  EXPECT_EQ((*got)->status, TaskStatus::kProcessing);
+  auto again = repo_->ClaimOrphan("n-third", 500, 1000, 200);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  // A node that never showed a sign of life is silent too; heartbeats move forward.
+  Task ghost = MakeTask("ghost", 3);
+  ghost.affinity = "n-never";
+  ASSERT_TRUE(repo_->Create(ghost).ok());
+  ASSERT_TRUE(repo_->NodeAlive("n-stage", 900).ok());
+  auto g = repo_->ClaimOrphan("n-other", 950, 1000, 800);
+  ASSERT_TRUE(g.ok() && g->has_value());
+  EXPECT_EQ((*g)->id, "ghost");
+}
+
 TEST_P(TaskRepositoryTest, FailUnclaimedEndsPendingOrProcessingOnly) {
   ASSERT_TRUE(repo_->Create(MakeTask("a", 100)).ok());
   ASSERT_TRUE(repo_->FailUnclaimed("a", "image was deleted", 200, 10).ok());
