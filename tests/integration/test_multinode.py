@@ -415,3 +415,26 @@ def test_s3_multipart_upload_ranged_download_and_no_garbage_after_a_failed_uploa
     uploads = s3.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
     assert [u for u in uploads if u["Key"].startswith(img2["id"])] == []
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=img2["id"])
+
+
+def test_import_pinned_to_a_dead_staging_node_is_given_up_by_the_other(cluster, people):
+    """glance-direct data staged on A, A killed, the import asked of B: the task can only run on
+    A; once A has been silent for two leases, B gives it up and the image returns to queued."""
+    owner = people["owner"]
+    a, b = on(cluster, "node-a", owner), on(cluster, "node-b", owner)
+    img = a.create_image(name="mn-orphan", disk_format="raw", container_format="bare")
+    r = a.put(f"/v2/images/{img['id']}/stage", data=os.urandom(MiB + 1),
+              headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text[:300]
+    cluster["node-a"].kill()
+    try:
+        r = b.post(f"/v2/images/{img['id']}/import", json={"method": {"name": "glance-direct"}})
+        assert r.status_code == 202, r.text[:300]
+        got = wait_status(b, img["id"], {"queued", "active"}, timeout=2 * LEASE + 30)
+        assert got["status"] == "queued", got
+        tasks = b.get(f"/v2/images/{img['id']}/tasks").json()["tasks"]
+        assert [t["status"] for t in tasks] == ["failure"], tasks
+        assert "node node-a" in tasks[0]["message"], tasks[0]["message"]
+        assert "os_glance_import_task" not in got
+    finally:
+        cluster["node-a"].start()
