@@ -345,13 +345,18 @@ Status EmbeddedService::Start(const Config& config) {
   hopts.access_log = config.access_log;
   server_ = std::make_unique<http::Server>(
       hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_);
-  RETURN_IF_ERROR(server_->Start());
-  core_->task_runner().Start();
-
-  if (!core_->admin_password().empty()) {
-    RETURN_IF_ERROR(WriteOpenrc(config, server_->port(), core_->admin_password(),
-                                core_->admin_project_id()));
+  // openrc-admin is in place before the first request is answered, so that whoever sees the
+  // server up can use it at once (with port 0 the port is only known once listening).
+  const bool write_openrc = !core_->admin_password().empty();
+  auto write = [&](uint16_t port) {
+    return WriteOpenrc(config, port, core_->admin_password(), core_->admin_project_id());
+  };
+  if (write_openrc && config.bind_port != 0) {
+    RETURN_IF_ERROR(write(static_cast<uint16_t>(config.bind_port)));
   }
+  RETURN_IF_ERROR(server_->Start());
+  if (write_openrc && config.bind_port == 0) RETURN_IF_ERROR(write(server_->port()));
+  core_->task_runner().Start();
   janitor_ = platform::StartThread("janitor", [this] {
     std::unique_lock lock(janitor_mu_);
     while (!janitor_cv_.wait_for(lock, std::chrono::hours(1), [this] { return janitor_stop_; })) {
