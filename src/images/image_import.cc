@@ -111,9 +111,13 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
                                    ": " + std::to_string(staged) +
                                    " bytes of image " + std::string(id) + " are staged");
   }
-  if (size_hint && offset + *size_hint > options_.image_size_cap) {
+  // offset + size_hint may overflow (both come from headers, up to INT64_MAX): compare what is
+  // left under the cap instead. offset is the staged size here, never above the cap unless the
+  // cap was lowered since.
+  if (size_hint && (offset > options_.image_size_cap ||
+                    *size_hint > options_.image_size_cap - offset)) {
     return ResourceExhaustedError("Image exceeds the storage quota: image size " +
-                                  std::to_string(offset + *size_hint) +
+                                  std::to_string(offset) + " + " + std::to_string(*size_hint) +
                                   " is over the limit of " +
                                   std::to_string(options_.image_size_cap) + " bytes");
   }

@@ -1,0 +1,120 @@
+// ImageService staging and import bookkeeping (image_import.cc): stage size checks. The import
+// flow itself runs in the integration tests (tests/integration/test_import.py); no task runner
+// runs here, so created tasks stay pending.
+#include <cstring>
+#include <filesystem>
+#include <latch>
+
+#include <gtest/gtest.h>
+
+#include "db/sql/image_repository.h"
+#include "db/sql/task_repository.h"
+#include "db/sqlite/database.h"
+#include "images/image_service.h"
+#include "platform/executor.h"
+#include "store/filesystem/filesystem_store.h"
+
+namespace glimmer::images {
+namespace {
+
+namespace fs = std::filesystem;
+using domain::ImageStatus;
+using domain::RequestContext;
+
+RequestContext Ctx(std::string project, std::vector<std::string> roles) {
+  RequestContext c;
+  c.project_id = std::move(project);
+  c.roles = std::move(roles);
+  c.authenticated = true;
+  c.user_id = "u-" + c.project_id;
+  return c;
+}
+
+// A body of `size` bytes handed out in reads of at most `chunk`.
+ImageService::ReadFn Body(int64_t size, size_t chunk = 1 << 20) {
+  auto left = std::make_shared<int64_t>(size);
+  return [left, chunk](std::span<std::byte> out) -> StatusOr<size_t> {
+    size_t n = static_cast<size_t>(std::min<int64_t>(*left, std::min(out.size(), chunk)));
+    std::memset(out.data(), 'x', n);
+    *left -= static_cast<int64_t>(n);
+    return n;
+  };
+}
+
+class ImageImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("glimmer-import-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = std::move(*db::sqlite::SqliteDatabase::Open((dir_ / "db.sqlite").string()));
+    repo_ = db::sql::NewImageRepository(*db_);
+    tasks_ = db::sql::NewTaskRepository(*db_);
+    store_ = std::move(*store::filesystem::FilesystemStore::Create(
+        "file", (dir_ / "images").string(), false));
+    staging_ = std::move(*staging::StagingArea::Open((dir_ / "staging").string()));
+    Make();
+  }
+  void Make(domain::QuotaLimits quotas = {}, int64_t cap = int64_t{1} << 30) {
+    ServiceOptions o;
+    o.image_size_cap = cap;
+    o.quotas = quotas;
+    o.disk_formats = {"raw", "qcow2"};
+    o.container_formats = {"bare", "ovf"};
+    o.upload_buffer_size = 4096;
+    o.node_id = "node-a";
+    service_ = std::make_unique<ImageService>(*repo_, StoreSet{{store_.get()}}, policy_, pool_,
+                                              platform::Clock::Real(), o);
+    ImageService::ImportSetup setup;
+    setup.tasks = tasks_.get();
+    setup.staging = staging_.get();
+    service_->EnableImport(std::move(setup));
+  }
+  void TearDown() override {
+    service_.reset();
+    tasks_.reset();
+    repo_.reset();
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+  std::string CreateRaw(const RequestContext& ctx, std::string visibility = "shared") {
+    auto img = service_->Create(ctx, {{"disk_format", Value::String("raw")},
+                                      {"container_format", Value::String("bare")},
+                                      {"visibility", Value::String(visibility)}});
+    EXPECT_TRUE(img.ok()) << img.status().ToString();
+    return img.ok() ? img->id : "";
+  }
+  domain::ProjectUsage Usage(const std::string& project) { return *repo_->GetProjectUsage(project); }
+
+  fs::path dir_;
+  std::unique_ptr<db::sqlite::SqliteDatabase> db_;
+  std::unique_ptr<db::ImageRepository> repo_;
+  std::unique_ptr<db::TaskRepository> tasks_;
+  std::unique_ptr<store::filesystem::FilesystemStore> store_;
+  std::unique_ptr<staging::StagingArea> staging_;
+  domain::DefaultPolicy policy_;
+  platform::Executor pool_{"hash-test", 2};
+  std::unique_ptr<ImageService> service_;
+  RequestContext alice_ = Ctx("p-alice", {"member", "reader"});
+  RequestContext bob_ = Ctx("p-bob", {"member", "reader"});
+  RequestContext admin_ = Ctx("p-admin", {"admin", "member", "reader"});
+};
+
+// ---------------------------------------------------------------------------- F16
+TEST_F(ImageImportTest, StageSizeHintNearInt64MaxIsRefusedWithoutOverflow) {
+  std::string id = CreateRaw(alice_);
+  // One byte staged, then a resumed stage declaring INT64_MAX more.
+  ASSERT_TRUE(service_->Stage(alice_, id, Body(1), 1, std::nullopt).ok());
+  auto img = *repo_->Get(id);
+  img.status = ImageStatus::kQueued;  // as after an interrupted stage
+  ASSERT_TRUE(repo_->Update(img, ImageStatus::kUploading).ok());
+  Status st = service_->Stage(alice_, id, Body(0), std::numeric_limits<int64_t>::max(), 1);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_EQ(repo_->Get(id)->status, ImageStatus::kQueued);
+  EXPECT_EQ(*staging_->Size(id), 1);
+}
+
+}  // namespace
+}  // namespace glimmer::images
