@@ -397,11 +397,34 @@ Status ImageService::ReleaseImport(const std::string& image_id, const std::strin
   }
 }
 
+namespace {
+
+// What a caller outside the task's project may read of it: the web-download URL without its
+// query, fragment and userinfo (presigned URLs carry their signature there), in the input and
+// in the message. The task's own project sees the input as it was given.
+void RedactTaskFor(const RequestContext& ctx, domain::Task& task) {
+  if (task.owner == ctx.project_id && !ctx.project_id.empty()) return;
+  task.input_json = RedactImportInput(task.input_json);
+  task.message = RedactUrlsIn(task.message);
+}
+
+}  // namespace
+
 StatusOr<std::vector<domain::Task>> ImageService::ImageTasks(const RequestContext& ctx,
                                                              std::string_view id) {
   ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
   if (!import_) return std::vector<domain::Task>{};
-  return import_->tasks->ListForImage(id);
+  ASSIGN_OR_RETURN(auto tasks, import_->tasks->ListForImage(id));
+  // Glance's _is_task_visible: an admin sees every task, anyone else only its own project's
+  // (and ownerless ones). Seeing the image is not enough: a community or public image's tasks
+  // name the importing user and the source URL.
+  if (!ctx.IsAdmin()) {
+    std::erase_if(tasks, [&](const domain::Task& t) {
+      return !t.owner.empty() && t.owner != ctx.project_id;
+    });
+  }
+  for (auto& t : tasks) RedactTaskFor(ctx, t);
+  return tasks;
 }
 
 StatusOr<domain::Task> ImageService::GetTask(const RequestContext& ctx, std::string_view id) {
@@ -409,7 +432,9 @@ StatusOr<domain::Task> ImageService::GetTask(const RequestContext& ctx, std::str
     return PermissionDeniedError("You are not authorized to complete tasks_api_access action.");
   }
   if (!import_) return NotFoundError("Task with the given id " + std::string(id) + " not found");
-  return import_->tasks->Get(id);
+  ASSIGN_OR_RETURN(auto task, import_->tasks->Get(id));
+  RedactTaskFor(ctx, task);
+  return task;
 }
 
 StatusOr<std::vector<domain::Task>> ImageService::ListTasks(const RequestContext& ctx,
@@ -418,7 +443,9 @@ StatusOr<std::vector<domain::Task>> ImageService::ListTasks(const RequestContext
     return PermissionDeniedError("You are not authorized to complete tasks_api_access action.");
   }
   if (!import_) return std::vector<domain::Task>{};
-  return import_->tasks->List(query);
+  ASSIGN_OR_RETURN(auto tasks, import_->tasks->List(query));
+  for (auto& t : tasks) RedactTaskFor(ctx, t);
+  return tasks;
 }
 
 }  // namespace glimmer::images

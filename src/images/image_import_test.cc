@@ -1,6 +1,7 @@
-// ImageService staging and import bookkeeping (image_import.cc): stage size checks. The import
-// flow itself runs in the integration tests (tests/integration/test_import.py); no task runner
-// runs here, so created tasks stay pending.
+// ImageService staging and import bookkeeping (image_import.cc): task visibility and URL
+// redaction, stage size checks and quotas. The import flow itself runs in the integration
+// tests (tests/integration/test_import.py); no task runner runs here, so created tasks stay
+// pending.
 #include <cstring>
 #include <filesystem>
 #include <latch>
@@ -101,6 +102,84 @@ class ImageImportTest : public ::testing::Test {
   RequestContext bob_ = Ctx("p-bob", {"member", "reader"});
   RequestContext admin_ = Ctx("p-admin", {"admin", "member", "reader"});
 };
+
+// ---------------------------------------------------------------------------- URL redaction
+TEST(RedactUrlTest, DropsUserinfoQueryAndFragment) {
+  EXPECT_EQ(RedactUrl("https://example.com/disk.raw?X-Amz-Signature=SECRET&a=b#frag"),
+            "https://example.com/disk.raw");
+  EXPECT_EQ(RedactUrl("http://user:pw@example.com:8080/a/b"), "http://example.com:8080/a/b");
+  EXPECT_EQ(RedactUrl("HTTPS://h?temp_url_sig=x"), "HTTPS://h");
+  EXPECT_EQ(RedactUrl("https://h/p@q"), "https://h/p@q");  // '@' in the path is not userinfo
+  EXPECT_EQ(RedactUrl("ftp://h/x?y"), "ftp://h/x?y");      // not http(s): unchanged
+}
+
+TEST(RedactUrlTest, RedactsEveryUrlInAText) {
+  EXPECT_EQ(RedactUrlsIn("web-download of https://h/x?sig=1 failed: redirect to "
+                         "http://a:b@i/y?k=v#f refused"),
+            "web-download of https://h/x failed: redirect to http://i/y refused");
+  EXPECT_EQ(RedactUrlsIn("no url here"), "no url here");
+  EXPECT_EQ(RedactUrlsIn("'https://h/?s=1'"), "'https://h/'");
+}
+
+TEST(RedactUrlTest, RedactsTheUriOfATaskInput) {
+  ImportRequest req;
+  req.method = "web-download";
+  req.uri = "https://h/disk?sig=SECRET";
+  std::string input = EncodeImportInput("img", req, {"file"});
+  std::string redacted = RedactImportInput(input);
+  EXPECT_EQ(redacted.find("SECRET"), std::string::npos) << redacted;
+  auto decoded = DecodeImportInput(redacted);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->request.uri, "https://h/disk");
+  EXPECT_EQ(decoded->backends, std::vector<std::string>{"file"});
+  EXPECT_EQ(RedactImportInput("not json"), "{}");
+}
+
+// ---------------------------------------------------------------------------- F4: task visibility
+TEST_F(ImageImportTest, ImageTasksShowOnlyTheCallersProjectsTasksAndRedactForOthers) {
+  const std::string secret_uri = "https://example.invalid/disk.raw?X-Amz-Signature=SECRET123";
+  std::string id = CreateRaw(alice_, "community");
+  ImportRequest req;
+  req.method = "web-download";
+  req.uri = secret_uri;
+  auto task = service_->StartImport(alice_, id, req);
+  ASSERT_TRUE(task.ok()) << task.status().ToString();
+
+  // The owner's project sees its task, with the URL as given.
+  auto mine = service_->ImageTasks(alice_, id);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_EQ(mine->size(), 1u);
+  EXPECT_NE(mine->front().input_json.find("SECRET123"), std::string::npos);
+
+  // Another project can see the community image, but not its tasks (Glance: empty list).
+  ASSERT_TRUE(service_->Get(bob_, id).ok());
+  auto others = service_->ImageTasks(bob_, id);
+  ASSERT_TRUE(others.ok());
+  EXPECT_TRUE(others->empty());
+
+  // An admin of another project sees the task, without the URL's query.
+  auto admins = service_->ImageTasks(admin_, id);
+  ASSERT_TRUE(admins.ok());
+  ASSERT_EQ(admins->size(), 1u);
+  EXPECT_EQ(admins->front().input_json.find("SECRET123"), std::string::npos);
+  EXPECT_NE(admins->front().input_json.find("https://example.invalid/disk.raw"),
+            std::string::npos);
+  auto one = service_->GetTask(admin_, task->id);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->input_json.find("SECRET123"), std::string::npos);
+
+  // Messages are redacted for other projects too (the flow already strips queries it writes;
+  // this covers messages written before that).
+  ASSERT_TRUE(tasks_->FailUnclaimed(task->id, "web-download of " + secret_uri + " failed",
+                                    platform::Clock::Real().Now(), 1'000'000'000)
+                  .ok());
+  auto failed = service_->ImageTasks(admin_, id);
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->front().message,
+            "web-download of https://example.invalid/disk.raw failed");
+  EXPECT_NE(service_->ImageTasks(alice_, id)->front().message.find("SECRET123"),
+            std::string::npos);
+}
 
 // ---------------------------------------------------------------------------- F16
 TEST_F(ImageImportTest, StageSizeHintNearInt64MaxIsRefusedWithoutOverflow) {

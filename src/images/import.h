@@ -49,6 +49,19 @@ struct DecodedImportInput {
 StatusOr<DecodedImportInput> DecodeImportInput(std::string_view json);
 std::string EncodeImportResult(std::string_view image_id);
 
+// Web-download URLs may carry secrets: presigned S3 or Swift temp-URL signatures in the query,
+// credentials in the userinfo. Only the task's own project sees them in the task input; task
+// messages and logs never do.
+// RedactUrl(): `url` without its userinfo, query and fragment ("https://h/p?sig=x" ->
+// "https://h/p"). Text that is not an http(s) URL is returned unchanged.
+std::string RedactUrl(std::string_view url);
+// Every http:// or https:// URL in `text` (up to the next blank or quote) passed through
+// RedactUrl.
+std::string RedactUrlsIn(std::string_view text);
+// A task input document (EncodeImportInput) with import_req.method.uri redacted; anything that
+// does not parse is replaced by "{}".
+std::string RedactImportInput(std::string_view input_json);
+
 struct ImportOptions {
   // Methods users may call (Glance's enabled_import_methods).
   std::vector<std::string> enabled_methods = {"glance-direct", "web-download", "copy-image"};

@@ -94,7 +94,7 @@ class ImportHandler::Flow {
         continue;
       }
       spdlog::warn("task {}: import of image {} into store {} failed: {}", task_.id,
-                   in_.image_id, store_id, st.ToString());
+                   in_.image_id, store_id, RedactUrlsIn(st.ToString()));
       failed_.push_back(store_id);
       if (in_.request.all_stores_must_succeed || st.code() == StatusCode::kNotFound ||
           st.code() == StatusCode::kDeadlineExceeded) {
@@ -308,8 +308,10 @@ class ImportHandler::Flow {
   Status Download() {
     webdownload::FetchOptions opts = svc_.import_->options.fetch;
     opts.max_bytes = std::min(opts.max_bytes, svc_.options_.image_size_cap);
-    ctx_.Progress("Downloading from " + in_.request.uri);
-    return FetchToStaging(in_.request.uri, opts, "web-download of " + in_.request.uri);
+    // Messages and logs never show the URL's query (presigned URLs carry secrets there).
+    const std::string shown = RedactUrl(in_.request.uri);
+    ctx_.Progress("Downloading from " + shown);
+    return FetchToStaging(in_.request.uri, opts, "web-download of " + shown);
   }
 
   // Writes the image into one store and records the location (activating the image on the
@@ -477,7 +479,11 @@ class ImportHandler::Flow {
     return reason;
   }
 
-  tasks::Outcome Failed(std::string message, bool) { return {false, std::nullopt, message}; }
+  // The message is shown to the task's owner and logged: URLs in it (the fetcher's errors name
+  // redirect targets) lose their query strings.
+  tasks::Outcome Failed(std::string message, bool) {
+    return {false, std::nullopt, RedactUrlsIn(message)};
+  }
 
   ImportHandler& h_;
   ImageService& svc_;

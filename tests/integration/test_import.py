@@ -656,6 +656,40 @@ def test_tasks_api_is_admin_only(imp_admin, imp_member, source):
     assert len(page["tasks"]) == 1 and "next" in page
 
 
+def test_image_tasks_show_only_own_projects_tasks_and_hide_url_secrets(imp, imp_admin,
+                                                                       imp_member, source):
+    """Glance's _is_task_visible: GET /v2/images/{id}/tasks lists, for a non-admin, only its own
+    project's tasks, even on an image it can see. The web-download URL's query (presigned-URL
+    signatures) is shown to the task's project only, and never in task messages or logs."""
+    secret = "SECRET" + uuid.uuid4().hex[:8]
+    # A member imports into its community image from a presigned-looking URL.
+    mine = new_image(imp_member.api, visibility="community")
+    uri = source.add(b"m" * 1000) + f"?X-Amz-Signature={secret}&X-Amz-Credential=AKIA"
+    start_import(imp_member.api, mine, {"method": {"name": "web-download", "uri": uri}})
+    task = wait_task_end(imp_member.api, mine)
+    assert task["status"] == "success", task
+    assert task["input"]["import_req"]["method"]["uri"] == uri       # its own project: as given
+    seen = tasks_of(imp_admin.api, mine)                              # an admin of another project
+    assert [t["id"] for t in seen] == [task["id"]]
+    assert seen[0]["input"]["import_req"]["method"]["uri"] == uri.split("?")[0]
+    assert secret not in json.dumps(seen)
+    assert secret not in json.dumps(imp_admin.api.get(f"/v2/tasks/{task['id']}").json())
+    # The admin's import into a community image: the member sees the image, not the task.
+    theirs = new_image(imp_admin.api, visibility="community")
+    start_import(imp_admin.api, theirs, {"method": {"name": "web-download",
+                                                    "uri": source.add(b"a" * 1000)}})
+    wait_task_end(imp_admin.api, theirs)
+    assert imp_member.api.image(theirs)["status"] == "active"
+    assert tasks_of(imp_member.api, theirs) == []
+    # A failure message names the URL without its query, for the owner too.
+    failing = new_image(imp_member.api)
+    start_import(imp_member.api, failing, {"method": {"name": "web-download",
+                                                      "uri": source.url(f"/status/404?sig={secret}")}})
+    task = assert_failed_cleanly(imp_member.api, imp, failing, "404", "/status/404")
+    assert secret not in task["message"]
+    assert secret not in imp.log_path.read_text(errors="replace")
+
+
 # ----------------------------------------------------------------------------- crashes
 @pytest.mark.slow
 def test_kill_during_import_then_restart_ends_cleanly(glimmer_factory, source, tmp_path_factory):
