@@ -5,6 +5,7 @@ how the expected codes were checked; Glimmer-only expectations are marked as suc
 import hashlib
 import json
 import re
+import socket
 import time
 import urllib.parse
 import uuid
@@ -577,6 +578,47 @@ def test_truncated_upload_rolls_back_to_queued(member1, uname):
     assert_queued_without_data(api, iid)
     api.upload(iid, TEN)
     assert api.image(iid)["checksum"] == hashlib.md5(TEN).hexdigest()
+
+
+def _allocated_bytes(directory):
+    return sum(p.stat().st_blocks * 512 for p in directory.rglob("*") if p.is_file())
+
+
+@pytest.mark.glimmer_only
+@pytest.mark.skipif(lib.distributed(), reason="looks at the filesystem store's directory")
+def test_size_hint_reserves_no_disk_before_the_data_arrives(server, member1, uname):
+    """Security review F6: a huge x-openstack-image-size with a chunked body trickled byte by
+    byte must not make the filesystem store reserve the hinted size (fallocate) up front."""
+    api = member1.api
+    iid = new_image(api, uname())["id"]
+    incoming = server.data_dir / "images" / ".incoming"
+    before = _allocated_bytes(incoming) if incoming.exists() else 0
+    hint = 8 << 30  # 8 GiB: below the free space, so the old code did reserve it
+    u = urllib.parse.urlsplit(api.base_url)
+    s = socket.create_connection((u.hostname, u.port))
+    try:
+        s.sendall((f"PUT /v2/images/{iid}/file HTTP/1.1\r\nHost: {u.netloc}\r\n"
+                   f"X-Auth-Token: {member1.token}\r\nContent-Type: application/octet-stream\r\n"
+                   f"x-openstack-image-size: {hint}\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   ).encode())
+        sent = 0
+        deadline = time.monotonic() + 20
+        while status_of(api, iid) != "saving":
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.05)
+        for _ in range(10):
+            s.sendall(b"3e8\r\n" + b"t" * 1000 + b"\r\n")
+            sent += 1000
+            time.sleep(0.1)
+            grown = _allocated_bytes(incoming) - before
+            # Whole blocks, and at most as much again as was sent; never gigabytes.
+            assert grown <= 2 * sent + (1 << 20), (grown, sent)
+    finally:
+        s.close()
+    deadline = time.monotonic() + 20
+    while status_of(api, iid) != "queued" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert_queued_without_data(api, iid)
 
 
 # =============================================================================== lifecycle

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -22,6 +23,16 @@ constexpr std::string_view kScheme = "file://";
 constexpr mode_t kFileMode = 0640;
 constexpr mode_t kDirMode = 0750;
 constexpr size_t kMaxImageIdLength = 200;
+// Preallocation (fallocate, FALLOC_FL_KEEP_SIZE) keeps a large image in few extents and reports
+// a full disk early. It follows the data instead of trusting the size hint: the hint comes
+// from a header (x-openstack-image-size) that says nothing about what the client will send, so
+// reserving it up front would let one connection that trickles a chunked body hold up to the
+// size cap of disk (the caller only bounds the hint by the project's quota, and by nothing
+// without one). Each time the data reaches the reserved end, the next reservation is at most
+// what has been written so far (so at most as much again as the client really sent) and at
+// most kMaxPreallocStep, and never beyond the hint. Blocks reserved beyond the end are given
+// back at commit (ftruncate) and with the file on abort.
+constexpr int64_t kMaxPreallocStep = int64_t{64} << 20;
 
 // Lexically normalises an absolute path: collapses "//", ".", "..".
 std::string NormalizeAbsolute(std::string_view path) {
@@ -77,17 +88,18 @@ Status FsyncDirectory(const std::string& dir) {
 class FilesystemWriter final : public Writer {
  public:
   FilesystemWriter(int fd, std::string part_path, std::string dir_prefix, std::string final_path,
-                   bool fsync, int64_t preallocated)
+                   bool fsync, int64_t size_hint)
       : fd_(fd),
         part_path_(std::move(part_path)),
         dir_prefix_(std::move(dir_prefix)),
         final_path_(std::move(final_path)),
         fsync_(fsync),
-        preallocated_(preallocated) {}
+        size_hint_(size_hint) {}
   ~FilesystemWriter() override { Abort(); }
 
   Status Append(std::span<const std::byte> data) override {
     if (fd_ < 0) return FailedPreconditionError("image writer is finished");
+    RETURN_IF_ERROR(Preallocate(written_ + static_cast<int64_t>(data.size())));
     const std::byte* p = data.data();
     size_t left = data.size();
     while (left > 0) {
@@ -127,6 +139,23 @@ class FilesystemWriter final : public Writer {
   }
 
  private:
+  // Extends the reservation when `end` (the offset the next write reaches) passes it; see
+  // kMaxPreallocStep. A full disk is an error now; a filesystem without fallocate stops it.
+  Status Preallocate(int64_t end) {
+    if (end <= preallocated_ || preallocated_ >= size_hint_ || !prealloc_supported_) {
+      return OkStatus();
+    }
+    const int64_t target = std::min(size_hint_, end + std::min(end, kMaxPreallocStep));
+    if (fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(preallocated_),
+                  static_cast<off_t>(target - preallocated_)) == 0) {
+      preallocated_ = target;
+      return OkStatus();
+    }
+    if (errno == ENOSPC || errno == EDQUOT) return ErrnoToStatus(errno, "preallocate image data");
+    prealloc_supported_ = false;  // not supported here: it was only an optimisation
+    return OkStatus();
+  }
+
   // Makes the part file durable and visible under its final name; on error the caller aborts.
   Status Finalize() {
     // Give back blocks preallocated for a size hint that turned out too large.
@@ -170,7 +199,9 @@ class FilesystemWriter final : public Writer {
   std::string dir_prefix_;
   std::string final_path_;
   bool fsync_;
-  int64_t preallocated_;
+  int64_t size_hint_;         // 0 when unknown: nothing is preallocated
+  int64_t preallocated_ = 0;  // end of the blocks reserved so far
+  bool prealloc_supported_ = true;
   int64_t written_ = 0;
 };
 
@@ -258,24 +289,13 @@ StatusOr<std::unique_ptr<Writer>> FilesystemStore::NewWriter(std::string_view im
   }
   if (fd < 0) return ErrnoToStatus(errno, "create image data file");
 
-  int64_t preallocated = 0;
-  if (size_hint.has_value() && *size_hint > 0) {
-    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, static_cast<off_t>(*size_hint)) == 0) {
-      preallocated = *size_hint;
-    } else if (errno == ENOSPC || errno == EDQUOT) {
-      const int err = errno;
-      close(fd);
-      unlink(part.c_str());
-      return ErrnoToStatus(err, "preallocate image data");
-    }  // else: not supported here; a hint only
-  }
   // Final name: <image id>, or <image id>.<random> when data of an earlier attempt (e.g. one a
   // crash interrupted before its metadata was recorded) still holds that name.
   std::string final_path = dir_prefix_ + id;
   if (access(final_path.c_str(), F_OK) == 0) final_path += "." + platform::RandomHex(6);
+  const int64_t hint = size_hint.has_value() && *size_hint > 0 ? *size_hint : 0;
   return std::unique_ptr<Writer>(std::make_unique<FilesystemWriter>(fd, part, dir_prefix_,
-                                                                    final_path, fsync_,
-                                                                    preallocated));
+                                                                    final_path, fsync_, hint));
 }
 
 StatusOr<std::string> FilesystemStore::PathForLocation(std::string_view location) const {

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -196,6 +197,42 @@ TEST_F(FilesystemStoreTest, SizeHintLargerThanDataKeepsExactSize) {
   StatusOr<std::string> location = (*writer)->Commit();
   ASSERT_TRUE(location.ok());
   EXPECT_EQ(fs::file_size(dir_ / "img"), 1234u);
+}
+
+// Blocks allocated to the only file under `dir` (the .part of an upload in progress).
+int64_t AllocatedBytesOfOnlyFile(const fs::path& dir) {
+  std::vector<std::string> names = ListDir(dir);
+  EXPECT_EQ(names.size(), 1u);
+  if (names.size() != 1) return -1;
+  struct stat st;
+  EXPECT_EQ(::stat((dir / names[0]).c_str(), &st), 0);
+  return static_cast<int64_t>(st.st_blocks) * 512;
+}
+
+// A size hint is not data: a huge hint with a trickle of bytes reserves about what arrived
+// (security review F6), never the hint.
+TEST_F(FilesystemStoreTest, SizeHintDoesNotReserveDiskBeforeTheDataArrives) {
+  constexpr int64_t kHint = int64_t{1} << 40;  // 1 TiB, far more than this disk
+  StatusOr<std::unique_ptr<Writer>> writer = store_->NewWriter("img", kHint);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_LE(AllocatedBytesOfOnlyFile(dir_ / ".incoming"), 0);
+  int64_t written = 0;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE((*writer)->Append(RandomData(1000, i)).ok());
+    written += 1000;
+    // Filesystems allocate whole blocks (and may round a reservation up to a few).
+    EXPECT_LE(AllocatedBytesOfOnlyFile(dir_ / ".incoming"), 2 * written + 64 * 1024);
+  }
+  // Larger writes: the reservation follows at most twice the data.
+  const std::vector<std::byte> mib = RandomData(1 << 20, 42);
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE((*writer)->Append(mib).ok());
+    written += 1 << 20;
+    EXPECT_LE(AllocatedBytesOfOnlyFile(dir_ / ".incoming"), 2 * written + 64 * 1024);
+  }
+  StatusOr<std::string> location = (*writer)->Commit();
+  ASSERT_TRUE(location.ok());
+  EXPECT_EQ(static_cast<int64_t>(fs::file_size(dir_ / "img")), written);
 }
 
 TEST_F(FilesystemStoreTest, RejectsLocationsOutsideTheDataDirectory) {
