@@ -297,6 +297,9 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) 
   if (request.password.has_value() == request.token.has_value()) {
     return UnauthenticatedError("Expecting exactly one of the password and token methods.");
   }
+  // Read before anything is loaded: a revocation or a user change that runs while this token
+  // is issued keeps it out of the cache (it is then validated against the database).
+  const uint64_t generation = cache_.generation();
   TokenInfo info;
   std::optional<TokenInfo> parent;
   if (request.password) {
@@ -361,7 +364,8 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) 
                                    .audit_id = issued.info.audit_ids.front(),
                                    .issued_at = issued.info.issued_at,
                                    .expires_at = issued.info.expires_at}));
-  cache_.Insert(std::move(digest), issued.info.ToContext(), now, issued.info.expires_at);
+  cache_.Insert(std::move(digest), issued.info.ToContext(), now, issued.info.expires_at,
+                generation);
   return issued;
 }
 
@@ -421,6 +425,7 @@ StatusOr<domain::RequestContext> IdentityService::ValidateToken(std::string_view
   std::string digest = Sha256Hex(bearer);
   UnixMicros now = clock_.Now();
   if (auto hit = cache_.Lookup(digest, now)) return std::move(*hit);
+  const uint64_t generation = cache_.generation();  // before the database read: see TokenCache
   auto info = LoadToken(digest);
   if (!info.ok()) {
     if (IsNotFound(info.status())) {
@@ -429,7 +434,7 @@ StatusOr<domain::RequestContext> IdentityService::ValidateToken(std::string_view
     return info.status();
   }
   domain::RequestContext ctx = info->ToContext();
-  cache_.Insert(std::move(digest), ctx, now, info->expires_at);
+  cache_.Insert(std::move(digest), ctx, now, info->expires_at, generation);
   return ctx;
 }
 
@@ -441,13 +446,19 @@ StatusOr<TokenInfo> IdentityService::DescribeToken(std::string_view bearer) {
 Status IdentityService::RevokeToken(std::string_view bearer) {
   if (bearer.empty() || bearer.size() > 1024) return NotFoundError("Could not recognize token");
   std::string digest = Sha256Hex(bearer);
-  cache_.Erase(digest);
+  // The database first, then the cache: erasing first would let a validation running in
+  // between cache the token again (the generation check in Insert covers the other order).
+  Status result = OkStatus();
   auto token = repo_.GetToken(digest);
-  if (!token.ok()) return token.status();
-  if (token->revoked || clock_.Now() >= token->expires_at) {
-    return NotFoundError("Could not recognize token");
+  if (!token.ok()) {
+    result = token.status();
+  } else if (token->revoked || clock_.Now() >= token->expires_at) {
+    result = NotFoundError("Could not recognize token");  // maybe revoked by another node
+  } else {
+    result = repo_.RevokeToken(digest);
   }
-  return repo_.RevokeToken(digest);
+  cache_.Erase(digest);
+  return result;
 }
 
 Status IdentityService::PurgeExpiredTokens() { return repo_.PurgeExpiredTokens(clock_.Now()); }

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 
+#include "identity/testing/forwarding_repository.h"
 #include "identity/testing/test_repository.h"
 #include "platform/clock.h"
 
@@ -301,6 +303,47 @@ TEST_F(IdentityServiceTest, RemoteRevocationTakesEffectWithinCacheMaxAge) {
   clock_.Advance(options_.token_cache_max_age);
   // ...but not longer.
   EXPECT_EQ(service_->ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+}
+
+// Runs `hook` once, right after the next GetToken read (when a validation has seen the token
+// still valid in the database but not yet cached it).
+class HookedRepository final : public testing::ForwardingIdentityRepository {
+ public:
+  using ForwardingIdentityRepository::ForwardingIdentityRepository;
+  StatusOr<domain::Token> GetToken(std::string_view digest) override {
+    auto token = base_.GetToken(digest);
+    if (auto hook = std::exchange(hook_, nullptr)) hook();
+    return token;
+  }
+  std::function<void()> hook_;
+};
+
+TEST_F(IdentityServiceTest, ValidationRacingARevocationCannotCacheTheRevokedToken) {
+  HookedRepository repo(store_.repo());
+  IdentityService svc(repo, clock_, options_);
+  auto tok = svc.Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  // Authenticate cached it; any user change empties the cache without touching the token.
+  ASSERT_TRUE(svc.UpdateUser(boot_.admin_user_id, {.description = "x"}).ok());
+  ASSERT_EQ(svc.CachedTokenCountForTest(), 0u);
+  // The token is revoked after this validation read it from the database, before it cached it.
+  repo.hook_ = [&] { EXPECT_TRUE(svc.RevokeToken(tok->bearer).ok()); };
+  EXPECT_TRUE(svc.ValidateToken(tok->bearer).ok());  // it read the token while still valid...
+  EXPECT_EQ(svc.CachedTokenCountForTest(), 0u);      // ...but must not have cached it
+  EXPECT_EQ(svc.ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, RevocationWritesTheDatabaseBeforeErasingTheCache) {
+  HookedRepository repo(store_.repo());
+  IdentityService svc(repo, clock_, options_);
+  auto tok = svc.Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(svc.ValidateToken(tok->bearer).ok());  // cached
+  // RevokeToken's own GetToken: the token must still be served until the database says it
+  // is revoked, and gone from the cache right after.
+  repo.hook_ = [&] { EXPECT_TRUE(svc.ValidateToken(tok->bearer).ok()); };
+  ASSERT_TRUE(svc.RevokeToken(tok->bearer).ok());
+  EXPECT_EQ(svc.ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
 }
 
 TEST_F(IdentityServiceTest, LocalChangesInvalidateCachedTokens) {

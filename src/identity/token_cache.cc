@@ -21,11 +21,17 @@ std::optional<domain::RequestContext> TokenCache::Lookup(std::string_view digest
   return it->second.context;
 }
 
+uint64_t TokenCache::generation() const {
+  std::lock_guard lock(mu_);
+  return generation_;
+}
+
 void TokenCache::Insert(std::string digest, domain::RequestContext context, UnixMicros now,
-                        UnixMicros token_expires_at) {
+                        UnixMicros token_expires_at, uint64_t generation) {
   UnixMicros valid_until = std::min(now + max_age_, token_expires_at);
   if (valid_until <= now) return;
   std::lock_guard lock(mu_);
+  if (generation != generation_) return;  // a revocation ran since the token was loaded
   if (auto it = entries_.find(digest); it != entries_.end()) {
     it->second.context = std::move(context);
     it->second.valid_until = valid_until;
@@ -42,6 +48,7 @@ void TokenCache::Insert(std::string digest, domain::RequestContext context, Unix
 
 void TokenCache::Erase(std::string_view digest) {
   std::lock_guard lock(mu_);
+  ++generation_;
   auto it = entries_.find(std::string(digest));
   if (it == entries_.end()) return;
   lru_.erase(it->second.lru_pos);
@@ -50,6 +57,7 @@ void TokenCache::Erase(std::string_view digest) {
 
 void TokenCache::Clear() {
   std::lock_guard lock(mu_);
+  ++generation_;
   entries_.clear();
   lru_.clear();
 }
