@@ -44,6 +44,9 @@ class IdentityRepository {
                                                std::string_view name) = 0;
   virtual StatusOr<std::vector<domain::User>> ListUsers() = 0;
   virtual Status UpdateUser(const domain::User& u) = 0;
+  // UpdateUser plus, in the same transaction, the revocation of every token issued to the user
+  // so far (a password change, as Keystone does).
+  virtual Status UpdateUserRevokingTokens(const domain::User& u) = 0;
   virtual Status DeleteUser(std::string_view id) = 0;  // also drops assignments and tokens
 
   // Roles (name unique)

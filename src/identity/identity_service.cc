@@ -175,7 +175,7 @@ StatusOr<BootstrapResult> IdentityService::Bootstrap(const BootstrapOptions& opt
              (!user->enabled || !VerifyPassword(options.admin_password, user->password_hash))) {
     user->enabled = true;
     user->password_hash = HashPassword(options.admin_password, options_.password_iterations);
-    RETURN_IF_ERROR(repo_.UpdateUser(*user));
+    RETURN_IF_ERROR(repo_.UpdateUserRevokingTokens(*user));
     cache_.Clear();
     result.changed = true;
   }
@@ -302,8 +302,10 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) 
   const uint64_t generation = cache_.generation();
   TokenInfo info;
   std::optional<TokenInfo> parent;
+  std::string verified_hash;  // the password hash the password was checked against
   if (request.password) {
     ASSIGN_OR_RETURN(info.user, AuthenticatePassword(*request.password));
+    verified_hash = info.user.password_hash;
     info.methods = {"password"};
   } else {
     auto described = DescribeToken(*request.token);
@@ -364,9 +366,32 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) 
                                    .audit_id = issued.info.audit_ids.front(),
                                    .issued_at = issued.info.issued_at,
                                    .expires_at = issued.info.expires_at}));
+  RETURN_IF_ERROR(CheckStillValid(digest, issued.info.user.id, verified_hash, request.token));
   cache_.Insert(std::move(digest), issued.info.ToContext(), now, issued.info.expires_at,
                 generation);
   return issued;
+}
+
+// A password change (or a revocation of the parent token) that committed between the checks
+// above and SaveToken revoked the user's tokens before this one existed; so look again now that
+// it is stored, and take it back if the credentials it was issued for are no longer valid.
+Status IdentityService::CheckStillValid(const std::string& digest, const std::string& user_id,
+                                        const std::string& verified_hash,
+                                        const std::optional<std::string>& parent_bearer) {
+  bool valid = true;
+  if (parent_bearer) {
+    auto parent = repo_.GetToken(Sha256Hex(*parent_bearer));
+    if (!parent.ok() && !IsNotFound(parent.status())) return parent.status();
+    valid = parent.ok() && !parent->revoked;
+  } else {
+    auto user = repo_.GetUser(user_id);
+    if (!user.ok() && !IsNotFound(user.status())) return user.status();
+    valid = user.ok() && user->password_hash == verified_hash;
+  }
+  if (valid) return OkStatus();
+  Status s = repo_.RevokeToken(digest);
+  if (!s.ok() && !IsNotFound(s)) return s;
+  return UnauthenticatedError("The request you have made requires authentication.");
 }
 
 StatusOr<TokenInfo> IdentityService::LoadToken(std::string_view digest) {
@@ -645,7 +670,8 @@ StatusOr<domain::User> IdentityService::UpdateUser(std::string_view id, const Us
   }
   if (patch.description) u.description = *patch.description;
   if (patch.enabled) u.enabled = *patch.enabled;
-  RETURN_IF_ERROR(repo_.UpdateUser(u));
+  // A new password revokes every token issued so far, as in Keystone.
+  RETURN_IF_ERROR(patch.password ? repo_.UpdateUserRevokingTokens(u) : repo_.UpdateUser(u));
   cache_.Clear();
   return Scrub(std::move(u));
 }
@@ -665,7 +691,7 @@ Status IdentityService::ChangePassword(std::string_view user_id,
     return UnauthenticatedError("The request you have made requires authentication.");
   }
   u.password_hash = HashPassword(new_password, options_.password_iterations);
-  RETURN_IF_ERROR(repo_.UpdateUser(u));
+  RETURN_IF_ERROR(repo_.UpdateUserRevokingTokens(u));
   cache_.Clear();
   return OkStatus();
 }

@@ -186,6 +186,8 @@ class IdentityService {
   StatusOr<std::vector<domain::User>> ListUsers(const ListFilter& filter);
   StatusOr<domain::User> UpdateUser(std::string_view id, const UserPatch& patch);
   Status DeleteUser(std::string_view id);
+  // A new password (UpdateUser with `password`, ChangePassword) revokes every token the user
+  // holds, on every node (within token_cache_max_age on the others), as Keystone does.
   // Self-service change; Unauthenticated when `original_password` is wrong.
   Status ChangePassword(std::string_view user_id, std::string_view original_password,
                         std::string_view new_password);
@@ -215,6 +217,12 @@ class IdentityService {
   // Direct role records of the user on the project plus implied ones, sorted by name.
   StatusOr<std::vector<domain::Role>> EffectiveRoles(std::string_view project_id,
                                                      std::string_view user_id);
+  // After SaveToken: Unauthenticated (and the new token revoked) when the user's password hash
+  // is no longer `verified_hash` (password method) or the parent token has been revoked
+  // (token method) in the meantime.
+  Status CheckStillValid(const std::string& digest, const std::string& user_id,
+                         const std::string& verified_hash,
+                         const std::optional<std::string>& parent_bearer);
   // Rebuilds the token body from storage; NotFound when the token is not (or no longer) valid.
   StatusOr<TokenInfo> LoadToken(std::string_view digest);
   StatusOr<domain::Role> EnsureRole(std::string_view name);

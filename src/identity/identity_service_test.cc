@@ -315,7 +315,13 @@ class HookedRepository final : public testing::ForwardingIdentityRepository {
     if (auto hook = std::exchange(hook_, nullptr)) hook();
     return token;
   }
+  // Runs `save_hook_` once, just before the next token is stored.
+  Status SaveToken(const domain::Token& t) override {
+    if (auto hook = std::exchange(save_hook_, nullptr)) hook();
+    return base_.SaveToken(t);
+  }
   std::function<void()> hook_;
+  std::function<void()> save_hook_;
 };
 
 TEST_F(IdentityServiceTest, ValidationRacingARevocationCannotCacheTheRevokedToken) {
@@ -344,6 +350,70 @@ TEST_F(IdentityServiceTest, RevocationWritesTheDatabaseBeforeErasingTheCache) {
   repo.hook_ = [&] { EXPECT_TRUE(svc.ValidateToken(tok->bearer).ok()); };
   ASSERT_TRUE(svc.RevokeToken(tok->bearer).ok());
   EXPECT_EQ(svc.ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, PasswordChangeRevokesTheUsersTokens) {
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  auto [other_uid, other_pid] = MakeUser("other", "member", "otherproj");
+  IdentityService other_node(store_.repo(), clock_, options_);
+  auto t1 = service_->Authenticate(PasswordAuth("demo", "demopw", "demo"));
+  auto t2 = service_->Authenticate(PasswordAuth("demo", "demopw"));  // unscoped
+  auto bystander = service_->Authenticate(PasswordAuth("other", "otherpw", "otherproj"));
+  ASSERT_TRUE(t1.ok() && t2.ok() && bystander.ok());
+  ASSERT_TRUE(service_->ValidateToken(t1->bearer).ok());  // cached here
+  ASSERT_TRUE(other_node.ValidateToken(t1->bearer).ok());  // and on the other node
+
+  // Self-service change (POST /v3/users/{id}/password).
+  ASSERT_TRUE(service_->ChangePassword(uid, "demopw", "newpw").ok());
+  EXPECT_EQ(service_->ValidateToken(t1->bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->ValidateToken(t2->bearer).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(service_->DescribeToken(t1->bearer).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(service_->ValidateToken(bystander->bearer).ok());
+  // The other node trusts its cache no longer than for an explicit revocation.
+  clock_.Advance(options_.token_cache_max_age);
+  EXPECT_EQ(other_node.ValidateToken(t1->bearer).status().code(), StatusCode::kUnauthenticated);
+  // Rescoping a revoked token is refused too.
+  AuthRequest rescope;
+  rescope.token = t2->bearer;
+  rescope.project = EntityRef{.id = pid};
+  EXPECT_EQ(service_->Authenticate(rescope).status().code(), StatusCode::kUnauthenticated);
+
+  // New tokens work.
+  auto t3 = service_->Authenticate(PasswordAuth("demo", "newpw", "demo"));
+  ASSERT_TRUE(t3.ok());
+  EXPECT_TRUE(service_->ValidateToken(t3->bearer).ok());
+  EXPECT_TRUE(other_node.ValidateToken(t3->bearer).ok());
+
+  // An admin's update with a password (PATCH /v3/users/{id}) revokes too...
+  ASSERT_TRUE(service_->UpdateUser(uid, {.password = "third"}).ok());
+  EXPECT_EQ(service_->ValidateToken(t3->bearer).status().code(), StatusCode::kUnauthenticated);
+  // ...an update without one does not.
+  auto t4 = service_->Authenticate(PasswordAuth("demo", "third", "demo"));
+  ASSERT_TRUE(t4.ok());
+  ASSERT_TRUE(service_->UpdateUser(uid, {.description = "changed"}).ok());
+  EXPECT_TRUE(service_->ValidateToken(t4->bearer).ok());
+  EXPECT_TRUE(service_->ValidateToken(bystander->bearer).ok());
+}
+
+TEST_F(IdentityServiceTest, TokenIssuedWhileThePasswordChangesIsRefused) {
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  HookedRepository repo(store_.repo());
+  IdentityService svc(repo, clock_, options_);
+  // The old password has been checked; the change commits before the token is stored.
+  repo.save_hook_ = [&] { EXPECT_TRUE(svc.UpdateUser(uid, {.password = "newpw"}).ok()); };
+  EXPECT_EQ(svc.Authenticate(PasswordAuth("demo", "demopw", "demo")).status().code(),
+            StatusCode::kUnauthenticated);
+  EXPECT_EQ(svc.CachedTokenCountForTest(), 0u);
+  EXPECT_TRUE(svc.Authenticate(PasswordAuth("demo", "newpw", "demo")).ok());
+
+  // Token method: the parent is revoked (by a password change) before the child is stored.
+  auto parent = svc.Authenticate(PasswordAuth("demo", "newpw"));
+  ASSERT_TRUE(parent.ok());
+  AuthRequest rescope;
+  rescope.token = parent->bearer;
+  rescope.project = EntityRef{.id = pid};
+  repo.save_hook_ = [&] { EXPECT_TRUE(svc.ChangePassword(uid, "newpw", "third").ok()); };
+  EXPECT_EQ(svc.Authenticate(rescope).status().code(), StatusCode::kUnauthenticated);
 }
 
 TEST_F(IdentityServiceTest, LocalChangesInvalidateCachedTokens) {

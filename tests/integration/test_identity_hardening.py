@@ -1,6 +1,9 @@
 """Hardening of the embedded identity service, over HTTP against the real binary (Glimmer only):
-a revocation racing validations of the same token never leaves it usable (the token cache is
-written after the database and cannot re-insert a revoked token)."""
+- a revocation racing validations of the same token never leaves it usable (the token cache is
+  written after the database and cannot re-insert a revoked token);
+- a password change (self-service POST /v3/users/{id}/password, or an admin's PATCH with a
+  password) revokes the user's tokens, also on another node sharing the database (there within
+  token_cache_seconds, as for an explicit revocation)."""
 import threading
 import time
 import uuid
@@ -14,9 +17,13 @@ from conftest import make_principal
 pytestmark = pytest.mark.glimmer_only
 
 
+TOKEN_CACHE = 2  # seconds: [glimmer] token_cache_seconds of both nodes
+
+
 @pytest.fixture(scope="module")
 def node(glimmer_factory):
-    return glimmer_factory("identity-hardening")
+    return glimmer_factory("identity-hardening", extra_env={
+        "GLIMMER_GLIMMER__TOKEN_CACHE_SECONDS": str(TOKEN_CACHE)})
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +35,34 @@ def _token(env, password=None):
     r = lib.issue_token(env, password=password)
     assert r.status_code == 201, f"{r.status_code} {r.text[:300]}"
     return r.headers["X-Subject-Token"]
+
+
+def _user_env(node, name, password, project):
+    return {"OS_AUTH_URL": f"{node.base_url}/identity/v3", "OS_USERNAME": name,
+            "OS_PASSWORD": password, "OS_PROJECT_NAME": project,
+            "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"}
+
+
+def _make_user(node, admin, role="member", project=None):
+    """A new user (random name and password) with `role` on `project` (a new one by default);
+    returns (env, user id)."""
+    sfx = uuid.uuid4().hex[:8]
+    if project is None:
+        project = f"ih-p-{sfx}"
+        r = admin.api.post("/identity/v3/projects", json={"project": {"name": project}})
+        assert r.status_code == 201, r.text
+        project_id = r.json()["project"]["id"]
+    else:
+        project_id = admin.api.get("/identity/v3/projects", params={"name": project}).json()[
+            "projects"][0]["id"]
+    name, password = f"ih-u-{sfx}", "Pw-" + uuid.uuid4().hex
+    r = admin.api.post("/identity/v3/users", json={"user": {"name": name, "password": password}})
+    assert r.status_code == 201, r.text
+    user_id = r.json()["user"]["id"]
+    role_id = admin.api.get("/identity/v3/roles", params={"name": role}).json()["roles"][0]["id"]
+    r = admin.api.put(f"/identity/v3/projects/{project_id}/users/{user_id}/roles/{role_id}")
+    assert r.status_code == 204, r.text
+    return _user_env(node, name, password, project), user_id
 
 
 def _images_status(session, base_url, token):
@@ -67,3 +102,101 @@ def test_revocation_racing_validations_never_leaves_the_token_usable(node, admin
         after = [s for sent, s in results if sent > revoked_at]
         assert before and 200 in before
         assert after and set(after) == {401}, f"{after.count(200)} of {len(after)} accepted"
+
+
+# ----------------------------------------------------------------------------- F13
+def _status(node, token):
+    return _images_status(requests, node.base_url, token)
+
+
+def test_password_change_revokes_the_users_tokens(node, admin):
+    env, uid = _make_user(node, admin)
+    bystander_env, _ = _make_user(node, admin)
+    t1, t2 = _token(env), _token(env)
+    other = _token(bystander_env)
+    assert _status(node, t1) == 200 and _status(node, t2) == 200  # validated and cached
+    new = "New-" + uuid.uuid4().hex
+    r = requests.post(f"{node.base_url}/identity/v3/users/{uid}/password", timeout=30,
+                      json={"user": {"original_password": env["OS_PASSWORD"], "password": new}})
+    assert r.status_code == 204, r.text
+    assert _status(node, t1) == 401 and _status(node, t2) == 401
+    r = admin.api.get("/identity/v3/auth/tokens", headers={"X-Subject-Token": t1})
+    assert r.status_code == 404
+    assert _status(node, other) == 200  # other users keep theirs
+    assert lib.issue_token(env).status_code == 401  # the old password is gone
+    t3 = _token(env, password=new)  # the new one works, and so do its tokens
+    assert _status(node, t3) == 200
+
+
+def test_admin_setting_a_password_revokes_that_users_tokens(node, admin):
+    env, uid = _make_user(node, admin)
+    t1 = _token(env)
+    assert _status(node, t1) == 200
+    # An update without a password leaves the tokens alone...
+    r = admin.api.patch(f"/identity/v3/users/{uid}", json={"user": {"description": "x"}})
+    assert r.status_code == 200, r.text
+    assert _status(node, t1) == 200
+    # ...one with a password revokes them.
+    new = "New-" + uuid.uuid4().hex
+    r = admin.api.patch(f"/identity/v3/users/{uid}", json={"user": {"password": new}})
+    assert r.status_code == 200, r.text
+    assert _status(node, t1) == 401
+    assert _status(node, _token(env, password=new)) == 200
+
+
+def test_admin_changing_its_own_password_gets_new_tokens(node, admin):
+    """The caller's own token goes too (as in Keystone); its new tokens work."""
+    env, uid = _make_user(node, admin, role="admin", project="admin")
+    mine = _token(env)
+    new = "New-" + uuid.uuid4().hex
+    r = requests.patch(f"{node.base_url}/identity/v3/users/{uid}", timeout=30,
+                       headers={"X-Auth-Token": mine}, json={"user": {"password": new}})
+    assert r.status_code == 200, r.text
+    assert _status(node, mine) == 401
+    fresh = _token(env, password=new)
+    assert _status(node, fresh) == 200
+    r = requests.get(f"{node.base_url}/identity/v3/users/{uid}", timeout=30,
+                     headers={"X-Auth-Token": fresh})
+    assert r.status_code == 200
+
+
+@pytest.fixture(scope="module")
+def node_b(node, glimmer_factory):
+    """A second node on the first one's database."""
+    if lib.distributed():
+        connection = lib.pg_database_for(node.data_dir)
+    else:
+        connection = f"sqlite:///{node.data_dir / 'glimmer.db'}"
+    return glimmer_factory("identity-hardening-b", extra_env={
+        "GLIMMER_DATABASE__CONNECTION": connection,
+        "GLIMMER_GLIMMER__TOKEN_CACHE_SECONDS": str(TOKEN_CACHE)})
+
+
+def test_password_change_on_one_node_revokes_on_the_other(node, node_b, admin):
+    env, uid = _make_user(node, admin)
+    token = _token(env)
+    assert _status(node_b, token) == 200  # now in node B's cache
+    new = "New-" + uuid.uuid4().hex
+    r = requests.post(f"{node.base_url}/identity/v3/users/{uid}/password", timeout=30,
+                      json={"user": {"original_password": env["OS_PASSWORD"], "password": new}})
+    assert r.status_code == 204, r.text
+    changed = time.monotonic()
+    assert _status(node, token) == 401
+    # Node B may trust its cache for token_cache_seconds, as for an explicit revocation; then no
+    # longer.
+    while _status(node_b, token) == 200:
+        assert time.monotonic() - changed < TOKEN_CACHE + 1, "still accepted on node B"
+        time.sleep(0.1)
+    fresh = _token(env, password=new)
+    assert _status(node_b, fresh) == 200
+    # And the other way round: a change through node B.
+    env_b = dict(env, OS_AUTH_URL=f"{node_b.base_url}/identity/v3", OS_PASSWORD=new)
+    token = _token(env_b)
+    assert _status(node, token) == 200
+    r = requests.post(f"{node_b.base_url}/identity/v3/users/{uid}/password", timeout=30,
+                      json={"user": {"original_password": new, "password": "Third-" + new}})
+    assert r.status_code == 204, r.text
+    changed = time.monotonic()
+    while _status(node, token) == 200:
+        assert time.monotonic() - changed < TOKEN_CACHE + 1, "still accepted on node A"
+        time.sleep(0.1)

@@ -248,6 +248,21 @@ Status SqlIdentityRepository::UpdateUser(const User& u) {
   return st.code() == StatusCode::kNotFound ? st : Describe(st, "user " + u.name);
 }
 
+Status SqlIdentityRepository::UpdateUserRevokingTokens(const User& u) {
+  Status st = db_.Write([&](Connection& conn) -> Status {
+    {
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(queries::kUpdateUser));
+      BindUser(s, u);
+      RETURN_IF_ERROR(s.Run());
+      if (conn.Changes() == 0) return NotFoundError("user " + u.id + " not found");
+    }
+    ASSIGN_OR_RETURN(Statement s, conn.Prepare(queries::kRevokeUserTokens));
+    s.BindStatic(1, u.id);
+    return s.Run();
+  });
+  return st.code() == StatusCode::kNotFound ? st : Describe(st, "user " + u.name);
+}
+
 Status SqlIdentityRepository::DeleteUser(std::string_view id) {
   return WriteOne(
       db_, queries::kDeleteUser, [&](Statement& st) { st.BindStatic(1, id); },

@@ -44,6 +44,7 @@ class SqlIdentityRepository final : public IdentityRepository {
                                        std::string_view name) override;
   StatusOr<std::vector<domain::User>> ListUsers() override;
   Status UpdateUser(const domain::User& u) override;
+  Status UpdateUserRevokingTokens(const domain::User& u) override;
   Status DeleteUser(std::string_view id) override;
 
   Status CreateRole(const domain::Role& r) override;

@@ -258,6 +258,30 @@ TEST_P(IdentityRepositoryTest, Tokens) {
   EXPECT_EQ(repo_->GetToken("d2").status().code(), StatusCode::kNotFound);
 }
 
+TEST_P(IdentityRepositoryTest, UpdateUserRevokingTokensRevokesOnlyThatUsersTokens) {
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u2", "bob")).ok());
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("a1", "u1", "", 100)).ok());
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("a2", "u1", "", 200)).ok());
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("b1", "u2", "", 100)).ok());
+  User alice = MakeUser("u1", "alice");
+  alice.password_hash = "new hash";
+  ASSERT_TRUE(repo_->UpdateUserRevokingTokens(alice).ok());
+  EXPECT_EQ(repo_->GetUser("u1")->password_hash, "new hash");
+  EXPECT_TRUE(repo_->GetToken("a1")->revoked);
+  EXPECT_TRUE(repo_->GetToken("a2")->revoked);
+  EXPECT_FALSE(repo_->GetToken("b1")->revoked);
+  // Tokens issued afterwards are not affected.
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("a3", "u1", "", 300)).ok());
+  EXPECT_FALSE(repo_->GetToken("a3")->revoked);
+
+  EXPECT_EQ(repo_->UpdateUserRevokingTokens(MakeUser("nobody", "x")).code(),
+            StatusCode::kNotFound);
+  User clash = MakeUser("u2", "alice");  // name taken: nothing is changed
+  EXPECT_EQ(repo_->UpdateUserRevokingTokens(clash).code(), StatusCode::kAlreadyExists);
+  EXPECT_FALSE(repo_->GetToken("b1")->revoked);
+}
+
 TEST_P(IdentityRepositoryTest, SurvivesReopen) {
   ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
   repo_.reset();

@@ -245,6 +245,8 @@ inline constexpr char kSelectToken[] =
     "SELECT digest, user_id, project_id, audit_id, issued_at, expires_at, revoked FROM tokens "
     "WHERE digest = ?1";
 inline constexpr char kRevokeToken[] = "UPDATE tokens SET revoked = 1 WHERE digest = ?1";
+inline constexpr char kRevokeUserTokens[] =
+    "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0";
 inline constexpr char kPurgeExpiredTokens[] = "DELETE FROM tokens WHERE expires_at <= ?1";
 
 // ---- Tasks ----

@@ -45,6 +45,9 @@ class ForwardingIdentityRepository : public db::IdentityRepository {
   }
   StatusOr<std::vector<domain::User>> ListUsers() override { return base_.ListUsers(); }
   Status UpdateUser(const domain::User& u) override { return base_.UpdateUser(u); }
+  Status UpdateUserRevokingTokens(const domain::User& u) override {
+    return base_.UpdateUserRevokingTokens(u);
+  }
   Status DeleteUser(std::string_view id) override { return base_.DeleteUser(id); }
 
   Status CreateRole(const domain::Role& r) override { return base_.CreateRole(r); }

@@ -111,6 +111,16 @@ class InMemoryIdentityRepository final : public db::IdentityRepository {
     it->second = u;
     return OkStatus();
   }
+  Status UpdateUserRevokingTokens(const domain::User& u) override {
+    std::lock_guard l(mu_);
+    auto it = users_.find(u.id);
+    if (it == users_.end()) return NotFoundError("user");
+    it->second = u;
+    for (auto& [digest, t] : tokens_) {
+      if (t.user_id == u.id) t.revoked = true;
+    }
+    return OkStatus();
+  }
   Status DeleteUser(std::string_view id) override {
     std::lock_guard l(mu_);
     if (users_.erase(std::string(id)) == 0) return NotFoundError("user");
