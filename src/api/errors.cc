@@ -506,10 +506,11 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kUnimplemented:
       return 501;
     case StatusCode::kUnavailable:
-    case StatusCode::kCancelled:
       return 503;
-    case StatusCode::kDeadlineExceeded:
-      return 504;
+    case StatusCode::kCancelled:  // the client went away; nobody reads this but the log
+      return 400;
+    case StatusCode::kDeadlineExceeded:  // the client was too slow
+      return 408;
     case StatusCode::kOk:
     case StatusCode::kDataLoss:
     case StatusCode::kInternal:

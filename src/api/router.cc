@@ -1,5 +1,8 @@
 #include "api/router.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "api/errors.h"
 #include "api/versions.h"
 
@@ -21,6 +24,26 @@ http::Response Router::Versions(const http::Request& req, int status) const {
   return r;
 }
 
+std::optional<http::Response> Router::HandleInline(const http::Request& req) const {
+  if (req.path != "/healthcheck") return std::nullopt;
+  std::error_code ec;
+  const bool disabled = !options_.healthcheck_disable_file.empty() &&
+                        std::filesystem::exists(options_.healthcheck_disable_file, ec);
+  const std::string reason = disabled ? "DISABLED BY FILE" : "OK";
+  http::Response r;
+  r.status = disabled ? 503 : (req.method == "HEAD" ? 204 : 200);
+  std::string accept(req.headers.Get("Accept").value_or(""));
+  if (accept.find("application/json") != std::string::npos) {
+    r.headers.Set("Content-Type", "application/json");
+    r.body = "{\"detailed\": false, \"reasons\": [\"" + reason + "\"]}";
+  } else {
+    r.headers.Set("Content-Type", "text/plain; charset=UTF-8");
+    r.body = reason;
+  }
+  if (req.method == "HEAD") r.body.clear();
+  return r;
+}
+
 http::Response Router::Handle(http::Request& req) {
   if (identity::IsIdentityPath(req.path)) return identity_api_.Handle(req);
   std::vector<std::string> segments;
@@ -32,12 +55,7 @@ http::Response Router::Handle(http::Request& req) {
     if (req.method != "GET" && req.method != "HEAD") return MethodNotAllowedResponse("GET", req);
     return Versions(req, 200);
   }
-  if (segments.size() == 1 && segments[0] == "healthcheck") {
-    http::Response r;
-    r.headers.Set("Content-Type", "text/plain; charset=UTF-8");
-    r.body = "OK";
-    return r;
-  }
+  if (auto health = HandleInline(req)) return std::move(*health);
   if (!IsKnownVersionPrefix(segments[0])) return Versions(req, 300);
 
   std::string auth_uri = (options_.public_endpoint.empty() ? req.BaseUrl()

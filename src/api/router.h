@@ -4,6 +4,7 @@
 //
 // Ownership: borrows everything it is given. Thread-safety: Handle() may be called concurrently.
 
+#include <optional>
 #include <string>
 
 #include "api/identity/identity_api.h"
@@ -16,6 +17,8 @@ namespace glimmer::api {
 struct RouterOptions {
   // Base URL for links in the versions document; empty = derived from the request.
   std::string public_endpoint;
+  // oslo.middleware's disable_by_file backend: /healthcheck answers 503 while this file exists.
+  std::string healthcheck_disable_file;
 };
 
 class Router {
@@ -24,6 +27,10 @@ class Router {
          images::ImagesApi& images_api, RouterOptions options);
 
   http::Response Handle(http::Request& req);
+  // Requests answered without a worker, on the network thread: /healthcheck (oslo.middleware's
+  // shape: 200 "OK", HEAD 204, 503 "DISABLED BY FILE"). Cheap and non-blocking; nullopt for
+  // everything else.
+  std::optional<http::Response> HandleInline(const http::Request& req) const;
 
  private:
   http::Response Versions(const http::Request& req, int status) const;

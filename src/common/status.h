@@ -31,8 +31,10 @@ enum class StatusCode {
   kDataLoss,            // 500: corrupt stored data.
   kInternal,            // 500
   kUnimplemented,       // 501
-  kCancelled,           // 503: the operation was stopped (shutdown, lease lost).
-  kDeadlineExceeded,    // 504: the operation ran out of time.
+  kCancelled,           // 400: the client went away (closed before its body ended); also a task
+                        //      stopped by shutdown or a lost lease (never answered over HTTP).
+  kDeadlineExceeded,    // 408: the client was too slow (below the body rate, stalled); also a
+                        //      task over its time limit.
 };
 
 std::string_view StatusCodeName(StatusCode code);

@@ -1,8 +1,8 @@
 #pragma once
-// HTTP request/response as handlers see them. Handlers are synchronous: they run on a worker
-// thread of the server's handler pool and may block (reading a request body blocks until bytes
-// arrive from the network; the network side itself is asynchronous). No Boost types leak here,
-// so API code compiles without Beast.
+// HTTP request/response as handlers see them. Handlers are synchronous code: they run on a fiber
+// of the server's handler pool and may block on work that needs a thread (database, disk). Reading
+// a request body suspends the fiber, not its thread, until bytes arrive (http/server.h). No Boost
+// types leak here, so API code compiles without Beast.
 
 #include <cstddef>
 #include <cstdint>
@@ -36,8 +36,9 @@ class Headers {
 };
 
 // The request body as a blocking stream. Reading past the end returns 0.
-// Errors: DeadlineExceeded-like Unavailable when the client stalls past the body timeout,
-// InvalidArgument on malformed chunked encoding, Aborted when the connection closed early.
+// Errors: DeadlineExceeded when the client is below the minimum body rate or stalls past the body
+// timeout, InvalidArgument on malformed chunked encoding (or an oversized chunk extension or
+// trailer), Cancelled when the client closed the connection early.
 class BodyReader {
  public:
   virtual ~BodyReader() = default;

@@ -6,9 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -18,8 +23,9 @@ namespace {
 // A raw TCP client, so the tests see exactly the bytes on the wire.
 class Client {
  public:
-  explicit Client(uint16_t port) {
+  explicit Client(uint16_t port, int rcvbuf = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (rcvbuf > 0) setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -267,6 +273,255 @@ TEST_F(ServerTest, TruncatedBodyFailsRead) {
   Client c2(server_->port());
   c2.Send("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
   EXPECT_NE(c2.ReadResponse().find("200"), std::string::npos);
+}
+
+
+// The limits and the thread model, on a server with ONE worker thread: whatever clients do while
+// waiting, that thread must stay free for others.
+class LimitsTest : public ::testing::Test {
+ protected:
+  void Start(ServerOptions o) {
+    o.port = 0;
+    o.access_log = false;
+    o.inline_handler = [](const Request& r) -> std::optional<Response> {
+      if (r.path != "/health") return std::nullopt;
+      Response res;
+      res.body = "OK";
+      return res;
+    };
+    server_ = std::make_unique<Server>(o, [this](Request& r) { return Handle(r); }, pool_);
+    ASSERT_TRUE(server_->Start().ok());
+  }
+  void Release() { std::call_once(released_once_, [this] { release_.set_value(); }); }
+  void TearDown() override {
+    Release();
+    if (server_) server_->Shutdown(std::chrono::milliseconds(1000));
+  }
+  Response Handle(Request& r) {
+    Response res;
+    if (r.path == "/echo") {
+      auto body = ReadAll(*r.body, 100 << 20);
+      if (!body.ok()) {
+        last_error_ = body.status().code();
+        res.status = body.status().code() == StatusCode::kDeadlineExceeded ? 408 : 400;
+        res.body = body.status().ToString();
+        return res;
+      }
+      res.body = "len=" + std::to_string(body->size());
+      return res;
+    }
+    if (r.path == "/big") {
+      char path[] = "/tmp/glimmer-http-test-XXXXXX";
+      int fd = mkstemp(path);
+      ::unlink(path);
+      EXPECT_EQ(::ftruncate(fd, 64 << 20), 0);  // sparse 64 MiB
+      res.stream = std::make_unique<FileSource>(fd, 0, 64 << 20);
+      res.stream_length = 64 << 20;
+      return res;
+    }
+    if (r.path == "/block") {
+      released_.wait();  // holds the only worker (a handler doing real work)
+      return res;
+    }
+    res.body = "ok";
+    return res;
+  }
+  // A fresh client's GET /ok, answered within `within`.
+  bool Responsive(std::chrono::milliseconds within = std::chrono::milliseconds(3000)) {
+    auto f = std::async(std::launch::async, [this] {
+      Client c(server_->port());
+      c.Send("GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+      return c.ReadResponse();
+    });
+    if (f.wait_for(within) != std::future_status::ready) return false;
+    return f.get().find("200") != std::string::npos;
+  }
+
+  platform::Executor pool_{"test-one-worker", 1};
+  std::unique_ptr<Server> server_;
+  std::promise<void> release_;
+  std::once_flag released_once_;
+  std::shared_future<void> released_ = release_.get_future().share();
+  std::atomic<StatusCode> last_error_{StatusCode::kOk};
+};
+
+TEST_F(LimitsTest, SlowRequestBodiesHoldNoWorker) {
+  Start({});
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 40; ++i) {
+    slow.push_back(std::make_unique<Client>(server_->port()));
+    slow.back()->Send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n{");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(Responsive());
+  // The slow ones are still being served: finishing their bodies completes them.
+  slow[0]->Send(std::string(99, ' '));
+  std::string body;
+  slow[0]->ReadResponse(&body);
+  EXPECT_EQ(body, "len=100");
+}
+
+TEST_F(LimitsTest, ChunkedSlowBodiesHoldNoWorker) {
+  Start({});
+  std::vector<std::unique_ptr<Client>> slow;
+  for (int i = 0; i < 20; ++i) {
+    slow.push_back(std::make_unique<Client>(server_->port()));
+    slow.back()->Send("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_TRUE(Responsive());
+}
+
+TEST_F(LimitsTest, ClientsThatDoNotReadDownloadsHoldNoWorker) {
+  Start({});
+  std::vector<std::unique_ptr<Client>> stuck;
+  for (int i = 0; i < 8; ++i) {
+    stuck.push_back(std::make_unique<Client>(server_->port(), 4096));
+    stuck.back()->Send("GET /big HTTP/1.1\r\nHost: h\r\n\r\n");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_TRUE(Responsive());
+}
+
+TEST_F(LimitsTest, InlineHandlerAnswersWhileEveryWorkerIsBusy) {
+  Start({});
+  Client busy(server_->port());
+  busy.Send("GET /block HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto queued = std::async(std::launch::async, [this] { return Responsive(); });
+  // The only worker is taken: an ordinary request waits...
+  EXPECT_EQ(queued.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  // ...while the health check is answered at once.
+  Client c(server_->port());
+  c.Send("GET /health HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string body;
+  EXPECT_NE(c.ReadResponse(&body).find("200"), std::string::npos);
+  EXPECT_EQ(body, "OK");
+  Release();
+  EXPECT_TRUE(queued.get());
+}
+
+TEST_F(LimitsTest, BodyBelowMinimumRateIsCut) {
+  ServerOptions o;
+  o.min_body_rate = 1000;
+  o.min_body_rate_window = std::chrono::seconds(1);
+  Start(o);
+  Client c(server_->port());
+  c.Send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n");
+  auto started = std::chrono::steady_clock::now();
+  std::string head;
+  auto reader = std::async(std::launch::async, [&] { return c.ReadResponse(); });
+  while (reader.wait_for(std::chrono::milliseconds(200)) != std::future_status::ready) {
+    c.Send("x");  // 5 bytes/s, far below 1000
+    ASSERT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8));
+  }
+  head = reader.get();
+  EXPECT_NE(head.find("408"), std::string::npos) << head;
+  EXPECT_EQ(last_error_.load(), StatusCode::kDeadlineExceeded);
+  // A client at the rate is not cut.
+  Client ok(server_->port());
+  ok.Send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 6000\r\n\r\n");
+  for (int i = 0; i < 6; ++i) {
+    ok.Send(std::string(1000, 'y'));
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  }
+  std::string body;
+  ok.ReadResponse(&body);
+  EXPECT_EQ(body, "len=6000");
+}
+
+TEST_F(LimitsTest, RequestLineHeaderLineAndHeaderCount) {
+  ServerOptions o;
+  o.max_request_line = 1024;
+  o.max_header_line = 1024;
+  o.max_header_count = 20;
+  Start(o);
+  {
+    Client c(server_->port());
+    c.Send("GET /" + std::string(2000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string head = c.ReadResponse();
+    EXPECT_NE(head.find("414"), std::string::npos) << head;
+    EXPECT_TRUE(c.Closed());
+  }
+  {
+    Client c(server_->port());
+    c.Send("GET / HTTP/1.1\r\nHost: h\r\nX-A: " + std::string(2000, 'a') + "\r\n\r\n");
+    EXPECT_NE(c.ReadResponse().find("431"), std::string::npos);
+  }
+  {
+    Client c(server_->port());
+    std::string fields;
+    for (int i = 0; i < 30; ++i) fields += "X-" + std::to_string(i) + ": v\r\n";
+    c.Send("GET / HTTP/1.1\r\nHost: h\r\n" + fields + "\r\n");
+    EXPECT_NE(c.ReadResponse().find("431"), std::string::npos);
+  }
+  EXPECT_TRUE(Responsive());
+}
+
+TEST_F(LimitsTest, TransferCodings) {
+  Start({});
+  {
+    Client c(server_->port());
+    c.Send("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n"
+           "GET /ok HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string head = c.ReadResponse();
+    EXPECT_NE(head.find("501"), std::string::npos) << head;
+    EXPECT_TRUE(c.Closed());  // the smuggled request is never answered
+  }
+  {
+    Client c(server_->port());
+    c.Send("POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n"
+           "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    std::string head = c.ReadResponse();
+    EXPECT_NE(head.find("400"), std::string::npos) << head;
+  }
+}
+
+TEST_F(LimitsTest, ChunkExtensionAndTrailerBombs) {
+  Start({});
+  for (const std::string& start :
+       {std::string("1;"), std::string("1\r\na\r\n0\r\nX-Trailer: ")}) {
+    Client c(server_->port());
+    c.Send("POST /echo HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n" + start);
+    std::string blob(64 << 10, 'a');
+    // Far more than any limit; the server stops reading and answers well before the end.
+    auto reader = std::async(std::launch::async, [&] { return c.ReadResponse(); });
+    for (int i = 0; i < 64 && reader.wait_for(std::chrono::milliseconds(0)) !=
+                                  std::future_status::ready; ++i) {
+      c.Send(blob);
+    }
+    std::string head = reader.get();
+    EXPECT_NE(head.find("400"), std::string::npos) << head;
+  }
+  EXPECT_TRUE(Responsive());
+}
+
+TEST_F(LimitsTest, IncompleteHeaderTimesOut) {
+  ServerOptions o;
+  o.header_timeout = std::chrono::seconds(1);
+  Start(o);
+  Client c(server_->port());
+  c.Send("GET / HTTP/1.1\r\nHost: h\r\n");
+  std::string head = c.ReadResponse();
+  EXPECT_NE(head.find("408"), std::string::npos) << head;
+}
+
+TEST_F(LimitsTest, ConnectionCap) {
+  ServerOptions o;
+  o.max_connections = 16;
+  Start(o);
+  std::vector<std::unique_ptr<Client>> idle;
+  for (int i = 0; i < 16; ++i) idle.push_back(std::make_unique<Client>(server_->port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Client extra(server_->port());
+  std::string head = extra.ReadResponse();
+  EXPECT_NE(head.find("503"), std::string::npos) << head;
+  EXPECT_GE(server_->stats().refused_connections, 1u);
+  idle.clear();  // room again
+  for (int i = 0; i < 50 && server_->stats().open_connections > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(Responsive());
 }
 
 }  // namespace

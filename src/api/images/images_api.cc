@@ -301,10 +301,9 @@ http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContex
   Status st = service_.Upload(
       ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, hint, store_id);
   if (!st.ok()) {
-    if (st.code() == StatusCode::kAborted || st.code() == StatusCode::kUnavailable) {
-      // The client went away or stalled: nobody reads this answer, but log why.
+    if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kDeadlineExceeded) {
+      // The client went away or was too slow: it may not read this answer, but log why.
       spdlog::warn("upload of image {} failed: {}", id, st.ToString());
-      if (st.code() == StatusCode::kAborted) st = InvalidArgumentError(st.message());
     }
     return ErrorFromStatus(st, req);
   }
@@ -529,9 +528,8 @@ http::Response ImagesApi::Stage(http::Request& req, const domain::RequestContext
   Status st = service_.Stage(
       ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, *hint, resume);
   if (!st.ok()) {
-    if (st.code() == StatusCode::kAborted || st.code() == StatusCode::kUnavailable) {
+    if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kDeadlineExceeded) {
       spdlog::warn("stage of image {} failed: {}", id, st.ToString());
-      if (st.code() == StatusCode::kAborted) st = InvalidArgumentError(st.message());
     }
     http::Response r = ErrorFromStatus(st, req);
     if (auto staged = service_.StagedBytes(ctx, id); staged.ok()) {
