@@ -65,7 +65,17 @@ class ImageRepository {
   virtual Status UpdateWithinQuota(const domain::Image& image,
                                    std::optional<domain::ImageStatus> expected_status,
                                    const domain::QuotaLimits& limits) = 0;
-  // Usage of `owner`'s images (GET /v2/info/usage).
+  // UpdateIfProperty with the quota check of UpdateWithinQuota in the same transaction: the
+  // import flow's writes that grow a project's usage (staged bytes of a web-download, the
+  // activation of an imported image) while it holds the import lock.
+  virtual Status UpdateIfPropertyWithinQuota(const domain::Image& image,
+                                             std::optional<domain::ImageStatus> expected_status,
+                                             std::string_view name,
+                                             const std::optional<std::string>& expected_value,
+                                             const domain::QuotaLimits& limits) = 0;
+  // Usage of `owner`'s images (GET /v2/info/usage). Staged bytes (image_stage_total) are the
+  // sizes of images `uploading` (staged, or being staged: the stage records what it reserves)
+  // and `importing` (their data still waits in staging).
   virtual StatusOr<domain::ProjectUsage> GetProjectUsage(std::string_view owner) = 0;
 
   // Soft-deletes: status becomes deleted, the row is never returned again and its id can

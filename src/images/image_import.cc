@@ -17,6 +17,10 @@ using domain::ImageStatus;
 using domain::RequestContext;
 
 constexpr size_t kStageChunk = 1 << 20;
+// A stage checks that its image still exists after each this many bytes.
+constexpr int64_t kStageLiveCheckEvery = int64_t{64} << 20;
+// The most a stage without a declared size reserves ahead in image_stage_total.
+constexpr int64_t kStageReserveStep = int64_t{256} << 20;
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -121,25 +125,37 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
                                   " is over the limit of " +
                                   std::to_string(options_.image_size_cap) + " bytes");
   }
+  // The stage counts in the project's quotas from the start, checked in the transaction that
+  // moves the image to `uploading` (image_count_uploading, image_stage_total): concurrent stages
+  // of one project cannot overshoot. With image_stage_total limited, the image's size is the
+  // number of bytes the stage holds in it: what is staged already plus the declared rest, or,
+  // without a declared size, reservations made as the data arrives (ReserveStaged).
+  const bool stage_limited = options_.quotas.image_stage_total >= 0;
+  int64_t reserved = offset + size_hint.value_or(0);  // <= image_size_cap, checked above
   image.status = ImageStatus::kUploading;
   image.updated_at = clock_.Now();
+  if (stage_limited) image.size = reserved;
   if (!options_.node_id.empty()) {
     image.properties[std::string(kStageHostProperty)] = options_.node_id;
   }
-  Status claim = repo_.Update(image, ImageStatus::kQueued);
+  Status claim = options_.quotas.Unlimited()
+                     ? repo_.Update(image, ImageStatus::kQueued)
+                     : repo_.UpdateWithinQuota(image, ImageStatus::kQueued, options_.quotas);
   if (claim.code() == StatusCode::kAborted) {
     return FailedPreconditionError("Image status transition to uploading is not allowed: the "
                                    "image is being changed by another request");
   }
   RETURN_IF_ERROR(claim);
 
-  // Back to queued on any failure; what was received stays staged (resumable).
+  // Back to queued on any failure; what was received stays staged (resumable) but no longer
+  // counts as staged (a queued image has no size).
   auto fail = [&](Status st) -> Status {
     for (int i = 0; i < kMaxUpdateRetries; ++i) {
       auto cur = repo_.Get(id);
       if (!cur.ok()) break;
       if (cur->status != ImageStatus::kUploading) break;
       cur->status = ImageStatus::kQueued;
+      cur->size.reset();
       cur->updated_at = clock_.Now();
       if (repo_.Update(*cur, ImageStatus::kUploading).code() != StatusCode::kAborted) break;
     }
@@ -149,6 +165,7 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
   if (!writer.ok()) return fail(writer.status());
   std::vector<std::byte> buf(kStageChunk);
   int64_t received = 0;
+  int64_t next_check = kStageLiveCheckEvery;
   Status stream;
   for (;;) {
     auto n = read(std::span(buf));
@@ -157,14 +174,39 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
       break;
     }
     if (*n == 0) break;
-    if ((*writer)->size() + static_cast<int64_t>(*n) > options_.image_size_cap) {
+    const int64_t end = (*writer)->size() + static_cast<int64_t>(*n);
+    if (end > options_.image_size_cap) {
       stream = ResourceExhaustedError("Image exceeds the storage quota: the image size cap is " +
                                       std::to_string(options_.image_size_cap) + " bytes");
       break;
     }
+    if (size_hint && received + static_cast<int64_t>(*n) > *size_hint) {
+      stream = InvalidArgumentError("Size mismatch: expected " + std::to_string(*size_hint) +
+                                    " bytes, got more");
+      break;
+    }
+    if (stage_limited && end > reserved) {
+      stream = ReserveStaged(id, end, reserved);
+      if (!stream.ok()) break;
+    }
     stream = (*writer)->Append(std::span<const std::byte>(buf.data(), *n));
     if (!stream.ok()) break;
     received += static_cast<int64_t>(*n);
+    if (received >= next_check) {
+      // A long stage stops writing soon after its image is deleted (or taken back to queued
+      // by another node that believed this one dead).
+      next_check += kStageLiveCheckEvery;
+      auto cur = repo_.Get(id);
+      if (!cur.ok() && cur.status().code() == StatusCode::kNotFound) {
+        stream = GoneError("Image " + std::string(id) + " was deleted during the upload");
+        break;
+      }
+      if (cur.ok() && cur->status != ImageStatus::kUploading) {
+        stream = FailedPreconditionError("Image " + std::string(id) + " is no longer "
+                                         "uploading: it was changed during the upload");
+        break;
+      }
+    }
   }
   Status synced = (*writer)->Sync();
   if (stream.ok() && size_hint && received != *size_hint) {
@@ -175,14 +217,23 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
   if (!stream.ok()) {
     spdlog::info("image {}: stage stopped at {} bytes: {}", id, (*writer)->size(),
                  stream.ToString());
+    if (stream.code() == StatusCode::kGone) {
+      (void)import_->staging->Remove(id);
+      return stream;
+    }
     return fail(stream);
   }
-  // Staged: the image stays `uploading` with its size known, ready for glance-direct.
+  // Staged: the image stays `uploading` with its size known, ready for glance-direct (a
+  // reservation beyond the data is given back).
   for (int attempt = 0;; ++attempt) {
     auto cur = repo_.Get(id);
     if (!cur.ok()) {
       (void)import_->staging->Remove(id);
       return GoneError("Image " + std::string(id) + " was deleted during the upload");
+    }
+    if (cur->status != ImageStatus::kUploading) {
+      return FailedPreconditionError("Image " + std::string(id) + " is no longer uploading: it "
+                                     "was changed during the upload");
     }
     cur->size = (*writer)->size();
     cur->updated_at = clock_.Now();
@@ -190,6 +241,40 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
     if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
     return st;
   }
+}
+
+Status ImageService::ReserveStaged(std::string_view id, int64_t needed, int64_t& reserved) {
+  // Ask for room ahead (as much again as the stage holds, at most kStageReserveStep), so that
+  // a large stage costs few transactions; near the limit, ask for exactly what is needed.
+  const int64_t ahead =
+      std::min(options_.image_size_cap, needed + std::min(needed, kStageReserveStep));
+  Status last;
+  for (int64_t ask : {ahead, needed}) {
+    if (ask == needed && ahead == needed && !last.ok()) break;  // asked already
+    for (int attempt = 0; attempt < kMaxUpdateRetries; ++attempt) {
+      auto cur = repo_.Get(id);
+      if (!cur.ok()) {
+        if (cur.status().code() == StatusCode::kNotFound) {
+          return GoneError("Image " + std::string(id) + " was deleted during the upload");
+        }
+        return cur.status();
+      }
+      if (cur->status != ImageStatus::kUploading) {
+        return FailedPreconditionError("Image " + std::string(id) + " is no longer uploading: "
+                                       "it was changed during the upload");
+      }
+      cur->size = ask;
+      cur->updated_at = clock_.Now();
+      last = repo_.UpdateWithinQuota(*cur, ImageStatus::kUploading, options_.quotas);
+      if (last.ok()) {
+        reserved = ask;
+        return OkStatus();
+      }
+      if (last.code() != StatusCode::kAborted) break;
+    }
+    if (last.code() != StatusCode::kResourceExhausted) return last;
+  }
+  return last;
 }
 
 StatusOr<int64_t> ImageService::StagedBytes(const RequestContext& ctx, std::string_view id) {
@@ -341,7 +426,13 @@ StatusOr<domain::Task> ImageService::StartImport(const RequestContext& ctx, std:
       SetList(image.properties, kFailedImport, failed);
     }
     image.updated_at = clock_.Now();
-    Status locked = repo_.UpdateIfProperty(image, needed, kImportTaskProperty, held);
+    // Moving a queued image to importing counts it in image_count_uploading: checked in the
+    // same transaction (copy-image changes no usage).
+    Status locked =
+        copy || options_.quotas.Unlimited()
+            ? repo_.UpdateIfProperty(image, needed, kImportTaskProperty, held)
+            : repo_.UpdateIfPropertyWithinQuota(image, needed, kImportTaskProperty, held,
+                                                options_.quotas);
     if (locked.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;
     if (locked.code() == StatusCode::kAborted) {
       return FailedPreconditionError("Image " + image.id + " is being changed by another "

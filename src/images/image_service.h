@@ -287,6 +287,10 @@ class ImageService {
   Status ReleaseImport(const std::string& image_id, const std::string& task_id,
                        const std::function<void(domain::Image&)>& change);
   bool LockIsStale(const domain::Image& image) const;
+  // Stage: grows the image's reservation in image_stage_total to at least `needed` bytes
+  // (quota-checked, atomically); `reserved` is updated. ResourceExhausted when the quota has no
+  // room; Gone when the image was deleted; FailedPrecondition when it left `uploading`.
+  Status ReserveStaged(std::string_view id, int64_t needed, int64_t& reserved);
   // glance-download credentials: the user's token, in memory only, per task.
   void StashCredential(const std::string& task_id, const std::string& token);
   std::optional<std::string> Credential(const std::string& task_id) const;

@@ -97,7 +97,8 @@ class ImportHandler::Flow {
                    in_.image_id, store_id, RedactUrlsIn(st.ToString()));
       failed_.push_back(store_id);
       if (in_.request.all_stores_must_succeed || st.code() == StatusCode::kNotFound ||
-          st.code() == StatusCode::kDeadlineExceeded) {
+          st.code() == StatusCode::kDeadlineExceeded ||
+          st.code() == StatusCode::kResourceExhausted) {
         return Stop(st, store_id);
       }
       (void)Change([&](Image& img) {
@@ -140,8 +141,11 @@ class ImportHandler::Flow {
     return it == image.properties.end() ? "" : it->second;
   }
 
-  // Applies `change` to the image while this task holds its lock.
-  Status Change(const std::function<void(Image&)>& change) {
+  // Applies `change` to the image while this task holds its lock. `within_quota`: the change
+  // grows the project's usage, and the quotas are checked in the same transaction
+  // (ResourceExhausted, nothing written, when they would be exceeded).
+  Status Change(const std::function<void(Image&)>& change, bool within_quota = false) {
+    const domain::QuotaLimits& quotas = svc_.options_.quotas;
     for (int attempt = 0;; ++attempt) {
       ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
       if (Lock(image) != task_.id) {
@@ -149,10 +153,62 @@ class ImportHandler::Flow {
       }
       change(image);
       image.updated_at = svc_.clock_.Now();
-      Status st = svc_.repo_.UpdateIfProperty(image, std::nullopt, kImportTaskProperty, task_.id);
+      Status st = within_quota && !quotas.Unlimited()
+                      ? svc_.repo_.UpdateIfPropertyWithinQuota(image, std::nullopt,
+                                                               kImportTaskProperty, task_.id,
+                                                               quotas)
+                      : svc_.repo_.UpdateIfProperty(image, std::nullopt, kImportTaskProperty,
+                                                    task_.id);
       if (st.code() == StatusCode::kAborted && attempt < 5) continue;
       return st;
     }
+  }
+
+  bool StageLimited() const { return svc_.options_.quotas.image_stage_total >= 0; }
+
+  // The most this import may write into staging or a store: image_size_cap, and what the
+  // project's image_size_total and image_stage_total leave for this image. Not atomic: the
+  // writes that grow the usage check the quotas again in their own transaction (Reserve, the
+  // activation), so this only stops a download early, with a clear message.
+  StatusOr<int64_t> RoomLeft(std::string* why) {
+    const domain::QuotaLimits& q = svc_.options_.quotas;
+    int64_t room = svc_.options_.image_size_cap;
+    if (why) *why = "the image size cap";
+    if (q.image_size_total < 0 && q.image_stage_total < 0) return room;
+    ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+    if (!image.owner) return room;
+    ASSIGN_OR_RETURN(auto usage, svc_.repo_.GetProjectUsage(*image.owner));
+    auto limit = [&](int64_t left, const char* name) {
+      left = std::max<int64_t>(0, left);
+      if (left < room) {
+        room = left;
+        if (why) *why = std::string("the project's ") + name + " quota";
+      }
+    };
+    if (q.image_size_total >= 0) limit(q.image_size_total - usage.image_size_total,
+                                       "image_size_total");
+    if (q.image_stage_total >= 0) {
+      // The usage counts this image's own reservation (an earlier attempt's): not a neighbour.
+      const bool counted = image.status == ImageStatus::kUploading ||
+                           image.status == ImageStatus::kImporting;
+      const int64_t own = counted ? image.size.value_or(0) : 0;
+      limit(q.image_stage_total - (usage.image_stage_total - own), "image_stage_total");
+    }
+    return room;
+  }
+
+  // Grows this image's reservation in image_stage_total to at least `needed` bytes (its size
+  // while it imports), quota-checked in the same transaction; asks for room ahead first (as
+  // much again, at most 256 MiB) so that a large download costs few transactions.
+  Status Reserve(int64_t needed, int64_t& reserved) {
+    const int64_t ahead = std::min(svc_.options_.image_size_cap,
+                                   needed + std::min(needed, int64_t{256} << 20));
+    Status st = Change([&](Image& img) { img.size = ahead; }, /*within_quota=*/true);
+    if (st.ok()) reserved = ahead;
+    if (st.code() != StatusCode::kResourceExhausted || ahead == needed) return st;
+    st = Change([&](Image& img) { img.size = needed; }, /*within_quota=*/true);
+    if (st.ok()) reserved = needed;
+    return st;
   }
 
   // Source step and plugins: leaves the image's bytes in the staging file.
@@ -206,6 +262,10 @@ class ImportHandler::Flow {
       }));
     }
     ASSIGN_OR_RETURN(staged_size_, Staging().Size(in_.image_id));
+    if (StageLimited()) {
+      // What waits in staging now (plugins may have grown it) is what counts as staged.
+      RETURN_IF_ERROR(Change([&](Image& img) { img.size = staged_size_; }, /*within_quota=*/true));
+    }
     return OkStatus();
   }
 
@@ -276,19 +336,26 @@ class ImportHandler::Flow {
       }
     }));
     opts.headers = {"X-Auth-Token: " + *token};
-    opts.max_bytes = std::min(svc_.import_->options.fetch.max_bytes, svc_.options_.image_size_cap);
+    std::string why;
+    ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
+    opts.max_bytes = std::min(svc_.import_->options.fetch.max_bytes, room);
     return FetchToStaging(image_url + "/file", opts,
-                          "glance-download of image " + in_.request.glance_image_id);
+                          "glance-download of image " + in_.request.glance_image_id, why);
   }
 
   // Streams `url` into the image's staging file (from byte 0), reporting progress and stopping
   // when the task is cancelled. `what` prefixes error messages.
+  // `limit_reason` names what set opts.max_bytes (shown when the source is larger). With
+  // image_stage_total limited, the staged bytes are reserved (Reserve) before they are written.
   Status FetchToStaging(const std::string& url, const webdownload::FetchOptions& opts,
-                        const std::string& what) {
+                        const std::string& what, const std::string& limit_reason) {
     ASSIGN_OR_RETURN(auto writer, Staging().OpenWriter(in_.image_id, 0));
     int64_t next_report = kProgressEvery;
+    int64_t reserved = 0;
     auto fetched = h_.fetcher_.Fetch(url, opts, [&](std::span<const std::byte> data) -> Status {
       RETURN_IF_ERROR(ctx_.Cancelled());
+      const int64_t end = writer->size() + static_cast<int64_t>(data.size());
+      if (StageLimited() && end > reserved) RETURN_IF_ERROR(Reserve(end, reserved));
       RETURN_IF_ERROR(writer->Append(data));
       if (writer->size() >= next_report) {
         ctx_.Progress("Downloaded " + MiB(writer->size()));
@@ -298,7 +365,11 @@ class ImportHandler::Flow {
     });
     if (!fetched.ok()) {
       RETURN_IF_ERROR(ctx_.Cancelled());
-      return Status(fetched.status().code(), what + " failed: " + fetched.status().message());
+      std::string message = what + " failed: " + fetched.status().message();
+      if (fetched.status().code() == StatusCode::kResourceExhausted && !limit_reason.empty()) {
+        message += " (" + limit_reason + ")";
+      }
+      return Status(fetched.status().code(), message);
     }
     RETURN_IF_ERROR(writer->Sync());
     if (fetched->bytes == 0) return InvalidArgumentError(what + " returned no data");
@@ -307,11 +378,13 @@ class ImportHandler::Flow {
 
   Status Download() {
     webdownload::FetchOptions opts = svc_.import_->options.fetch;
-    opts.max_bytes = std::min(opts.max_bytes, svc_.options_.image_size_cap);
+    std::string why;
+    ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
+    opts.max_bytes = std::min(opts.max_bytes, room);
     // Messages and logs never show the URL's query (presigned URLs carry secrets there).
     const std::string shown = RedactUrl(in_.request.uri);
     ctx_.Progress("Downloading from " + shown);
-    return FetchToStaging(in_.request.uri, opts, "web-download of " + shown);
+    return FetchToStaging(in_.request.uri, opts, "web-download of " + shown, why);
   }
 
   // Writes the image into one store and records the location (activating the image on the
@@ -418,7 +491,7 @@ class ImportHandler::Flow {
       auto importing = StoreListProperty(img, kImportingToStores);
       std::erase(importing, store_id);
       SetStoreListProperty(img, kImportingToStores, importing);
-    });
+    }, /*within_quota=*/first);  // activation: image_size_total re-checked atomically
     if (!recorded.ok()) {
       (void)target->Delete(*location);
       written_.pop_back();
@@ -525,6 +598,23 @@ class IdleContext final : public tasks::TaskContext {
   const domain::Task& t_;
 };
 }  // namespace
+
+Status ImportHandler::StillWanted(const domain::Task& task) {
+  if (!task.image_id) return OkStatus();
+  auto image = service_.repo_.Get(*task.image_id);
+  if (!image.ok()) {
+    if (image.status().code() == StatusCode::kNotFound) {
+      return AbortedError("Image " + *task.image_id + " was deleted before the import finished");
+    }
+    return OkStatus();  // the database may be back at the next renewal
+  }
+  auto it = image->properties.find(std::string(kImportTaskProperty));
+  if (it == image->properties.end() || it->second != task.id) {
+    return AbortedError("The import lock of image " + *task.image_id +
+                        " was released or taken over by another task");
+  }
+  return OkStatus();
+}
 
 void ImportHandler::Abandon(const domain::Task& task, std::string_view reason) {
   service_.DropCredential(task.id);

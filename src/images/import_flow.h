@@ -38,6 +38,9 @@ class ImportHandler final : public tasks::Handler {
 
   tasks::Outcome Run(tasks::TaskContext& ctx) override;
   void Abandon(const domain::Task& task, std::string_view reason) override;
+  // An import is no longer wanted once its image is deleted or its import lock is no longer
+  // the task's (released or taken over): the run stops writing and is failed.
+  Status StillWanted(const domain::Task& task) override;
 
  private:
   class Flow;

@@ -224,6 +224,17 @@ void TaskRunner::Renew() {
       run->lost = true;
       if (run->cancel.ok()) run->cancel = CancelledError("The task was taken over by another node");
       spdlog::warn("task {}: lease lost: {}", run->task.id, hb.ToString());
+      continue;
+    }
+    Status wanted = run->handler->StillWanted(run->task);
+    if (!wanted.ok()) {
+      // Not an interruption: the run ends (and is recorded) as a failure.
+      if (wanted.code() == StatusCode::kCancelled) wanted = AbortedError(wanted.message());
+      std::lock_guard rl(run->mu);
+      if (run->cancel.ok()) {
+        run->cancel = wanted;
+        spdlog::info("task {}: stopping: {}", run->task.id, wanted.message());
+      }
     }
   }
 }

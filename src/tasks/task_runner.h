@@ -36,8 +36,9 @@ class TaskContext {
   virtual const domain::Task& task() const = 0;
   // Replaces the task's progress message (written with the next lease renewal).
   virtual void Progress(std::string message) = 0;
-  // Non-OK when the run must stop: time limit reached, lease lost to another node, or the
-  // runner is stopping. Handlers check it between chunks of work and return promptly.
+  // Non-OK when the run must stop: time limit reached, lease lost to another node, the runner
+  // is stopping (these three: resumable, kCancelled or kDeadlineExceeded), or the handler's
+  // StillWanted said no. Handlers check it between chunks of work and return promptly.
   virtual Status Cancelled() const = 0;
 };
 
@@ -55,6 +56,15 @@ class Handler {
   // The task will not run (again): undo its effects (e.g. return the image to queued, remove
   // staged data). `reason` is recorded as the task's message.
   virtual void Abandon(const domain::Task& task, std::string_view reason) = 0;
+  // Asked by the runner for each running task with every lease renewal (a few seconds apart):
+  // OK while the work is still wanted; an error (e.g. the task's image was deleted) cancels the
+  // run with that status, which the handler sees in TaskContext::Cancelled() and ends as a
+  // failure (not an interruption: the task is not resumed). Transient errors (the database
+  // unreachable) should answer OK. Called from the runner's thread, concurrently with Run.
+  virtual Status StillWanted(const domain::Task& task) {
+    (void)task;
+    return OkStatus();
+  }
 };
 
 struct RunnerOptions {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "db/sqlite/database.h"
@@ -52,6 +53,14 @@ class FakeHandler : public Handler {
     std::lock_guard lock(mu);
     abandoned[task.id] = std::string(reason);
   }
+  Status StillWanted(const Task& task) override {
+    std::lock_guard lock(mu);
+    return unwanted.count(task.id) ? AbortedError("its image was deleted") : OkStatus();
+  }
+  void Unwant(const std::string& id) {
+    std::lock_guard lock(mu);
+    unwanted.insert(id);
+  }
   int Runs(const std::string& id) {
     std::lock_guard lock(mu);
     return runs[id];
@@ -61,6 +70,7 @@ class FakeHandler : public Handler {
   std::mutex mu;
   std::map<std::string, int> runs;
   std::map<std::string, std::string> abandoned;
+  std::set<std::string> unwanted;
 };
 
 Task NewTask(const std::string& id, std::string input = "{}") {
@@ -105,6 +115,28 @@ class TaskRunnerTest : public ::testing::Test {
   std::unique_ptr<db::TaskRepository> repo_;
   FakeHandler handler_;
 };
+
+// A running task whose work is no longer wanted (the handler says so at a lease renewal) is
+// cancelled with the handler's reason and recorded as a failure, not left for resumption.
+TEST_F(TaskRunnerTest, UnwantedRunningTaskIsCancelledAndFailed) {
+  handler_.block = true;
+  TaskRunner runner(*repo_, platform::Clock::Real(), FastOptions("n1"));
+  runner.Register("fake", &handler_);
+  runner.Start();
+  ASSERT_TRUE(repo_->Create(NewTask("doomed")).ok());
+  runner.Wake();
+  for (int i = 0; i < 500 && handler_.Runs("doomed") == 0; ++i) std::this_thread::sleep_for(2ms);
+  ASSERT_EQ(handler_.Runs("doomed"), 1);
+  std::this_thread::sleep_for(50ms);  // several renewals while wanted: keeps running
+  EXPECT_EQ(repo_->Get("doomed")->status, TaskStatus::kProcessing);
+  handler_.Unwant("doomed");
+  auto t = WaitEnded(*repo_, "doomed");
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(t->status, TaskStatus::kFailure);
+  EXPECT_EQ(t->message, "its image was deleted");
+  EXPECT_EQ(handler_.last_cancel.code(), StatusCode::kAborted);
+  EXPECT_EQ(handler_.Runs("doomed"), 1);
+}
 
 TEST_F(TaskRunnerTest, RunsPendingTasksAndRecordsOutcomes) {
   TaskRunner runner(*repo_, platform::Clock::Real(), FastOptions("n1"));

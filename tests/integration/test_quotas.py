@@ -6,7 +6,9 @@ concurrent uploads that together exceed the size limit. Over quota is 413 and ch
 Each group runs on a dedicated Glimmer started with GLIMMER_<SECTION>__<OPTION> variables; a
 group whose options the binary does not know yet is skipped (detected by trying to start it)."""
 import concurrent.futures
+import http.server
 import json
+import os
 import threading
 import time
 import uuid
@@ -31,7 +33,9 @@ def _start_or_skip(glimmer_factory, name, env):
             pytest.skip(f"this glimmer does not accept {sorted(env)} yet: "
                         + str(e).splitlines()[-1][:200])
         raise
-    return make_principal(srv.admin_env())
+    admin = make_principal(srv.admin_env())
+    admin.server = srv
+    return admin
 
 
 def _new(api, **fields):
@@ -328,3 +332,285 @@ def test_concurrent_uploads_never_overshoot_image_size_total(glimmer_factory, tr
     u = _usage(api)
     assert u["image_size_total"]["usage"] == -(-len(stored) * size // MIB)
     assert u["image_count_uploading"]["usage"] == 0
+
+
+# =============================================================================== staging and import
+class _Source:
+    """Loopback HTTP source for web-download: /file/<name> serves registered bytes with a
+    Content-Length; /endless streams zeros without a length until the client goes away."""
+
+    def __init__(self):
+        self.files = {}
+        self.endless_bytes = 0
+        src = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                path = self.path.split("?")[0]
+                if path == "/endless":
+                    self.send_response(200)
+                    self.end_headers()
+                    self.close_connection = True
+                    block = b"\0" * 65536
+                    try:
+                        while True:
+                            self.wfile.write(block)
+                            src.endless_bytes += len(block)
+                            time.sleep(0.002)  # ~30 MiB/s: a fast source, bounded for the test
+                    except OSError:
+                        return
+                body = src.files.get(path)
+                if body is None:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def add(self, data):
+        path = f"/file/{uuid.uuid4().hex}"
+        self.files[path] = data
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def source():
+    s = _Source()
+    yield s
+    s.stop()
+
+
+def _import_env(source, **quotas):
+    env = {"GLIMMER_IMPORT_FILTERING_OPTS__ALLOW_PRIVATE_ADDRESSES": "true",
+           "GLIMMER_IMPORT_FILTERING_OPTS__ALLOWED_PORTS": f"80,443,{source.port}",
+           "GLIMMER_GLIMMER__TASK_LEASE_SECONDS": "6"}  # lease renewals (and checks) every 1 s
+    env.update({f"GLIMMER_QUOTA__{k.upper()}": str(v) for k, v in quotas.items()})
+    return env
+
+
+def _stage(api, iid, data, chunked=False):
+    body = data if not chunked else (data[i:i + 65536] for i in range(0, len(data), 65536))
+    return api.put(f"/v2/images/{iid}/stage", data=body,
+                   headers={"Content-Type": "application/octet-stream"})
+
+
+def _last_task(api, iid, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        tasks = api.get(f"/v2/images/{iid}/tasks").json()["tasks"]
+        if tasks and tasks[-1]["status"] in ("success", "failure"):
+            return tasks[-1]
+        assert time.monotonic() < deadline, tasks
+        time.sleep(0.1)
+
+
+def _staging_bytes(srv):
+    d = srv.data_dir / "staging"
+    return sum(p.stat().st_size for p in d.iterdir() if p.is_file()) if d.exists() else 0
+
+
+def test_image_stage_total_and_uploading_count_apply_to_staging(glimmer_factory):
+    """Security review F5: PUT /stage is counted in image_stage_total and
+    image_count_uploading when it starts (413, image still queued, nothing staged), the
+    project's unrelated image creation is not what gets refused, and an import moves the bytes
+    from the stage total to the size total."""
+    admin = _start_or_skip(glimmer_factory, "quota-stage", {
+        "GLIMMER_QUOTA__IMAGE_STAGE_TOTAL": "2", "GLIMMER_QUOTA__IMAGE_COUNT_UPLOADING": "2"})
+    api = admin.api
+    a, b, c = (_new(api)["id"] for _ in range(3))
+    assert _stage(api, a, b"a" * MIB).status_code == 204
+    assert _stage(api, b, b"b" * MIB, chunked=True).status_code == 204
+    u = _usage(api)
+    assert u["image_stage_total"] == {"limit": 2, "usage": 2}
+    assert u["image_count_uploading"] == {"limit": 2, "usage": 2}
+    r = _stage(api, c, b"c" * 1000)
+    assert r.status_code == 413, r.text
+    assert "image_stage_total" in r.text or "image_count_uploading" in r.text, r.text
+    _queued_without_data(api, c)
+    assert api.head(f"/v2/images/{c}/stage").headers["Upload-Offset"] == "0"
+    assert api.post("/v2/images", json={"name": "still-fine"}).status_code == 201
+    # glance-direct: the staged bytes count until the image is active, then as stored data.
+    r = api.post(f"/v2/images/{a}/import", json={"method": {"name": "glance-direct"}})
+    assert r.status_code == 202, r.text
+    assert _last_task(api, a)["status"] == "success"
+    u = _usage(api)
+    assert u["image_stage_total"]["usage"] == 1 and u["image_size_total"]["usage"] == 1
+    assert u["image_count_uploading"]["usage"] == 1
+    assert _stage(api, c, b"c" * 1000).status_code == 204
+
+
+def test_concurrent_stages_never_overshoot_image_stage_total(glimmer_factory):
+    """6 stages of 1 MiB start together with room for 2: exactly 2 are staged, the others are
+    413 and queued without data, and the usage never goes above the limit meanwhile."""
+    n = 6
+    admin = _start_or_skip(glimmer_factory, "quota-stage-race",
+                           {"GLIMMER_QUOTA__IMAGE_STAGE_TOTAL": "2"})
+    api = admin.api
+    ids = [_new(api)["id"] for _ in range(n)]
+    start = threading.Barrier(n)
+    peak = {"stage": 0}
+    done = threading.Event()
+
+    def watch():
+        w = lib.Api(admin.base_url, admin.token)
+        while not done.is_set():
+            peak["stage"] = max(peak["stage"], _usage(w)["image_stage_total"]["usage"])
+            time.sleep(0.01)
+
+    def stage(iid):
+        a = lib.Api(admin.base_url, admin.token)
+        data = iid.encode()[:8] * (MIB // 8)
+        start.wait(30)
+        r = _stage(a, iid, data)
+        return iid, r.status_code, r.text[:200]
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            results = list(pool.map(stage, ids))
+    finally:
+        done.set()
+        watcher.join(30)
+    codes = sorted(code for _, code, _ in results)
+    assert codes == [204, 204] + [413] * (n - 2), results
+    assert peak["stage"] <= 2
+    for iid, code, _ in results:
+        img = api.image(iid)
+        if code == 204:
+            assert img["status"] == "uploading" and img["size"] == MIB
+        else:
+            _queued_without_data(api, iid)
+    assert _usage(api)["image_stage_total"] == {"limit": 2, "usage": 2}
+
+
+def test_web_download_is_capped_at_the_quota_left(glimmer_factory, source):
+    """An endless web-download source with 3 MiB of image_size_total and image_stage_total:
+    the download stops at the quota (not at the 1 TiB size cap), the task fails naming the
+    quota, and the image is back in queued with nothing staged."""
+    admin = _start_or_skip(glimmer_factory, "quota-web",
+                           _import_env(source, image_size_total=3, image_stage_total=3))
+    srv = admin.server
+    api = admin.api
+    iid = _new(api)["id"]
+    before = source.endless_bytes
+    r = api.post(f"/v2/images/{iid}/import",
+                 json={"method": {"name": "web-download", "uri": source.url("/endless")}})
+    assert r.status_code == 202, r.text
+    peak = 0
+    deadline = time.monotonic() + 60
+    while True:
+        peak = max(peak, _staging_bytes(srv))
+        tasks = api.get(f"/v2/images/{iid}/tasks").json()["tasks"]
+        if tasks and tasks[-1]["status"] in ("success", "failure"):
+            break
+        assert time.monotonic() < deadline, tasks
+        time.sleep(0.02)
+    task = tasks[-1]
+    assert task["status"] == "failure" and "quota" in task["message"], task
+    assert peak <= 3 * MIB
+    assert source.endless_bytes - before < 64 * MIB
+    _queued_without_data(api, iid)
+    assert _staging_bytes(srv) == 0
+    u = _usage(api)
+    assert u["image_stage_total"]["usage"] == 0 and u["image_count_uploading"]["usage"] == 0
+
+
+def test_concurrent_imports_never_overshoot_image_size_total(glimmer_factory, source):
+    """Security review F5: 6 web-download imports of 1.5 MiB run at once (6 task workers) with
+    2 MiB of image_size_total: each sees room for itself when it starts, but the activation
+    re-checks the quota in its transaction, so exactly one becomes active."""
+    n, size = 6, 3 * MIB // 2
+    env = _import_env(source, image_size_total=2)
+    env["GLIMMER_GLIMMER__TASK_WORKERS"] = str(n)
+    admin = _start_or_skip(glimmer_factory, "quota-import-race", env)
+    api = admin.api
+    ids = [_new(api)["id"] for _ in range(n)]
+    for iid in ids:
+        uri = source.add(iid.encode()[:8] * (size // 8))
+        r = api.post(f"/v2/images/{iid}/import",
+                     json={"method": {"name": "web-download", "uri": uri}})
+        assert r.status_code == 202, r.text
+    tasks = {iid: _last_task(api, iid) for iid in ids}
+    active = [iid for iid in ids if api.image(iid)["status"] == "active"]
+    assert len(active) == 1, tasks
+    assert all(tasks[iid]["status"] == "success" for iid in active)
+    for iid in set(ids) - set(active):
+        assert tasks[iid]["status"] == "failure", tasks[iid]
+        assert "image_size_total" in tasks[iid]["message"], tasks[iid]
+        _queued_without_data(api, iid)
+    assert _usage(api)["image_size_total"]["usage"] == 2  # 1.5 MiB, rounded up
+
+
+def test_uploading_count_applies_to_import_start(glimmer_factory, source):
+    admin = _start_or_skip(glimmer_factory, "quota-import-count",
+                           _import_env(source, image_count_uploading=1))
+    api = admin.api
+    staged, other = _new(api)["id"], _new(api)["id"]
+    assert _stage(api, staged, b"s" * 1000).status_code == 204
+    r = api.post(f"/v2/images/{other}/import",
+                 json={"method": {"name": "web-download", "uri": source.add(b"o" * 1000)}})
+    assert r.status_code == 413, r.text
+    _queued_without_data(api, other)
+    assert api.get(f"/v2/images/{other}/tasks").json()["tasks"] == []
+
+
+def test_deleting_an_image_stops_its_running_download(glimmer_factory, source):
+    """Deleting the image cancels its import task within a lease renewal (1 s here): the
+    download stops writing (no open descriptor on the deleted staging file) and the task
+    fails naming the deletion."""
+    admin = _start_or_skip(glimmer_factory, "quota-delete-cancels", _import_env(source))
+    srv = admin.server
+    api = admin.api
+    iid = _new(api)["id"]
+    r = api.post(f"/v2/images/{iid}/import",
+                 json={"method": {"name": "web-download", "uri": source.url("/endless")}})
+    assert r.status_code == 202, r.text
+    task_id = api.get(f"/v2/images/{iid}/tasks").json()["tasks"][0]["id"]
+    deadline = time.monotonic() + 30
+    while _staging_bytes(srv) < 4 * MIB:
+        assert time.monotonic() < deadline, "the download did not start"
+        time.sleep(0.05)
+    api.delete_image(iid)
+    deleted_at = time.monotonic()
+    staging = str(srv.data_dir / "staging")
+
+    def open_staged_files():
+        out = []
+        for fd in os.listdir(f"/proc/{srv.pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{srv.pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith(staging):
+                out.append(target)
+        return out
+
+    while open_staged_files() or admin.api.get(f"/v2/tasks/{task_id}").json()["status"] != \
+            "failure":
+        assert time.monotonic() - deleted_at < 15, open_staged_files()
+        time.sleep(0.1)
+    task = admin.api.get(f"/v2/tasks/{task_id}").json()
+    assert "deleted" in task["message"], task
+    written = source.endless_bytes
+    time.sleep(1.5)
+    assert source.endless_bytes - written < MIB  # the source is no longer read

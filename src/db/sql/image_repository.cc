@@ -312,7 +312,9 @@ Status CheckQuotaIn(Connection& conn, const Dialect& dialect, const Image& image
   if (s == ImageStatus::kSaving || s == ImageStatus::kUploading || s == ImageStatus::kImporting) {
     u.image_count_uploading += 1;
   }
-  if (s == ImageStatus::kUploading) u.image_stage_total += image.size.value_or(0);
+  if (s == ImageStatus::kUploading || s == ImageStatus::kImporting) {
+    u.image_stage_total += image.size.value_or(0);
+  }
   auto over = [](int64_t limit, int64_t used) { return limit >= 0 && used > limit; };
   if (over(limits.image_count_total, u.image_count_total)) {
     return ResourceExhaustedError("image_count_total quota exceeded (limit " +
@@ -362,7 +364,39 @@ Status UpdateIn(Connection& conn, const Image& image,
   return InsertChildren(conn, image);
 }
 
+// The compare-and-set of UpdateIfProperty, inside a write transaction. The image row is
+// locked before the read, so a concurrent compare-and-set waits for this one.
+Status UpdateIfPropertyIn(Connection& conn, const Dialect& dialect, const Image& image,
+                          std::optional<domain::ImageStatus> expected_status,
+                          std::string_view name,
+                          const std::optional<std::string>& expected_value) {
+  RETURN_IF_ERROR(Lock(conn, dialect.lock_image_row, image.id));
+  std::optional<std::string> current;
+  {
+    ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectImageProperty));
+    st.Bind(1, image.id).Bind(2, name);
+    ASSIGN_OR_RETURN(bool row, st.Step());
+    if (row) current = st.Text(0);
+  }
+  if (current != expected_value) {
+    ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image.id));
+    if (!live) return ImageNotFound(image.id);
+    return AbortedError("image " + image.id + ": " + std::string(name) + " changed");
+  }
+  return UpdateIn(conn, image, expected_status);
+}
+
 }  // namespace
+
+Status SqlImageRepository::UpdateIfPropertyWithinQuota(
+    const Image& image, std::optional<domain::ImageStatus> expected_status, std::string_view name,
+    const std::optional<std::string>& expected_value, const domain::QuotaLimits& limits) {
+  return db_.Write([&](Connection& conn) -> Status {
+    // The owner's quota lock first, then the image row: the order of UpdateWithinQuota too.
+    RETURN_IF_ERROR(CheckQuotaIn(conn, db_.dialect(), image, limits));
+    return UpdateIfPropertyIn(conn, db_.dialect(), image, expected_status, name, expected_value);
+  });
+}
 
 Status SqlImageRepository::CreateWithinQuota(const Image& image,
                                                 const domain::QuotaLimits& limits) {
@@ -420,21 +454,7 @@ Status SqlImageRepository::UpdateIfProperty(const Image& image,
                                                std::string_view name,
                                                const std::optional<std::string>& expected_value) {
   return db_.Write([&](Connection& conn) -> Status {
-    // Read-then-write: hold the image row so a concurrent compare-and-set waits for us.
-    RETURN_IF_ERROR(Lock(conn, db_.dialect().lock_image_row, image.id));
-    std::optional<std::string> current;
-    {
-      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectImageProperty));
-      st.Bind(1, image.id).Bind(2, name);
-      ASSIGN_OR_RETURN(bool row, st.Step());
-      if (row) current = st.Text(0);
-    }
-    if (current != expected_value) {
-      ASSIGN_OR_RETURN(bool live, ImageIsLive(conn, image.id));
-      if (!live) return ImageNotFound(image.id);
-      return AbortedError("image " + image.id + ": " + std::string(name) + " changed");
-    }
-    return UpdateIn(conn, image, expected_status);
+    return UpdateIfPropertyIn(conn, db_.dialect(), image, expected_status, name, expected_value);
   });
 }
 

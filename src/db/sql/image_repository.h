@@ -45,6 +45,11 @@ class SqlImageRepository final : public ImageRepository {
   Status UpdateWithinQuota(const domain::Image& image,
                            std::optional<domain::ImageStatus> expected_status,
                            const domain::QuotaLimits& limits) override;
+  Status UpdateIfPropertyWithinQuota(const domain::Image& image,
+                                     std::optional<domain::ImageStatus> expected_status,
+                                     std::string_view name,
+                                     const std::optional<std::string>& expected_value,
+                                     const domain::QuotaLimits& limits) override;
   StatusOr<domain::ProjectUsage> GetProjectUsage(std::string_view owner) override;
   Status Delete(std::string_view id) override;
   StatusOr<std::vector<domain::Image>> List(const domain::ListQuery& query) override;

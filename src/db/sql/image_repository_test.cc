@@ -460,6 +460,111 @@ TEST_P(ImageRepositoryTest, Members) {
             StatusCode::kNotFound);
 }
 
+// Staged bytes are the sizes of images being staged, staged or importing; an importing image
+// that becomes active moves its size from image_stage_total to image_size_total.
+TEST_P(ImageRepositoryTest, StageUsageCountsUploadingAndImportingImages) {
+  Image staged = MakeImage("stage-1", "proj", Visibility::kPrivate);
+  staged.status = ImageStatus::kUploading;
+  staged.size = 100;
+  Image importing = MakeImage("stage-2", "proj", Visibility::kPrivate);
+  importing.status = ImageStatus::kImporting;
+  importing.size = 20;
+  Image queued = MakeImage("stage-3", "proj", Visibility::kPrivate);
+  queued.status = ImageStatus::kQueued;
+  queued.size = 1000;  // no data counted while queued
+  for (const Image* i : {&staged, &importing, &queued}) ASSERT_TRUE(repo_->Create(*i).ok());
+  auto u = repo_->GetProjectUsage("proj");
+  ASSERT_TRUE(u.ok());
+  EXPECT_EQ(u->image_stage_total, 120);
+  EXPECT_EQ(u->image_count_uploading, 2);
+  EXPECT_EQ(u->image_size_total, 0);
+
+  domain::QuotaLimits limits;
+  limits.image_stage_total = 150;
+  Image grown = staged;
+  grown.size = 131;  // 131 + 20 > 150
+  EXPECT_EQ(repo_->UpdateWithinQuota(grown, ImageStatus::kUploading, limits).code(),
+            StatusCode::kResourceExhausted);
+  grown.size = 130;
+  EXPECT_TRUE(repo_->UpdateWithinQuota(grown, ImageStatus::kUploading, limits).ok());
+
+  limits = {};
+  limits.image_size_total = 19;
+  Image active = importing;
+  active.status = ImageStatus::kActive;
+  active.properties["os_glance_import_task"] = "t";
+  Image locked = importing;
+  locked.properties["os_glance_import_task"] = "t";
+  ASSERT_TRUE(repo_->Update(locked, ImageStatus::kImporting).ok());
+  EXPECT_EQ(repo_->UpdateIfPropertyWithinQuota(active, ImageStatus::kImporting,
+                                               "os_glance_import_task", std::string("t"), limits)
+                .code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(repo_->Get(importing.id)->status, ImageStatus::kImporting);
+  limits.image_size_total = 20;
+  EXPECT_EQ(repo_->UpdateIfPropertyWithinQuota(active, ImageStatus::kImporting,
+                                               "os_glance_import_task", std::string("other"),
+                                               limits)
+                .code(),
+            StatusCode::kAborted);  // the compare-and-set still applies
+  EXPECT_TRUE(repo_->UpdateIfPropertyWithinQuota(active, ImageStatus::kImporting,
+                                                 "os_glance_import_task", std::string("t"),
+                                                 limits)
+                  .ok());
+  u = repo_->GetProjectUsage("proj");
+  EXPECT_EQ(u->image_stage_total, 130);
+  EXPECT_EQ(u->image_size_total, 20);
+  EXPECT_EQ(u->image_count_uploading, 1);
+}
+
+// Imports of one project activated from two nodes at once, each holding its own image's import
+// lock, with room for `kRoom` of them: never more become active.
+TEST_P(ImageRepositoryTest, TwoNodesNeverOvershootWhenActivatingImports) {
+  constexpr int kImages = 12;
+  constexpr int kRoom = 5;
+  auto db2 = test_db_.Open();
+  ASSERT_NE(db2, nullptr);
+  auto repo2 = NewImageRepository(*db2);
+  domain::QuotaLimits limits;
+  limits.image_size_total = kRoom * 1000;
+  std::vector<Image> images;
+  for (int i = 0; i < kImages; ++i) {
+    Image image = MakeImage("act-" + std::to_string(i), "proj", Visibility::kPrivate);
+    image.status = ImageStatus::kImporting;
+    image.size = 1000;
+    image.properties["os_glance_import_task"] = "task-" + std::to_string(i);
+    ASSERT_TRUE(repo_->Create(image).ok());
+    images.push_back(image);
+  }
+  platform::Executor executor("activate-test", 4);
+  std::latch start(kImages);
+  std::vector<std::future<Status>> runs;
+  for (int i = 0; i < kImages; ++i) {
+    ImageRepository* repo = i % 2 == 0 ? repo_.get() : repo2.get();
+    runs.push_back(executor.Submit([&, repo, i] {
+      Image active = images[i];
+      active.status = ImageStatus::kActive;
+      start.count_down();
+      return repo->UpdateIfPropertyWithinQuota(active, ImageStatus::kImporting,
+                                               "os_glance_import_task",
+                                               "task-" + std::to_string(i), limits);
+    }));
+  }
+  int admitted = 0;
+  for (auto& r : runs) {
+    Status st = r.get();
+    if (st.ok()) {
+      ++admitted;
+    } else {
+      EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+    }
+  }
+  EXPECT_EQ(admitted, kRoom);
+  auto usage = repo_->GetProjectUsage("proj");
+  ASSERT_TRUE(usage.ok());
+  EXPECT_EQ(usage->image_size_total, kRoom * 1000);
+}
+
 TEST_P(ImageRepositoryTest, DataSurvivesReopen) {
   const Image image = FullImage("77777777-7777-4777-8777-777777777777");
   ASSERT_TRUE(repo_->Create(image).ok());

@@ -49,8 +49,8 @@ inline constexpr char kProjectUsage[] =
     " THEN COALESCE(size, 0) ELSE 0 END), 0) AS BIGINT),"
     " CAST(COALESCE(SUM(CASE WHEN status IN ('saving','uploading','importing') THEN 1 ELSE 0 END),"
     " 0) AS BIGINT),"
-    " CAST(COALESCE(SUM(CASE WHEN status = 'uploading' THEN COALESCE(size, 0) ELSE 0 END), 0)"
-    " AS BIGINT)"
+    " CAST(COALESCE(SUM(CASE WHEN status IN ('uploading','importing') THEN COALESCE(size, 0)"
+    " ELSE 0 END), 0) AS BIGINT)"
     " FROM images WHERE owner = ?1 AND deleted = 0 AND id <> ?2";
 
 inline constexpr char kSoftDeleteImage[] =
