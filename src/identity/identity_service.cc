@@ -82,6 +82,7 @@ IdentityService::IdentityService(db::IdentityRepository& repo, const platform::C
       clock_(clock),
       options_(options),
       cache_(options.token_cache_capacity, options.token_cache_max_age),
+      throttle_(options.login_throttle),
       dummy_hash_(HashPassword(platform::RandomHex(8), options.password_iterations)) {}
 
 // ---------------------------------------------------------------------------------------------
@@ -200,14 +201,30 @@ StatusOr<domain::IdentityDomain> IdentityService::ResolveDomain(std::string_view
   return InvalidArgumentError("Expecting a domain id or name");
 }
 
-StatusOr<domain::User> IdentityService::AuthenticatePassword(const PasswordCredentials& creds) {
+Status IdentityService::Throttled(UnixMicros wait, LoginAttempt* attempt) {
+  int64_t seconds = std::max<int64_t>(1, (wait + 999'999) / 1'000'000);
+  if (attempt != nullptr) attempt->retry_after_seconds = seconds;
+  return ResourceExhaustedError("Too many failed authentication attempts. Retry in " +
+                                std::to_string(seconds) + " seconds.");
+}
+
+StatusOr<domain::User> IdentityService::AuthenticatePassword(const PasswordCredentials& creds,
+                                                             LoginAttempt* attempt) {
   const EntityRef& ref = creds.user;
   if (creds.password.size() > kMaxPasswordLength) {
     return UnauthenticatedError("The request you have made requires authentication.");
   }
+  // An address that must wait is refused before any lookup or hashing.
+  const std::string address =
+      attempt != nullptr ? LoginThrottle::AddressKey(attempt->remote_address) : std::string();
+  if (UnixMicros wait = throttle_.AddressWait(address, clock_.Now())) {
+    return Throttled(wait, attempt);
+  }
   StatusOr<domain::User> user = NotFoundError("user");
+  std::string user_key;  // a known user by id, whichever way it was named
   if (!ref.id.empty()) {
     user = repo_.GetUser(ref.id);
+    user_key = "id:" + ref.id;
   } else if (!ref.name.empty()) {
     if (ref.domain_id.empty() && ref.domain_name.empty()) {
       return InvalidArgumentError("User name requires a domain id or name");
@@ -218,11 +235,17 @@ StatusOr<domain::User> IdentityService::AuthenticatePassword(const PasswordCrede
     } else if (!dom.ok() && !IsNotFound(dom.status())) {
       return dom.status();
     }
+    user_key = "name:" + (dom.ok() ? dom->id : "?" + ref.domain_id + "?" + ref.domain_name) +
+               "/" + ref.name;
   } else {
     return InvalidArgumentError("Expecting a user id or name");
   }
+  if (!user.ok() && !IsNotFound(user.status())) return user.status();
+  if (user.ok()) user_key = "id:" + user->id;
+  const LoginThrottle::Admission admission = throttle_.Begin(user_key, address, clock_.Now());
+  if (admission.wait > 0) return Throttled(admission.wait, attempt);
+  // Admitted and counted as a failure until the password is known to be right.
   if (!user.ok()) {
-    if (!IsNotFound(user.status())) return user.status();
     (void)VerifyPassword(creds.password, dummy_hash_);  // same cost as a real check
     return UnauthenticatedError("The request you have made requires authentication.");
   }
@@ -231,8 +254,13 @@ StatusOr<domain::User> IdentityService::AuthenticatePassword(const PasswordCrede
   }
   auto dom = repo_.GetDomain(user->domain_id);
   if (!dom.ok() || !dom->enabled) {
+    if (!dom.ok() && !IsNotFound(dom.status())) {
+      throttle_.Abandoned(user_key, address, admission);
+      return dom.status();
+    }
     return UnauthenticatedError("The request you have made requires authentication.");
   }
+  throttle_.Succeeded(user_key, address, admission);
   return user;
 }
 
@@ -293,7 +321,8 @@ StatusOr<std::vector<domain::Role>> IdentityService::EffectiveRoles(std::string_
   return roles;
 }
 
-StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) {
+StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
+                                                    LoginAttempt* attempt) {
   if (request.password.has_value() == request.token.has_value()) {
     return UnauthenticatedError("Expecting exactly one of the password and token methods.");
   }
@@ -304,7 +333,7 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request) 
   std::optional<TokenInfo> parent;
   std::string verified_hash;  // the password hash the password was checked against
   if (request.password) {
-    ASSIGN_OR_RETURN(info.user, AuthenticatePassword(*request.password));
+    ASSIGN_OR_RETURN(info.user, AuthenticatePassword(*request.password, attempt));
     verified_hash = info.user.password_hash;
     info.methods = {"password"};
   } else {
@@ -684,14 +713,35 @@ Status IdentityService::DeleteUser(std::string_view id) {
 
 Status IdentityService::ChangePassword(std::string_view user_id,
                                        std::string_view original_password,
-                                       std::string_view new_password) {
+                                       std::string_view new_password, LoginAttempt* attempt) {
   RETURN_IF_ERROR(ValidatePassword(new_password));
-  ASSIGN_OR_RETURN(domain::User u, repo_.GetUser(user_id));
-  if (!u.enabled || !VerifyPassword(original_password, u.password_hash)) {
+  if (original_password.size() > kMaxPasswordLength) {
     return UnauthenticatedError("The request you have made requires authentication.");
   }
-  u.password_hash = HashPassword(new_password, options_.password_iterations);
-  RETURN_IF_ERROR(repo_.UpdateUserRevokingTokens(u));
+  const std::string address =
+      attempt != nullptr ? LoginThrottle::AddressKey(attempt->remote_address) : std::string();
+  const std::string user_key = "id:" + std::string(user_id);  // as for logins
+  if (UnixMicros wait = throttle_.AddressWait(address, clock_.Now())) {
+    return Throttled(wait, attempt);
+  }
+  const LoginThrottle::Admission admission = throttle_.Begin(user_key, address, clock_.Now());
+  if (admission.wait > 0) return Throttled(admission.wait, attempt);
+  auto u = repo_.GetUser(user_id);
+  if (!u.ok()) {
+    if (!IsNotFound(u.status())) {
+      throttle_.Abandoned(user_key, address, admission);
+      return u.status();
+    }
+    (void)VerifyPassword(original_password, dummy_hash_);  // an unknown id takes as long
+    return u.status();
+  }
+  // The hash is always checked, also for a disabled user, so that timing tells nothing.
+  if (!VerifyPassword(original_password, u->password_hash) || !u->enabled) {
+    return UnauthenticatedError("The request you have made requires authentication.");
+  }
+  throttle_.Succeeded(user_key, address, admission);
+  u->password_hash = HashPassword(new_password, options_.password_iterations);
+  RETURN_IF_ERROR(repo_.UpdateUserRevokingTokens(*u));
   cache_.Clear();
   return OkStatus();
 }

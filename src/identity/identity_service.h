@@ -9,7 +9,8 @@
 // Errors (beyond the repository's Internal/Unavailable):
 //   Authenticate  -> Unauthenticated (unknown user/project, wrong password, disabled user or
 //                    project, no role on the requested project, invalid token for "token"),
-//                    InvalidArgument (no usable method / incomplete identity).
+//                    InvalidArgument (no usable method / incomplete identity),
+//                    ResourceExhausted (too many failed password checks: see LoginThrottle).
 //   ValidateToken -> Unauthenticated (unknown, expired, revoked, or no longer valid token).
 //   DescribeToken -> NotFound for the same cases (Keystone answers 404 to GET /auth/tokens).
 //   Management    -> NotFound, AlreadyExists (duplicate name), InvalidArgument (bad input).
@@ -25,6 +26,7 @@
 #include "db/identity_repository.h"
 #include "domain/context.h"
 #include "domain/identity.h"
+#include "identity/login_throttle.h"
 #include "identity/password_hash.h"
 #include "identity/token_cache.h"
 #include "platform/clock.h"
@@ -38,6 +40,7 @@ struct IdentityOptions {
   int password_iterations = kDefaultPasswordIterations;
   size_t token_cache_capacity = 10000;            // validated tokens kept in memory
   UnixMicros token_cache_max_age = 30LL * 1'000'000;  // bounds staleness of remote revocations
+  LoginThrottleOptions login_throttle;            // password guessing (per node)
 };
 
 struct BootstrapOptions {
@@ -79,6 +82,12 @@ struct AuthRequest {
   // Without `project`, the token is scoped to the user's default project when the user has a
   // role there, unless `unscoped` is set.
   bool unscoped = false;
+};
+
+// Where a password attempt comes from (for LoginThrottle), and the throttle's answer.
+struct LoginAttempt {
+  std::string remote_address;       // the client's "ip:port"; empty = not throttled by address
+  int64_t retry_after_seconds = 0;  // out: > 0 when refused with ResourceExhausted
 };
 
 // Everything a Keystone token body shows. Users never carry password hashes here.
@@ -156,7 +165,8 @@ class IdentityService {
   StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
 
   // Tokens.
-  StatusOr<IssuedToken> Authenticate(const AuthRequest& request);
+  // `attempt` (optional) names the client, for throttling repeated password failures.
+  StatusOr<IssuedToken> Authenticate(const AuthRequest& request, LoginAttempt* attempt = nullptr);
   // Hot path of every API request: answered from the cache when possible.
   StatusOr<domain::RequestContext> ValidateToken(std::string_view bearer);
   // Full token body for GET /v3/auth/tokens (not cached).
@@ -188,9 +198,11 @@ class IdentityService {
   Status DeleteUser(std::string_view id);
   // A new password (UpdateUser with `password`, ChangePassword) revokes every token the user
   // holds, on every node (within token_cache_max_age on the others), as Keystone does.
-  // Self-service change; Unauthenticated when `original_password` is wrong.
+  // Self-service change; Unauthenticated when `original_password` is wrong or the user
+  // disabled, NotFound for an unknown user (after the same password-hashing work, so the time
+  // taken does not tell), ResourceExhausted when throttled (failures count with the logins').
   Status ChangePassword(std::string_view user_id, std::string_view original_password,
-                        std::string_view new_password);
+                        std::string_view new_password, LoginAttempt* attempt = nullptr);
 
   // Roles.
   StatusOr<domain::Role> CreateRole(std::string name, std::string description);
@@ -212,7 +224,10 @@ class IdentityService {
 
  private:
   StatusOr<domain::IdentityDomain> ResolveDomain(std::string_view id, std::string_view name);
-  StatusOr<domain::User> AuthenticatePassword(const PasswordCredentials& creds);
+  StatusOr<domain::User> AuthenticatePassword(const PasswordCredentials& creds,
+                                              LoginAttempt* attempt);
+  // ResourceExhausted for a throttled attempt; records the wait in `attempt`.
+  static Status Throttled(UnixMicros wait, LoginAttempt* attempt);
   StatusOr<domain::Project> ResolveProjectScope(const EntityRef& ref);
   // Direct role records of the user on the project plus implied ones, sorted by name.
   StatusOr<std::vector<domain::Role>> EffectiveRoles(std::string_view project_id,
@@ -233,6 +248,7 @@ class IdentityService {
   const platform::Clock& clock_;
   const IdentityOptions options_;
   TokenCache cache_;
+  LoginThrottle throttle_;
   const std::string dummy_hash_;  // verified against when the user is unknown (timing)
 };
 

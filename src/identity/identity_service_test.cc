@@ -416,6 +416,66 @@ TEST_F(IdentityServiceTest, TokenIssuedWhileThePasswordChangesIsRefused) {
   EXPECT_EQ(svc.Authenticate(rescope).status().code(), StatusCode::kUnauthenticated);
 }
 
+TEST_F(IdentityServiceTest, RepeatedPasswordFailuresAreThrottled) {
+  IdentityOptions o = options_;
+  o.login_throttle = {.user_threshold = 3, .address_threshold = 5, .window = 600 * kSecond,
+                      .base_delay = 1 * kSecond, .max_delay = 4 * kSecond, .max_entries = 100};
+  IdentityService svc(store_.repo(), clock_, o);
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  auto login = [&](const std::string& user, const std::string& pw, const std::string& from) {
+    LoginAttempt attempt{.remote_address = from};
+    Status s = svc.Authenticate(PasswordAuth(user, pw, "demo"), &attempt).status();
+    return std::make_pair(s.code(), attempt.retry_after_seconds);
+  };
+  using P = std::pair<StatusCode, int64_t>;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(login("demo", "wrong", "192.0.2.1:1000"), P(StatusCode::kUnauthenticated, 0));
+  }
+  // Even the right password waits now, from any address.
+  EXPECT_EQ(login("demo", "demopw", "192.0.2.9:1000"), P(StatusCode::kResourceExhausted, 1));
+  clock_.Advance(1 * kSecond);
+  EXPECT_EQ(login("demo", "wrong", "192.0.2.1:1000"), P(StatusCode::kUnauthenticated, 0));
+  EXPECT_EQ(login("demo", "demopw", "192.0.2.9:1000"), P(StatusCode::kResourceExhausted, 2));
+  clock_.Advance(2 * kSecond);
+  EXPECT_EQ(login("demo", "demopw", "192.0.2.9:1000").first, StatusCode::kOk);  // resets
+  EXPECT_EQ(login("demo", "wrong", "192.0.2.9:1000"), P(StatusCode::kUnauthenticated, 0));
+  EXPECT_EQ(login("demo", "demopw", "192.0.2.9:1000").first, StatusCode::kOk);
+
+  // Unknown users are throttled alike (the answer does not tell whether the user exists).
+  for (int i = 0; i < 3; ++i) login("ghost", "x", "192.0.2.2:1000");
+  EXPECT_EQ(login("ghost", "x", "192.0.2.3:1000"), P(StatusCode::kResourceExhausted, 1));
+
+  // The password-change endpoint counts with the logins of the same user.
+  clock_.Advance(60 * kSecond);
+  EXPECT_EQ(login("demo", "wrong", "192.0.2.4:1000").first, StatusCode::kUnauthenticated);
+  EXPECT_EQ(login("demo", "wrong", "192.0.2.4:1000").first, StatusCode::kUnauthenticated);
+  LoginAttempt change{.remote_address = "192.0.2.4:1000"};
+  EXPECT_EQ(svc.ChangePassword(uid, "wrong", "x", &change).code(), StatusCode::kUnauthenticated);
+  change = {.remote_address = "192.0.2.5:1000"};
+  EXPECT_EQ(svc.ChangePassword(uid, "demopw", "x", &change).code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(change.retry_after_seconds, 1);
+  EXPECT_EQ(login("demo", "demopw", "192.0.2.5:1000").first, StatusCode::kResourceExhausted);
+
+  // One address guessing at many users waits too, once it reaches its own threshold.
+  clock_.Advance(60 * kSecond);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(login("user" + std::to_string(i), "x", "198.51.100.7:2000").first,
+              StatusCode::kUnauthenticated);
+  }
+  EXPECT_EQ(login("demo", "demopw", "198.51.100.7:2001"), P(StatusCode::kResourceExhausted, 1));
+  EXPECT_EQ(login("demo", "demopw", "198.51.100.8:2001").first, StatusCode::kOk);
+}
+
+TEST_F(IdentityServiceTest, ChangePasswordOfUnknownOrDisabledUser) {
+  auto [uid, pid] = MakeUser("demo", "member", "demo");
+  EXPECT_EQ(service_->ChangePassword("no-such-user", "x", "y").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->UpdateUser(uid, {.enabled = false}).ok());
+  EXPECT_EQ(service_->ChangePassword(uid, "demopw", "y").code(), StatusCode::kUnauthenticated);
+  ASSERT_TRUE(service_->UpdateUser(uid, {.enabled = true}).ok());
+  EXPECT_TRUE(service_->ChangePassword(uid, "demopw", "y").ok());
+}
+
 TEST_F(IdentityServiceTest, LocalChangesInvalidateCachedTokens) {
   auto [uid, pid] = MakeUser("demo", "member", "demo");
   auto member = service_->ListRoles({.name = "member"});

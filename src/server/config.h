@@ -119,6 +119,15 @@ struct Config {
   // A validated token is trusted from memory this long; a revocation made on another node is
   // seen here within it (keystonemiddleware's token_cache_time plays the same part). 0: none.
   int64_t token_cache_seconds = 30;
+  // Password guessing (identity/login_throttle.h): after this many failed logins of one user,
+  // or from one client address (0 = not counted), each less than the window after the previous
+  // one, further attempts are refused (429) for 1 s, doubling with each further failure up to
+  // the maximum delay; at most max_entries users and addresses are tracked. Per node.
+  int login_throttle_user_failures = 5;
+  int login_throttle_address_failures = 20;
+  int64_t login_throttle_window_seconds = 900;
+  int64_t login_throttle_max_delay_seconds = 30;
+  int64_t login_throttle_max_entries = 10000;
   int password_hash_iterations = 100000;  // PBKDF2-HMAC-SHA256
   bool fsync_uploads = true;
   int64_t max_header_bytes = 16384;

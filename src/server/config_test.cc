@@ -547,5 +547,23 @@ s3_store_large_object_chunk_size = 16
               HasSubstr("[glance_store] s3_store_host must be set for the s3 store 's3'"));
 }
 
+TEST_F(ConfigTest, LoginThrottleOptions) {
+  Config defaults;
+  EXPECT_EQ(defaults.login_throttle_user_failures, 5);
+  EXPECT_EQ(defaults.login_throttle_address_failures, 20);
+  StatusOr<Config> c = LoadConfig(
+      Write("[glimmer]\nlogin_throttle_user_failures = 0\nlogin_throttle_window_seconds = 60\n"
+            "login_throttle_max_delay_seconds = 10\nlogin_throttle_max_entries = 500\n"),
+      {{"GLIMMER_GLIMMER__LOGIN_THROTTLE_ADDRESS_FAILURES", "100"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->login_throttle_user_failures, 0);
+  EXPECT_EQ(c->login_throttle_address_failures, 100);
+  EXPECT_EQ(c->login_throttle_window_seconds, 60);
+  EXPECT_EQ(c->login_throttle_max_delay_seconds, 10);
+  EXPECT_EQ(c->login_throttle_max_entries, 500);
+  EXPECT_THAT(LoadError("[glimmer]\nlogin_throttle_max_delay_seconds = 0\n"),
+              HasSubstr("out of range"));
+}
+
 }  // namespace
 }  // namespace glimmer::server

@@ -163,6 +163,11 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   iopts.token_ttl = config.token_expiration * 1'000'000;
   iopts.token_cache_max_age = config.token_cache_seconds * 1'000'000;
   iopts.password_iterations = config.password_hash_iterations;
+  iopts.login_throttle.user_threshold = config.login_throttle_user_failures;
+  iopts.login_throttle.address_threshold = config.login_throttle_address_failures;
+  iopts.login_throttle.window = config.login_throttle_window_seconds * 1'000'000;
+  iopts.login_throttle.max_delay = config.login_throttle_max_delay_seconds * 1'000'000;
+  iopts.login_throttle.max_entries = static_cast<size_t>(config.login_throttle_max_entries);
   identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
                                                            platform::Clock::Real(), iopts);
 

@@ -3,7 +3,13 @@
   written after the database and cannot re-insert a revoked token);
 - a password change (self-service POST /v3/users/{id}/password, or an admin's PATCH with a
   password) revokes the user's tokens, also on another node sharing the database (there within
-  token_cache_seconds, as for an explicit revocation)."""
+  token_cache_seconds, as for an explicit revocation);
+- repeated failed logins of one user, or from one address, are answered 429 with Retry-After for a
+  doubling, capped delay ([glimmer] login_throttle_*), and the password-change endpoint takes as
+  long for an unknown user id as for a wrong password."""
+import http.client
+import json
+import statistics
 import threading
 import time
 import uuid
@@ -200,3 +206,120 @@ def test_password_change_on_one_node_revokes_on_the_other(node, node_b, admin):
     while _status(node, token) == 200:
         assert time.monotonic() - changed < TOKEN_CACHE + 1, "still accepted on node A"
         time.sleep(0.1)
+
+
+# ----------------------------------------------------------------------------- F8
+def _login(node, name, password, source=None):
+    """POST /v3/auth/tokens from `source` (a local address to connect from, e.g. 127.0.0.2);
+    returns (status, headers, body)."""
+    body = json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": name, "domain": {"id": "default"}, "password": password}}}}})
+    conn = http.client.HTTPConnection("127.0.0.1", node.port, timeout=30,
+                                      source_address=(source, 0) if source else None)
+    try:
+        conn.request("POST", "/identity/v3/auth/tokens", body=body,
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def _throttled_node(glimmer_factory, name, **options):
+    env = {f"GLIMMER_GLIMMER__LOGIN_THROTTLE_{k.upper()}": str(v) for k, v in options.items()}
+    return glimmer_factory(name, extra_env=env)
+
+
+@pytest.fixture(scope="module")
+def user_throttled(glimmer_factory):
+    return _throttled_node(glimmer_factory, "login-throttle-user", user_failures=3,
+                           address_failures=0, max_delay_seconds=4)
+
+
+def test_failed_logins_of_one_user_are_slowed_down(user_throttled):
+    node = user_throttled
+    admin = make_principal(node.admin_env())
+    env, uid = _make_user(node, admin)
+    bystander, _ = _make_user(node, admin)
+    name, pw = env["OS_USERNAME"], env["OS_PASSWORD"]
+    for _ in range(3):
+        assert _login(node, name, "wrong")[0] == 401
+    # Now even the right password waits (nothing is checked, nothing counted) ...
+    status, headers, body = _login(node, name, pw)
+    assert status == 429, body
+    assert headers["retry-after"] == "1"
+    err = json.loads(body)["error"]
+    assert err["code"] == 429 and err["title"] == "Too Many Requests" and err["message"]
+    assert headers["content-type"] == "application/json"
+    # ... while other users are not affected.
+    assert _login(node, bystander["OS_USERNAME"], bystander["OS_PASSWORD"])[0] == 201
+    # The wait doubles with each further failure, up to the maximum (4 s here).
+    for expected in ("2", "4", "4"):
+        time.sleep(int(headers["retry-after"]))
+        assert _login(node, name, "wrong")[0] == 401
+        status, headers, _ = _login(node, name, pw)
+        assert (status, headers.get("retry-after")) == (429, expected)
+    time.sleep(int(headers["retry-after"]))
+    assert _login(node, name, pw)[0] == 201  # a success clears the count
+    assert _login(node, name, "wrong")[0] == 401
+    assert _login(node, name, pw)[0] == 201
+    # Unknown users are throttled alike: the answers do not tell whether a user exists.
+    for _ in range(3):
+        assert _login(node, "no-such-user-" + uid, "x")[0] == 401
+    assert _login(node, "no-such-user-" + uid, "x")[0] == 429
+
+
+def test_password_change_endpoint_shares_the_count(user_throttled):
+    node = user_throttled
+    admin = make_principal(node.admin_env())
+    env, uid = _make_user(node, admin)
+    url = f"{node.base_url}/identity/v3/users/{uid}/password"
+    for _ in range(2):
+        assert _login(node, env["OS_USERNAME"], "wrong")[0] == 401
+    r = requests.post(url, json={"user": {"original_password": "wrong", "password": "x"}},
+                      timeout=30)
+    assert r.status_code == 401
+    r = requests.post(url, timeout=30, json={
+        "user": {"original_password": env["OS_PASSWORD"], "password": "x"}})
+    assert r.status_code == 429 and r.headers["Retry-After"] == "1", r.text
+    assert r.json()["error"]["code"] == 429
+    assert _login(node, env["OS_USERNAME"], env["OS_PASSWORD"])[0] == 429
+
+
+def test_failed_logins_from_one_address_are_slowed_down(glimmer_factory):
+    node = _throttled_node(glimmer_factory, "login-throttle-address", user_failures=0,
+                           address_failures=3, max_delay_seconds=4)
+    admin = make_principal(node.admin_env())
+    env, _ = _make_user(node, admin)
+    # Guesses at several users from 127.0.0.2 ...
+    for i in range(3):
+        assert _login(node, f"someone-{i}", "guess", source="127.0.0.2")[0] == 401
+    status, headers, _ = _login(node, env["OS_USERNAME"], env["OS_PASSWORD"], source="127.0.0.2")
+    assert (status, headers.get("retry-after")) == (429, "1")
+    # ... do not stop another address, and a success does not clear the guesser's count.
+    assert _login(node, env["OS_USERNAME"], env["OS_PASSWORD"], source="127.0.0.3")[0] == 201
+    time.sleep(1)
+    assert _login(node, env["OS_USERNAME"], env["OS_PASSWORD"], source="127.0.0.2")[0] == 201
+    assert _login(node, "someone-9", "guess", source="127.0.0.2")[0] == 401
+    assert _login(node, env["OS_USERNAME"], env["OS_PASSWORD"], source="127.0.0.2")[0] == 429
+
+
+def test_password_change_takes_as_long_for_an_unknown_user(node, admin):
+    """No timing oracle for user ids: an unknown id costs the same password hashing as a wrong
+    original password (both answer 401)."""
+    env, uid = _make_user(node, admin)
+
+    def timed(user_id):
+        start = time.monotonic()
+        r = requests.post(f"{node.base_url}/identity/v3/users/{user_id}/password", timeout=30,
+                          json={"user": {"original_password": "wrong", "password": "x"}})
+        assert r.status_code == 401, r.text
+        return time.monotonic() - start
+
+    known, unknown = [], []
+    for i in range(4):  # below the user's failure threshold (5)
+        known.append(timed(uid))
+        unknown.append(timed(uuid.uuid4().hex))
+    assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)
+    assert statistics.median(known) > 0.005  # the hashing is really there (100k PBKDF2)

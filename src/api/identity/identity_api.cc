@@ -26,6 +26,7 @@ std::string_view Title(int code) {
     case 409: return "Conflict";
     case 413: return "Request Entity Too Large";
     case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
     case 501: return "Not Implemented";
     case 503: return "Service Unavailable";
     default: return "Internal Server Error";
@@ -347,10 +348,24 @@ class IdentityApi::Call {
   StatusOr<http::Response> IssueToken() {
     ASSIGN_OR_RETURN(json body, Body());
     ASSIGN_OR_RETURN(svc::AuthRequest auth, ParseAuthRequest(body));
-    ASSIGN_OR_RETURN(svc::IssuedToken issued, svc_.Authenticate(auth));
+    svc::LoginAttempt attempt{.remote_address = req_.remote_address};
+    auto issued = svc_.Authenticate(auth, &attempt);
+    if (!issued.ok()) return LoginRefused(issued.status(), attempt);
     http::Response resp =
-        JsonResponse(201, TokenJson(issued.info, catalog_, !req_.QueryValue("nocatalog")));
-    resp.headers.Set("X-Subject-Token", issued.bearer);
+        JsonResponse(201, TokenJson(issued->info, catalog_, !req_.QueryValue("nocatalog")));
+    resp.headers.Set("X-Subject-Token", issued->bearer);
+    return resp;
+  }
+
+  // A password attempt the login throttle refused is a 429 with Retry-After; anything else is
+  // answered as usual.
+  StatusOr<http::Response> LoginRefused(const Status& status,
+                                        const svc::LoginAttempt& attempt) const {
+    if (status.code() != StatusCode::kResourceExhausted || attempt.retry_after_seconds <= 0) {
+      return status;
+    }
+    http::Response resp = KeystoneError(429, status.message(), identity_url_);
+    resp.headers.Set("Retry-After", std::to_string(attempt.retry_after_seconds));
     return resp;
   }
 
@@ -503,7 +518,9 @@ class IdentityApi::Call {
   StatusOr<http::Response> ChangePassword(const std::string& id) {
     ASSIGN_OR_RETURN(json body, Body());
     ASSIGN_OR_RETURN(PasswordChange change, ParsePasswordChange(body));
-    Status s = svc_.ChangePassword(id, change.original_password, change.password);
+    svc::LoginAttempt attempt{.remote_address = req_.remote_address};
+    Status s = svc_.ChangePassword(id, change.original_password, change.password, &attempt);
+    if (s.code() == StatusCode::kResourceExhausted) return LoginRefused(s, attempt);
     if (s.code() == StatusCode::kNotFound) {
       return UnauthenticatedError(std::string(kAuthRequired));  // don't reveal user ids
     }

@@ -616,6 +616,31 @@ TEST_F(IdentityApiTest, RolesAndAssignments) {
   ExpectKeystoneError(Admin("PATCH", "/identity/v3/roles/" + member_id, "{}"), 405);
 }
 
+TEST_F(IdentityApiTest, RepeatedFailuresGet429WithRetryAfter) {
+  svc::IdentityOptions options;
+  options.password_iterations = 1000;
+  options.login_throttle.user_threshold = 2;
+  svc::IdentityService service(store_.repo(), clock_, options);
+  IdentityApi api(service);
+  std::string uid = MakeMember("demo");
+  auto login = [&](const std::string& pw) {
+    return Call(api, "POST", "/identity/v3/auth/tokens", PasswordBody("demo", pw, "demo"));
+  };
+  ExpectKeystoneError(login("wrong"), 401);
+  ExpectKeystoneError(login("wrong"), 401);
+  Reply r = login("demopw");
+  ExpectKeystoneError(r, 429);
+  EXPECT_EQ(r.body["error"]["title"], "Too Many Requests");
+  EXPECT_EQ(r.Header("Retry-After"), "1");
+  // The password-change endpoint shares the count and the answer.
+  r = Call(api, "POST", "/identity/v3/users/" + uid + "/password",
+           R"({"user": {"original_password": "demopw", "password": "new"}})");
+  ExpectKeystoneError(r, 429);
+  EXPECT_EQ(r.Header("Retry-After"), "1");
+  clock_.Advance(1'000'000);
+  EXPECT_EQ(login("demopw").status, 201);
+}
+
 TEST_F(IdentityApiTest, DomainsAndReadOnlyCatalog) {
   Reply domains = Admin("GET", "/identity/v3/domains");
   ASSERT_EQ(domains.status, 200);
