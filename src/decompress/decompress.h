@@ -89,7 +89,7 @@ inline constexpr int64_t kProgressIntervalBytes = int64_t{64} << 20;
 //  - zip: the central directory is validated before out_path is created; a zip holding other
 //    than one file fails with kInvalidArgument "zip archive has N members; image_decompression
 //    needs exactly one". Directory entries ("d/", as `zip -r` writes) are not members.
-//  - Otherwise out_path is created or truncated (mode 0644 before umask), written (output
+//  - Otherwise out_path is created or truncated (mode 0600: image data), written (output
 //    chunks that are all zeros become holes), and fsynced before OK is returned. If a failure
 //    happens after out_path was created, out_path is removed; failures found earlier (bad
 //    arguments, lha, a bad zip directory, the zip size above the cap) leave it untouched.

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -245,6 +246,18 @@ TEST_F(DecompressTest, BadArguments) {
 TEST_F(DecompressTest, GzipRoundTrip) {
   Sh("gzip -k data");
   ExpectSample("data.gz", Codec::kGzip);
+}
+
+// The output holds image data: 0600 whatever the umask, also over a leftover file (review F7).
+TEST_F(DecompressTest, OutputIsPrivate) {
+  Sh("gzip -k data");
+  Write("out", "left by a crash");
+  std::filesystem::permissions(Path("out"), std::filesystem::perms(0644));
+  const mode_t old_umask = ::umask(0);
+  auto r = Decompress("data.gz");
+  ::umask(old_umask);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(std::filesystem::status(Path("out")).permissions(), std::filesystem::perms(0600));
 }
 
 TEST_F(DecompressTest, GzipMultiMemberLikeGzipD) {

@@ -79,8 +79,15 @@ StatusOr<size_t> InputFile::ReadAt(int64_t offset, std::span<std::byte> out) {
 StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path,
                                                          std::string_view codec, int64_t max_bytes,
                                                          ProgressFn progress) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // Decompressed image data is as private as the file it comes from (staged files are 0600):
+  // created 0600, and a file left there before (a crash) is made 0600 too.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Errno("cannot create " + path, errno);
+  if (::fchmod(fd, 0600) != 0) {
+    int err = errno;
+    ::close(fd);
+    return Errno("cannot set the permissions of " + path, err);
+  }
   return std::unique_ptr<OutputFile>(
       new OutputFile(fd, path, codec, max_bytes, std::move(progress)));
 }

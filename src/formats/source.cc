@@ -86,8 +86,10 @@ StatusOr<size_t> MemorySource::ReadAt(int64_t offset, std::span<std::byte> out) 
   return n;
 }
 
-StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path, bool sync) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path, bool sync,
+                                                     unsigned mode) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+                  static_cast<mode_t>(mode));
   if (fd < 0) return Errno("create " + path, errno);
   return std::unique_ptr<FileSink>(new FileSink(fd, sync));
 }

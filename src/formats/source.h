@@ -86,8 +86,10 @@ class Sink {
 // A Sink over a POSIX file: ftruncate for the size (so unwritten ranges stay holes) + pwrite.
 class FileSink final : public Sink {
  public:
-  // Creates or truncates `path` (mode 0644). `sync`: fsync in Finish().
-  static StatusOr<std::unique_ptr<FileSink>> Create(const std::string& path, bool sync = false);
+  // Creates or truncates `path`. `sync`: fsync in Finish(). `mode`: the permissions of a file
+  // it creates (less the umask); an existing file keeps its own.
+  static StatusOr<std::unique_ptr<FileSink>> Create(const std::string& path, bool sync = false,
+                                                    unsigned mode = 0644);
   ~FileSink() override;
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;

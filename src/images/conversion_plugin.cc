@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -10,6 +11,36 @@
 #include "formats/source.h"
 
 namespace glimmer::images {
+namespace {
+
+// Forwards to a sink, refusing any output beyond `limit` bytes (the converted image is stored
+// dense: a small qcow2 may declare terabytes). Stateless checks: safe for concurrent writes.
+class LimitedSink final : public formats::Sink {
+ public:
+  LimitedSink(formats::Sink& inner, int64_t limit) : inner_(inner), limit_(limit) {}
+  Status SetSize(int64_t size) override {
+    if (size > limit_) return TooLarge(size);
+    return inner_.SetSize(size);
+  }
+  Status WriteAt(int64_t offset, std::span<const std::byte> data) override {
+    const int64_t end = offset + static_cast<int64_t>(data.size());
+    if (offset < 0 || end > limit_) return TooLarge(end);
+    return inner_.WriteAt(offset, data);
+  }
+  Status Finish() override { return inner_.Finish(); }
+  bool SupportsConcurrentWrites() const override { return inner_.SupportsConcurrentWrites(); }
+
+ private:
+  Status TooLarge(int64_t size) const {
+    return ResourceExhaustedError("the converted image (at least " + std::to_string(size) +
+                                  " bytes) is larger than the limit of " +
+                                  std::to_string(limit_) + " bytes");
+  }
+  formats::Sink& inner_;
+  const int64_t limit_;
+};
+
+}  // namespace
 
 StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor* pool,
                                   int64_t max_virtual_size) {
@@ -35,9 +66,20 @@ StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor*
       if (in.virtual_size >= 0) image.virtual_size = in.virtual_size;
       return OkStatus();
     }
+    // What the import may still store (image_size_cap, the project's quota left).
+    const int64_t max_output = PluginOutputLimit(ctx, std::numeric_limits<int64_t>::max());
+    if (output_format == "raw" && in.virtual_size > max_output) {
+      return ResourceExhaustedError("the converted raw image would be " +
+                                    std::to_string(in.virtual_size) +
+                                    " bytes, larger than the limit of " +
+                                    std::to_string(max_output) + " bytes");
+    }
     const std::string out_path = path + ".converted";
     auto cleanup = [&] { std::remove(out_path.c_str()); };
-    ASSIGN_OR_RETURN(auto sink, formats::FileSink::Create(out_path, /*sync=*/true));
+    cleanup();  // a leftover of a crash would keep its mode
+    ASSIGN_OR_RETURN(auto file_sink,
+                     formats::FileSink::Create(out_path, /*sync=*/true, /*mode=*/0600));
+    auto sink = std::make_unique<LimitedSink>(*file_sink, max_output);
     formats::ConvertOptions opts;
     opts.limits = limits;
     opts.format = declared;
@@ -59,6 +101,7 @@ StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor*
       return st;
     }
     sink.reset();
+    file_sink.reset();
     src.reset();
     // Re-inspect the result before it replaces the staged data.
     ASSIGN_OR_RETURN(auto out_src, formats::FileSource::Open(out_path));

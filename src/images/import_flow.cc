@@ -52,7 +52,28 @@ class FileReader {
   int fd_;
 };
 
+// Runs a plugin with an output limit; everything else goes to the task's context.
+class LimitedPluginContext final : public PluginContext {
+ public:
+  LimitedPluginContext(tasks::TaskContext& inner, int64_t limit) : inner_(inner), limit_(limit) {}
+  const domain::Task& task() const override { return inner_.task(); }
+  void Progress(std::string message) override { inner_.Progress(std::move(message)); }
+  Status Cancelled() const override { return inner_.Cancelled(); }
+  int64_t max_output_bytes() const override { return limit_; }
+
+ private:
+  tasks::TaskContext& inner_;
+  const int64_t limit_;
+};
+
 }  // namespace
+
+int64_t PluginOutputLimit(const tasks::TaskContext& ctx, int64_t fallback) {
+  if (const auto* p = dynamic_cast<const PluginContext*>(&ctx)) {
+    return std::min(fallback, p->max_output_bytes());
+  }
+  return fallback;
+}
 
 // One run of one import task.
 class ImportHandler::Flow {
@@ -245,12 +266,20 @@ class ImportHandler::Flow {
       ctx_.Progress("Running import plugin " + name);
       ASSIGN_OR_RETURN(Image current, svc_.repo_.Get(in_.image_id));
       Image changed = current;
-      Status st = plugin->second(path, changed, ctx_);
+      // A small compressed or sparse file may expand to far more than it is: the plugin's
+      // output is capped at what the import may still store (security review F7).
+      std::string why;
+      ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
+      LimitedPluginContext plugin_ctx(ctx_, room);
+      Status st = plugin->second(path, changed, plugin_ctx);
       if (!st.ok()) {
+        if (Status c = ctx_.Cancelled(); !c.ok()) return c;
         if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kDeadlineExceeded) {
           return st;
         }
-        return Status(st.code(), "import plugin " + name + ": " + st.message());
+        std::string message = "import plugin " + name + ": " + st.message();
+        if (st.code() == StatusCode::kResourceExhausted) message += " (" + why + ")";
+        return Status(st.code(), message);
       }
       RETURN_IF_ERROR(Change([&](Image& img) {
         img.disk_format = changed.disk_format;

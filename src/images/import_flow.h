@@ -24,9 +24,24 @@ namespace glimmer::images {
 
 // A plugin step over the staged file of an image (image_conversion is provided this way by the
 // formats component). It may rewrite the staged file in place and change the image's fields.
+// Files it writes hold image data: mode 0600, like the staged file. Its output must not exceed
+// PluginOutputLimit(ctx, ...) bytes (ResourceExhausted).
 using StagedPlugin =
     std::function<Status(const std::string& staged_path, domain::Image& image,
                          tasks::TaskContext& ctx)>;
+
+// The context plugins run with: the task's context plus the most they may write.
+class PluginContext : public tasks::TaskContext {
+ public:
+  // The largest output (decompressed or converted data) the import can still store:
+  // image_size_cap, and what the project's image_size_total and image_stage_total leave.
+  virtual int64_t max_output_bytes() const = 0;
+};
+
+// For a plugin: the output limit of `ctx` when the import flow runs it (a PluginContext), else
+// `fallback` (a plugin's own configured limit, e.g. image_size_cap); never more than
+// `fallback`.
+int64_t PluginOutputLimit(const tasks::TaskContext& ctx, int64_t fallback);
 
 class ImportHandler final : public tasks::Handler {
  public:

@@ -89,7 +89,7 @@ images::StagedPlugin DecompressPlugin(int64_t max_output) {
     if (image.container_format == "compressed") return OkStatus();
     const std::string out = path + ".decompressed";
     decompress::Options opts;
-    opts.max_output_bytes = max_output;
+    opts.max_output_bytes = images::PluginOutputLimit(ctx, max_output);  // the quota left too
     auto result = decompress::DecompressFile(path, out, opts, [&ctx](int64_t done) {
       ctx.Progress("Decompressed " + std::to_string(done >> 20) + " MiB");
       return ctx.Cancelled().ok();

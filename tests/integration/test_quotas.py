@@ -6,9 +6,11 @@ concurrent uploads that together exceed the size limit. Over quota is 413 and ch
 Each group runs on a dedicated Glimmer started with GLIMMER_<SECTION>__<OPTION> variables; a
 group whose options the binary does not know yet is skipped (detected by trying to start it)."""
 import concurrent.futures
+import gzip
 import http.server
 import json
 import os
+import subprocess
 import threading
 import time
 import uuid
@@ -614,3 +616,37 @@ def test_deleting_an_image_stops_its_running_download(glimmer_factory, source):
     written = source.endless_bytes
     time.sleep(1.5)
     assert source.endless_bytes - written < MIB  # the source is no longer read
+
+
+def test_import_plugins_output_is_capped_at_the_quota_left(glimmer_factory, tmp_path):
+    """Security review F7: a small compressed or qcow2 file expands (decompression, conversion
+    to raw) to at most what the project may still store, not to the size cap: the plugin stops
+    and the task fails naming the quota; the image is back in queued, nothing left staged."""
+    admin = _start_or_skip(glimmer_factory, "quota-plugins", {
+        "GLIMMER_QUOTA__IMAGE_SIZE_TOTAL": "2",
+        "GLIMMER_IMAGE_IMPORT_OPTS__IMAGE_IMPORT_PLUGINS": "image_decompression,image_conversion"})
+    srv, api = admin.server, admin.api
+
+    def staged_import(data, disk_format="raw"):
+        iid = _new(api, disk_format=disk_format)["id"]
+        assert _stage(api, iid, data).status_code == 204
+        r = api.post(f"/v2/images/{iid}/import", json={"method": {"name": "glance-direct"}})
+        assert r.status_code == 202, r.text
+        return iid, _last_task(api, iid)
+
+    bomb = gzip.compress(b"\0" * (16 * MIB))  # 16 KiB that decompress to 16 MiB
+    iid, task = staged_import(bomb)
+    assert task["status"] == "failure", task
+    assert "image_size_total" in task["message"] and "limit" in task["message"], task
+    _queued_without_data(api, iid)
+    qcow = tmp_path / "big.qcow2"
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", str(qcow), "64M"], check=True)
+    iid, task = staged_import(qcow.read_bytes(), disk_format="qcow2")
+    assert task["status"] == "failure", task
+    assert str(64 * MIB) in task["message"] and "image_size_total" in task["message"], task
+    _queued_without_data(api, iid)
+    assert not [p for p in (srv.data_dir / "staging").iterdir()], "staging not cleaned"
+    # Within the quota the plugins work as before.
+    iid, task = staged_import(gzip.compress(b"\0" * MIB))
+    assert task["status"] == "success", task
+    assert api.image(iid)["size"] == MIB
