@@ -92,6 +92,11 @@ std::string RequestIdFor(const bhttp::request_parser<bhttp::buffer_body>::value_
   return "req-" + platform::NewUuid4();
 }
 
+// errno read through a call the compiler cannot fold: __errno_location() is declared const, so
+// in a function that suspends its fiber (and may resume on another thread) a direct read could
+// reuse the address of the previous thread's errno.
+[[gnu::noinline]] int LastErrno() { return errno; }
+
 bool ClientGone(const error_code& ec) {
   return ec == bhttp::error::partial_message || ec == bhttp::error::end_of_stream ||
          ec == net::error::eof || ec == net::error::connection_reset ||
@@ -368,7 +373,7 @@ class Server::Impl::Session::Body final : public BodyReader {
       }
       if (r == 0) return Fail(CancelledError("Client closed the connection before sending "
                                              "the whole body"));
-      const int err = errno;
+      const int err = LastErrno();
       if (err == EINTR) continue;
       if (err != EAGAIN && err != EWOULDBLOCK) {
         return Fail(CancelledError(std::string("Error reading request body: ") +

@@ -114,6 +114,12 @@ struct Config {
 
   // ---- [glimmer] (Glimmer-only) ----
   std::string data_dir = "./data";
+  // ---- [DEFAULT] eventlet-era HTTP options of Glance that Glimmer applies ----
+  int64_t max_header_line = 16384;  // one header field line
+  bool http_keepalive = true;
+  int backlog = 4096;
+  // ---- [healthcheck] (oslo.middleware): /healthcheck answers 503 while this file exists ----
+  std::string healthcheck_disable_file;
   std::string admin_password;             // empty = the bootstrap generates one and logs it once
   int64_t token_expiration = 3600;        // seconds
   // A validated token is trusted from memory this long; a revocation made on another node is
@@ -130,10 +136,23 @@ struct Config {
   int64_t login_throttle_max_entries = 10000;
   int password_hash_iterations = 100000;  // PBKDF2-HMAC-SHA256
   bool fsync_uploads = true;
-  int64_t max_header_bytes = 16384;
+  // HTTP limits (http/server.h): the whole header block, the request line, the number of
+  // header fields, the chunk extensions of one chunk; open connections; the keep-alive idle time
+  // ([DEFAULT] client_socket_timeout sets it too), the time to send a header, the longest stall
+  // of a body, and the minimum body rate (bytes/s over a window; 0 = none).
+  int64_t max_header_bytes = 65536;
+  int64_t max_request_line = 16384;
+  int max_header_count = 100;
+  int64_t max_chunk_extension_bytes = 1024;
+  int64_t max_connections = 10000;
   int64_t idle_timeout_seconds = 60;
-  int64_t body_timeout_seconds = 300;  // a request body stalled this long is aborted
-  int handler_threads = 64;
+  int64_t header_timeout_seconds = 30;
+  int64_t body_timeout_seconds = 300;
+  int64_t min_body_rate_bytes = 1024;
+  int64_t min_body_rate_window_seconds = 30;
+  // Worker threads for handlers' fibers: database calls, hashing, format checks. Clients that
+  // wait do not hold them, so this bounds concurrent work, not concurrent requests.
+  int handler_threads = 16;
   int io_threads = 2;
   int64_t max_json_body_bytes = 1 << 20;
   std::string log_level = "info";  // trace|debug|info|warning|error|critical|off

@@ -11,6 +11,7 @@
 namespace glimmer::server {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -563,6 +564,38 @@ TEST_F(ConfigTest, LoginThrottleOptions) {
   EXPECT_EQ(c->login_throttle_max_entries, 500);
   EXPECT_THAT(LoadError("[glimmer]\nlogin_throttle_max_delay_seconds = 0\n"),
               HasSubstr("out of range"));
+}
+
+TEST_F(ConfigTest, HttpLimitsAndHealthcheck) {
+  Config defaults;
+  EXPECT_EQ(defaults.max_connections, 10000);
+  EXPECT_EQ(defaults.min_body_rate_bytes, 1024);
+  EXPECT_EQ(defaults.handler_threads, 16);
+  StatusOr<Config> c = LoadConfig(
+      Write("[DEFAULT]\nmax_header_line = 8192\nclient_socket_timeout = 900\n"
+            "http_keepalive = false\nbacklog = 128\n"
+            "[glimmer]\nmax_connections = 5000\nmax_request_line = 4096\nmax_header_count = 64\n"
+            "max_chunk_extension_bytes = 0\nheader_timeout_seconds = 5\n"
+            "min_body_rate_bytes = 0\nmin_body_rate_window_seconds = 60\n"
+            "[healthcheck]\ndisable_by_file_path = /etc/glance/healthcheck_disable\n"
+            "detailed = true\nbackends = disable_by_file\n"),
+      {{"GLIMMER_GLIMMER__MAX_HEADER_COUNT", "70"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_header_line, 8192);
+  EXPECT_EQ(c->idle_timeout_seconds, 900);  // Glance's name for the keep-alive idle time
+  EXPECT_FALSE(c->http_keepalive);
+  EXPECT_EQ(c->backlog, 128);
+  EXPECT_EQ(c->max_connections, 5000);
+  EXPECT_EQ(c->max_request_line, 4096);
+  EXPECT_EQ(c->max_header_count, 70);
+  EXPECT_EQ(c->max_chunk_extension_bytes, 0);
+  EXPECT_EQ(c->header_timeout_seconds, 5);
+  EXPECT_EQ(c->min_body_rate_bytes, 0);
+  EXPECT_EQ(c->min_body_rate_window_seconds, 60);
+  EXPECT_EQ(c->healthcheck_disable_file, "/etc/glance/healthcheck_disable");
+  EXPECT_THAT(c->warnings, Contains(HasSubstr("detailed")));
+  EXPECT_THAT(LoadError("[glimmer]\nmax_connections = 3\n"), HasSubstr("out of range"));
+  EXPECT_THAT(LoadError("[healthcheck]\nbogus = 1\n"), HasSubstr("bogus"));
 }
 
 }  // namespace

@@ -171,7 +171,9 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   identity_ = std::make_unique<identity::IdentityService>(*identity_repo_,
                                                            platform::Clock::Real(), iopts);
 
-  // Bootstrap: with an explicit password, (re)set it; otherwise generate one on first start.
+  // Bootstrap: the first start creates the admin user, with the configured password or a
+  // generated one. Later starts with a configured password apply it to the admin user if that
+  // user is enabled; a disabled admin user and its role assignments are left as they are.
   bool first_start = !identity_repo_->GetUserByName("default", "admin").ok();
   if (first_start && !options.bootstrap) {
     return FailedPreconditionError("no Glimmer installation in this database");
@@ -187,6 +189,10 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
     b.reset_admin_password = true;
     ASSIGN_OR_RETURN(auto result, identity_->Bootstrap(b));
     admin_project_id_ = result.admin_project_id;
+    if (result.admin_disabled) {
+      spdlog::warn("the admin user is disabled: [glimmer] admin_password was not applied to it "
+                   "(an admin can enable it again through the identity API)");
+    }
   } else if (auto p = identity_repo_->GetProjectByName("default", "admin"); p.ok()) {
     admin_project_id_ = p->id;
   }
@@ -337,17 +343,29 @@ Status EmbeddedService::Start(const Config& config) {
   aopts.schemas.container_formats = config.container_formats;
   aopts.max_json_body_bytes = static_cast<size_t>(config.max_json_body_bytes);
   images_api_ = std::make_unique<api::images::ImagesApi>(core_->images(), aopts);
-  router_ = std::make_unique<api::Router>(core_->identity(), *identity_api_, *images_api_,
-                                          api::RouterOptions{config.public_endpoint});
+  router_ = std::make_unique<api::Router>(
+      core_->identity(), *identity_api_, *images_api_,
+      api::RouterOptions{config.public_endpoint, config.healthcheck_disable_file});
 
   http::ServerOptions hopts;
   hopts.host = config.bind_host;
   hopts.port = static_cast<uint16_t>(config.bind_port);
+  hopts.backlog = config.backlog;
+  hopts.max_connections = static_cast<size_t>(config.max_connections);
+  hopts.max_request_line = static_cast<size_t>(config.max_request_line);
+  hopts.max_header_line = static_cast<size_t>(config.max_header_line);
+  hopts.max_header_count = static_cast<size_t>(config.max_header_count);
   hopts.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
+  hopts.max_chunk_extension = static_cast<size_t>(config.max_chunk_extension_bytes);
   hopts.idle_timeout = std::chrono::seconds(config.idle_timeout_seconds);
+  hopts.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
   hopts.body_timeout = std::chrono::seconds(config.body_timeout_seconds);
+  hopts.min_body_rate = static_cast<uint64_t>(config.min_body_rate_bytes);
+  hopts.min_body_rate_window = std::chrono::seconds(config.min_body_rate_window_seconds);
+  hopts.keep_alive = config.http_keepalive;
   hopts.io_threads = config.io_threads;
   hopts.access_log = config.access_log;
+  hopts.inline_handler = [this](const http::Request& req) { return router_->HandleInline(req); };
   server_ = std::make_unique<http::Server>(
       hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_);
   // openrc-admin is in place before the first request is answered, so that whoever sees the

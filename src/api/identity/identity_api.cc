@@ -23,6 +23,7 @@ std::string_view Title(int code) {
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 413: return "Request Entity Too Large";
     case 415: return "Unsupported Media Type";
@@ -35,7 +36,8 @@ std::string_view Title(int code) {
 
 int HttpCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kCancelled: return 400;  // the client closed before its body ended
     case StatusCode::kUnauthenticated: return 401;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kNotFound: return 404;
@@ -46,6 +48,7 @@ int HttpCode(StatusCode code) {
     case StatusCode::kUnsupportedMedia: return 415;
     case StatusCode::kUnimplemented: return 501;
     case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDeadlineExceeded: return 408;  // the client was too slow
     default: return 500;
   }
 }
