@@ -65,10 +65,22 @@ class Probe(threading.Thread):
         self.host, self.port, self.prefix = u.hostname, u.port, u.path.rstrip("/")
         self.token, self.image_id, self.stop = token, image_id, stop
         self.latencies, self.errors = [], []
+        self.health = []  # /healthcheck latencies in ms, on a connection of its own
 
     def run(self):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        health = http.client.HTTPConnection(self.host, self.port, timeout=10)
         while not self.stop.is_set():
+            t0 = time.perf_counter()
+            try:
+                health.request("GET", "/healthcheck")
+                r = health.getresponse()
+                if r.status != 200 or r.read() != b"OK":
+                    self.errors.append(f"healthcheck {r.status}")
+            except Exception as e:  # noqa: BLE001
+                self.errors.append(repr(e))
+                health = http.client.HTTPConnection(self.host, self.port, timeout=10)
+            self.health.append((time.perf_counter() - t0) * 1000)
             t0 = time.perf_counter()
             try:
                 conn.request("GET", f"{self.prefix}/v2/images/{self.image_id}",
@@ -133,8 +145,10 @@ def test_crowd_does_not_stall_a_well_behaved_client(glimmer_factory):
           f"p99 {p99(probe.latencies):.1f} ms, max {max(probe.latencies):.1f} ms; peak RSS "
           f"{peak // 1024} MiB; {open_fds} fds; server CPU {cpu:.1f} s; clients {stats}")
 
+    print(f"healthcheck under load: p99 {p99(probe.health):.1f} ms, max {max(probe.health):.1f} ms")
     assert not probe.errors, probe.errors[:5]
     assert p99(probe.latencies) < 50, sorted(probe.latencies)[-20:]
+    assert max(probe.health) < 100, sorted(probe.health)[-10:]
     assert stats["idle_open"] == 1000 and stats["idle_failed"] == 0, stats
     assert open_fds > 1200  # the crowd really was connected at once
     assert stats["download_open"] == 100 and stats["download_bytes"] > 100 * MiB, stats
