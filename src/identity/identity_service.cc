@@ -155,6 +155,7 @@ StatusOr<BootstrapResult> IdentityService::Bootstrap(const BootstrapOptions& opt
   }
 
   auto user = repo_.GetUserByName(kDefaultDomainId, options.admin_user_name);
+  bool created_user = false;
   if (!user.ok()) {
     if (!IsNotFound(user.status())) return user.status();
     domain::User u;
@@ -170,11 +171,13 @@ StatusOr<BootstrapResult> IdentityService::Bootstrap(const BootstrapOptions& opt
     } else {
       RETURN_IF_ERROR(s);
       user = u;
+      created_user = true;
       result.changed = true;
     }
+  } else if (!user->enabled) {
+    result.admin_disabled = true;  // disabled by an operator: not ours to undo
   } else if (options.reset_admin_password &&
-             (!user->enabled || !VerifyPassword(options.admin_password, user->password_hash))) {
-    user->enabled = true;
+             !VerifyPassword(options.admin_password, user->password_hash)) {
     user->password_hash = HashPassword(options.admin_password, options_.password_iterations);
     RETURN_IF_ERROR(repo_.UpdateUserRevokingTokens(*user));
     cache_.Clear();
@@ -182,11 +185,13 @@ StatusOr<BootstrapResult> IdentityService::Bootstrap(const BootstrapOptions& opt
   }
   result.admin_user_id = user->id;
 
-  ASSIGN_OR_RETURN(auto existing, repo_.ListAssignments(admin_project.id, user->id,
-                                                        admin_role_id));
-  if (existing.empty()) {
-    RETURN_IF_ERROR(repo_.AddAssignment({admin_project.id, user->id, admin_role_id}));
-    result.changed = true;
+  // Only the user created here gets the role: a grant an operator removed stays removed.
+  if (created_user) {
+    ASSIGN_OR_RETURN(auto existing, repo_.ListAssignments(admin_project.id, user->id,
+                                                          admin_role_id));
+    if (existing.empty()) {
+      RETURN_IF_ERROR(repo_.AddAssignment({admin_project.id, user->id, admin_role_id}));
+    }
   }
   return result;
 }

@@ -48,8 +48,11 @@ struct BootstrapOptions {
   std::string admin_user_name = "admin";
   std::string admin_project_name = "admin";
   std::string service_project_name = "service";
-  // Like keystone-manage bootstrap: an existing admin user gets this password (and is
-  // re-enabled) when its stored password differs.
+  // An existing, enabled admin user gets this password when its stored one differs (its
+  // tokens are then revoked). Unlike keystone-manage bootstrap, which an operator runs by hand,
+  // this runs at every start: a disabled admin user stays disabled and keeps its password, and
+  // the admin role is granted only to an admin user created here, never again, so an operator's
+  // lock-down survives restarts.
   bool reset_admin_password = true;
 };
 
@@ -59,6 +62,7 @@ struct BootstrapResult {
   std::string admin_project_id;
   std::string service_project_id;
   std::string admin_role_id;
+  bool admin_disabled = false;  // the admin user exists and is disabled (left as it is)
 };
 
 // Reference to a user or project by id, or by name within a domain given by id or name.
@@ -159,8 +163,10 @@ class IdentityService {
   IdentityService(const IdentityService&) = delete;
   IdentityService& operator=(const IdentityService&) = delete;
 
-  // Idempotent: creates the default domain, roles admin/member/reader/service, the admin and
-  // service projects and the admin user holding the admin role on the admin project.
+  // Idempotent: creates what is missing of the default domain, the roles admin/member/reader/
+  // service and the admin and service projects, and the admin user (only when it does not
+  // exist) holding the admin role on the admin project. See BootstrapOptions for an existing
+  // admin user.
   // InvalidArgument when admin_password is empty.
   StatusOr<BootstrapResult> Bootstrap(const BootstrapOptions& options);
 

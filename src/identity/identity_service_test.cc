@@ -106,6 +106,45 @@ TEST_F(IdentityServiceTest, BootstrapResetsAdminPasswordAndRejectsEmpty) {
   EXPECT_TRUE(service_->Authenticate(PasswordAuth("admin", "newpw")).ok());
 }
 
+TEST_F(IdentityServiceTest, BootstrapResetRevokesTheAdminsTokens) {
+  auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
+  ASSERT_TRUE(tok.ok());
+  ASSERT_TRUE(service_->Bootstrap({.admin_password = "newpw"}).ok());
+  EXPECT_EQ(service_->ValidateToken(tok->bearer).status().code(), StatusCode::kUnauthenticated);
+}
+
+TEST_F(IdentityServiceTest, BootstrapLeavesAnOperatorsLockDownAlone) {
+  auto admin_role = service_->ListRoles({.name = "admin"});
+  ASSERT_TRUE(admin_role.ok() && admin_role->size() == 1);
+  const std::string role_id = (*admin_role)[0].id;
+  // The operator disables the admin user and removes its role...
+  ASSERT_TRUE(service_->RevokeRole(boot_.admin_project_id, boot_.admin_user_id, role_id).ok());
+  ASSERT_TRUE(service_->UpdateUser(boot_.admin_user_id, {.enabled = false}).ok());
+  // ...and the next start (with a configured password, even a new one) changes nothing.
+  for (const char* pw : {"adminpw", "otherpw"}) {
+    auto r = service_->Bootstrap({.admin_password = pw});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->changed);
+    EXPECT_TRUE(r->admin_disabled);
+    EXPECT_FALSE(service_->GetUser(boot_.admin_user_id)->enabled);
+    EXPECT_EQ(service_->CheckRole(boot_.admin_project_id, boot_.admin_user_id, role_id).code(),
+              StatusCode::kNotFound);
+  }
+  // Re-enabled by the operator: the password is still the old one, and no role came back.
+  ASSERT_TRUE(service_->UpdateUser(boot_.admin_user_id, {.enabled = true}).ok());
+  EXPECT_TRUE(service_->Authenticate(PasswordAuth("admin", "adminpw")).ok());
+  EXPECT_EQ(service_->Authenticate(PasswordAuth("admin", "adminpw", "admin")).status().code(),
+            StatusCode::kUnauthenticated);  // no role on the admin project
+  // An enabled admin without the role gets its password reset, still without the role.
+  auto r = service_->Bootstrap({.admin_password = "otherpw"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->changed);
+  EXPECT_FALSE(r->admin_disabled);
+  EXPECT_TRUE(service_->Authenticate(PasswordAuth("admin", "otherpw")).ok());
+  EXPECT_EQ(service_->CheckRole(boot_.admin_project_id, boot_.admin_user_id, role_id).code(),
+            StatusCode::kNotFound);
+}
+
 TEST_F(IdentityServiceTest, AdminTokenHasExpandedRolesAndIsValid) {
   auto tok = service_->Authenticate(PasswordAuth("admin", "adminpw", "admin"));
   ASSERT_TRUE(tok.ok()) << tok.status().ToString();

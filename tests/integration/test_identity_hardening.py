@@ -6,7 +6,9 @@
   token_cache_seconds, as for an explicit revocation);
 - repeated failed logins of one user, or from one address, are answered 429 with Retry-After for a
   doubling, capped delay ([glimmer] login_throttle_*), and the password-change endpoint takes as
-  long for an unknown user id as for a wrong password."""
+  long for an unknown user id as for a wrong password;
+- a restart with GLIMMER_ADMIN_PASSWORD set gives that password to an enabled admin user (and
+  revokes its tokens) but never re-enables a disabled one or re-grants a removed admin role."""
 import http.client
 import json
 import statistics
@@ -323,3 +325,48 @@ def test_password_change_takes_as_long_for_an_unknown_user(node, admin):
         unknown.append(timed(uuid.uuid4().hex))
     assert statistics.median(unknown) > 0.5 * statistics.median(known), (known, unknown)
     assert statistics.median(known) > 0.005  # the hashing is really there (100k PBKDF2)
+
+
+# ----------------------------------------------------------------------------- F14
+def test_restart_does_not_undo_an_operators_lock_down(glimmer_factory):
+    srv = glimmer_factory("bootstrap-lock-down")
+    admin = make_principal(srv.admin_env())
+    ops_env, _ = _make_user(srv, admin, role="admin", project="admin")  # a second admin
+    ops = lib.Api(srv.base_url, _token(ops_env))
+    role_id = ops.get("/identity/v3/roles", params={"name": "admin"}).json()["roles"][0]["id"]
+    grant = f"/identity/v3/projects/{admin.project_id}/users/{admin.user_id}/roles/{role_id}"
+
+    # Documented: a new configured password is given to the (enabled) admin user at the next
+    # start, and its old tokens go.
+    srv.stop()
+    srv.admin_password = "Changed-" + uuid.uuid4().hex[:8]
+    srv.start()
+    assert srv.openrc()["OS_PASSWORD"] == srv.admin_password
+    assert _status(srv, admin.token) == 401
+    assert lib.issue_token(srv.admin_env()).status_code == 201
+
+    # The operator takes the admin role away and disables the user...
+    assert ops.delete(grant).status_code == 204
+    r = ops.patch(f"/identity/v3/users/{admin.user_id}", json={"user": {"enabled": False}})
+    assert r.status_code == 200, r.text
+    kept_password = srv.admin_password
+    # ...and restarts, with the same password and then with another: both stay.
+    for password in (kept_password, "Other-" + uuid.uuid4().hex[:8]):
+        srv.stop()
+        srv.admin_password = password
+        srv.start()
+        assert "the admin user is disabled" in srv.log_tail(40)
+        user = ops.get(f"/identity/v3/users/{admin.user_id}").json()["user"]
+        assert user["enabled"] is False
+        assert ops.get(grant).status_code == 404
+        assert lib.issue_token(srv.admin_env()).status_code == 401
+    # Enabled again by the operator: the password is the one it had, and no role came back.
+    r = ops.patch(f"/identity/v3/users/{admin.user_id}", json={"user": {"enabled": True}})
+    assert r.status_code == 200, r.text
+    env = srv.admin_env()
+    assert lib.issue_token(env, password=kept_password).status_code == 401  # no role: unscopable
+    assert ops.get(grant).status_code == 404
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "id": admin.user_id, "password": kept_password}}}}}
+    r = requests.post(f"{srv.base_url}/identity/v3/auth/tokens", json=body, timeout=30)
+    assert r.status_code == 201, r.text  # unscoped: the kept password works
