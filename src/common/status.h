@@ -14,27 +14,30 @@
 
 namespace glimmer {
 
+// One meaning per code. Which HTTP status each becomes is decided once, in api/errors.cc (and
+// the identity API's Keystone-shaped errors), never here or in the layers between.
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,     // 400: the request itself is malformed or violates a rule.
-  kUnauthenticated,     // 401
-  kPermissionDenied,    // 403: caller may see the resource but not do this.
-  kNotFound,            // 404: absent or not visible to the caller.
-  kAlreadyExists,       // 409: duplicate id/member.
-  kFailedPrecondition,  // 409: wrong state (e.g. image not queued).
-  kAborted,             // 409: concurrent modification lost a race.
-  kResourceExhausted,   // 413: quota / size cap.
-  kUnsupportedMedia,    // 415: wrong Content-Type or image failed format checks.
-  kOutOfRange,          // 416: bad byte range.
-  kGone,                // 410: resource vanished during the operation.
-  kUnavailable,         // 503: backend temporarily down.
-  kDataLoss,            // 500: corrupt stored data.
-  kInternal,            // 500
-  kUnimplemented,       // 501
-  kCancelled,           // 400: the client went away (closed before its body ended); also a task
-                        //      stopped by shutdown or a lost lease (never answered over HTTP).
-  kDeadlineExceeded,    // 408: the client was too slow (below the body rate, stalled); also a
-                        //      task over its time limit.
+  kInvalidArgument,     // the request itself is malformed or violates a rule.
+  kUnauthenticated,     // no valid credentials.
+  kPermissionDenied,    // the caller may see the resource but not do this.
+  kNotFound,            // absent, or not visible to the caller.
+  kAlreadyExists,       // duplicate id/member.
+  kFailedPrecondition,  // wrong state (e.g. image not queued).
+  kAborted,             // a conditional write lost a race with a concurrent one (only that).
+  kResourceExhausted,   // quota or size cap.
+  kUnsupportedMedia,    // Glimmer's extension: wrong Content-Type, or an image failed its format
+                        // checks (Glance answers both with 415).
+  kOutOfRange,          // bad byte range.
+  kGone,                // Glimmer's extension: the resource vanished during the operation.
+  kUnavailable,         // a backend (database, store, remote) is down or full for now (only that).
+  kDataLoss,            // corrupt stored data.
+  kInternal,
+  kUnimplemented,
+  kCancelled,           // the client went away (closed before its body ended); also a task
+                        // stopped by shutdown or a lost lease.
+  kDeadlineExceeded,    // the client was too slow (below the body rate, or stalled); also a task
+                        // over its time limit.
 };
 
 std::string_view StatusCodeName(StatusCode code);
