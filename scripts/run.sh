@@ -14,8 +14,8 @@ Glimmer is starting on http://$listen (data in $data_dir).
 Point the OpenStack CLIs at it from another shell:
     source $data_dir/openrc-admin
     openstack image list
-(On the first start the admin password is generated and printed once below; set
-GLIMMER_ADMIN_PASSWORD to choose it.)
+(On the first start the admin password is generated and printed once below, and kept in
+$data_dir/openrc-admin; set GLIMMER_ADMIN_PASSWORD to choose it.)
 
 MSG
 exec ./build/glimmer serve --listen "$listen" --data-dir "$data_dir"

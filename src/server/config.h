@@ -120,7 +120,7 @@ struct Config {
   int backlog = 4096;
   // ---- [healthcheck] (oslo.middleware): /healthcheck answers 503 while this file exists ----
   std::string healthcheck_disable_file;
-  std::string admin_password;             // empty = the bootstrap generates one and logs it once
+  std::string admin_password;  // empty = the bootstrap generates one (shown once, never logged)
   int64_t token_expiration = 3600;        // seconds
   // A validated token is trusted from memory this long; a revocation made on another node is
   // seen here within it (keystonemiddleware's token_cache_time plays the same part). 0: none.

@@ -1,6 +1,7 @@
 #include "server/wiring.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <charconv>
 #include <condition_variable>
@@ -79,6 +80,32 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
   fs::rename(tmp, path, ec);
   if (ec) return UnavailableError("Cannot write " + path + ": " + ec.message());
   return OkStatus();
+}
+
+// A generated admin password is shown once, on the operator's terminal only: it must never reach
+// a log file or journald (DATA_DIR/openrc-admin, mode 0600, keeps it).
+void ShowGeneratedPassword(const std::string& password, const std::string& openrc) {
+  const int fd = ::isatty(STDERR_FILENO) ? STDERR_FILENO
+                 : ::isatty(STDOUT_FILENO) ? STDOUT_FILENO
+                                           : -1;
+  if (fd < 0) {
+    spdlog::warn("a password was generated for the admin user; it is in {} (mode 0600) and is "
+                 "not logged",
+                 openrc);
+    return;
+  }
+  spdlog::default_logger()->flush();
+  const std::string text = "\nGenerated admin password (shown once, not logged): " + password +
+                           "\nIt is also in " + openrc + " (mode 0600).\n\n";
+  for (size_t done = 0; done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  spdlog::warn("a password was generated for the admin user and shown on the terminal; it is "
+               "in {} (mode 0600)",
+               openrc);
 }
 
 // The image_decompression import plugin (Glance's, plus zstd and xz): a compressed staged file
@@ -388,7 +415,7 @@ Status EmbeddedService::Start(const Config& config) {
     }
   });
   if (core_->generated_password()) {
-    spdlog::warn("Generated admin password (shown once): {}", core_->admin_password());
+    ShowGeneratedPassword(core_->admin_password(), config.data_dir + "/openrc-admin");
   }
   return OkStatus();
 }
