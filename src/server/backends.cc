@@ -78,12 +78,18 @@ StatusOr<std::unique_ptr<store::Store>> OpenFile(const Config::StoreConfig& stor
 
 }  // namespace
 
+std::optional<std::string> SqlitePath(const Config& config) {
+  const std::string& url = config.database_connection;
+  if (url.empty()) return config.data_dir + "/glimmer.db";
+  // SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute.db.
+  if (url.starts_with("sqlite:///")) return url.substr(10);
+  return std::nullopt;
+}
+
 StatusOr<std::unique_ptr<db::sql::Database>> OpenDatabase(const Config& config) {
   const std::string& url = config.database_connection;
-  if (url.empty() || url.starts_with("sqlite:///")) {
-    // SQLAlchemy's form: sqlite:///relative.db, sqlite:////absolute.db.
-    std::string path = url.empty() ? config.data_dir + "/glimmer.db" : url.substr(10);
-    ASSIGN_OR_RETURN(auto db, db::sqlite::SqliteDatabase::Open(path));
+  if (auto path = SqlitePath(config)) {
+    ASSIGN_OR_RETURN(auto db, db::sqlite::SqliteDatabase::Open(*path));
     return std::unique_ptr<db::sql::Database>(std::move(db));
   }
   db::postgres::PostgresOptions o;

@@ -4,6 +4,7 @@
 // wiring.cc deals in interfaces only.
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -17,6 +18,8 @@ namespace glimmer::server {
 // Opens (and migrates) the database named by config.database_connection; empty = the SQLite
 // file <data_dir>/glimmer.db. Unavailable when PostgreSQL cannot be reached.
 StatusOr<std::unique_ptr<db::sql::Database>> OpenDatabase(const Config& config);
+// The file of the SQLite database OpenDatabase opens; nullopt for PostgreSQL.
+std::optional<std::string> SqlitePath(const Config& config);
 
 struct StoreContext {
   std::string node_id;              // this node's name (RBD marks its uploads in progress with it)

@@ -1,7 +1,11 @@
 #include "server/wiring.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <charconv>
 #include <condition_variable>
@@ -40,14 +44,78 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Status MakeDir(const std::string& path) {
-  std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) return UnavailableError("Cannot create directory " + path + ": " + ec.message());
+// Directories Glimmer creates hold what other local users must not read (the metadata
+// database, staged uploads): `mode` for a new one; an existing one that grants more is
+// tightened to at most `mode` (and logged), unless it is not ours to change (another owner, or
+// sticky like /tmp), which is logged too.
+Status SecureDir(const std::string& path, mode_t mode) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) {
+      return UnavailableError("Cannot stat " + path + ": " + std::strerror(errno));
+    }
+    std::error_code ec;
+    fs::path parent = fs::path(path).parent_path();
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+      return UnavailableError("Cannot create directory " + path + ": " + std::strerror(errno));
+    }
+    if (::stat(path.c_str(), &st) != 0) {
+      return UnavailableError("Cannot stat " + path + ": " + std::strerror(errno));
+    }
+  }
+  if (!S_ISDIR(st.st_mode)) return UnavailableError(path + " is not a directory");
+  const mode_t current = st.st_mode & 07777;
+  if ((current & 0777 & ~mode) == 0) return OkStatus();
+  if (st.st_uid != ::geteuid() || (current & S_ISVTX) != 0) {
+    spdlog::warn("{} is open to other users (mode {:04o}) and not ours to tighten", path,
+                 static_cast<unsigned>(current));
+    return OkStatus();
+  }
+  const mode_t tightened = current & (mode | ~mode_t{0777});
+  if (::chmod(path.c_str(), tightened) != 0) {
+    return UnavailableError("Cannot chmod " + path + ": " + std::strerror(errno));
+  }
+  spdlog::warn("tightened the permissions of {} from {:04o} to {:04o}", path,
+               static_cast<unsigned>(current), static_cast<unsigned>(tightened));
   return OkStatus();
 }
 
-// <data_dir>/openrc-admin: what `source` needs for the openstack/glance CLIs.
+// The SQLite database and its -wal, -shm and -journal files (password hashes, token digests):
+// owner-only. New ones are created so (db/sqlite); older, looser ones are tightened here.
+void SecureSqliteFiles(const std::string& db_path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string path = db_path + suffix;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const mode_t current = st.st_mode & 0777;
+    if ((current & 0077) == 0) continue;
+    if (st.st_uid != ::geteuid() || ::chmod(path.c_str(), current & 0600) != 0) {
+      spdlog::warn("{} is readable by other users (mode {:04o}) and could not be tightened",
+                   path, static_cast<unsigned>(current));
+      continue;
+    }
+    spdlog::warn("tightened the permissions of {} from {:04o} to {:04o}", path,
+                 static_cast<unsigned>(current), static_cast<unsigned>(current & 0600));
+  }
+}
+
+// A value for `source`: single-quoted, a ' inside written as '\''.
+std::string ShellQuote(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+// <data_dir>/openrc-admin: what `source` needs for the openstack/glance CLIs. Written to a new
+// owner-only file (O_EXCL, 0600 from its creation: never readable by others, not even
+// briefly), then renamed over the old one.
 Status WriteOpenrc(const Config& config, uint16_t port, const std::string& password,
                    const std::string& project_id) {
   std::string host = config.bind_host == "0.0.0.0" || config.bind_host == "::" ? "127.0.0.1"
@@ -56,29 +124,45 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
   std::string base = config.public_endpoint.empty()
                          ? "http://" + host + ":" + std::to_string(port)
                          : config.public_endpoint;
-  std::string path = config.data_dir + "/openrc-admin";
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << "# Glimmer admin credentials (generated). Use: source " << path << "\n"
-        << "export OS_AUTH_URL=" << base << "/identity/v3\n"
-        << "export OS_AUTH_TYPE=password\n"
-        << "export OS_IDENTITY_API_VERSION=3\n"
-        << "export OS_IMAGE_API_VERSION=2\n"
-        << "export OS_USERNAME=admin\n"
-        << "export OS_PASSWORD='" << password << "'\n"
-        << "export OS_PROJECT_NAME=admin\n"
-        << "export OS_PROJECT_ID=" << project_id << "\n"
-        << "export OS_USER_DOMAIN_NAME=Default\n"
-        << "export OS_PROJECT_DOMAIN_NAME=Default\n"
-        << "export OS_REGION_NAME=RegionOne\n"
-        << "export OS_INTERFACE=public\n";
-    if (!out) return UnavailableError("Cannot write " + tmp);
+  const std::string path = config.data_dir + "/openrc-admin";
+  const std::string tmp = path + ".tmp";
+  const std::string text =
+      "# Glimmer admin credentials (generated). Use: source " + path + "\n" +
+      "export OS_AUTH_URL=" + ShellQuote(base + "/identity/v3") + "\n" +
+      "export OS_AUTH_TYPE=password\n"
+      "export OS_IDENTITY_API_VERSION=3\n"
+      "export OS_IMAGE_API_VERSION=2\n"
+      "export OS_USERNAME=admin\n"
+      "export OS_PASSWORD=" + ShellQuote(password) + "\n" +
+      "export OS_PROJECT_NAME=admin\n"
+      "export OS_PROJECT_ID=" + ShellQuote(project_id) + "\n" +
+      "export OS_USER_DOMAIN_NAME=Default\n"
+      "export OS_PROJECT_DOMAIN_NAME=Default\n"
+      "export OS_REGION_NAME=RegionOne\n"
+      "export OS_INTERFACE=public\n";
+  ::unlink(tmp.c_str());  // left by a crash; the directory is ours alone
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return UnavailableError("Cannot create " + tmp + ": " + std::strerror(errno));
+  for (size_t done = 0; done < text.size();) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return UnavailableError("Cannot write " + tmp + ": " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
   }
-  ::chmod(tmp.c_str(), 0600);
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return UnavailableError("Cannot write " + path + ": " + ec.message());
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return UnavailableError("Cannot write " + tmp + ": " + std::strerror(errno));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return UnavailableError("Cannot write " + path + ": " + std::strerror(err));
+  }
   return OkStatus();
 }
 
@@ -172,7 +256,7 @@ class CoreImpl final : public Core {
 };
 
 Status CoreImpl::Open(const Config& config, CoreOptions options) {
-  RETURN_IF_ERROR(MakeDir(config.data_dir));
+  RETURN_IF_ERROR(SecureDir(config.data_dir, 0750));  // images/ inside is the store's (0750)
   int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   // Two digests per upload run concurrently; size the pool for several parallel uploads.
   hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
@@ -180,6 +264,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   const std::string node_id = config.node_id.empty()
                                   ? platform::HostName() + ":" + std::to_string(config.bind_port)
                                   : config.node_id;
+  if (auto sqlite = SqlitePath(config)) SecureSqliteFiles(*sqlite);
   ASSIGN_OR_RETURN(db_, OpenDatabase(config));
   spdlog::info("metadata database: {} (schema version {})", db_->engine(),
                db_->schema_version());
@@ -281,6 +366,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
 
   // Interoperable import: tasks in the database, node-local staging, the task runner.
   task_repo_ = db::sql::NewTaskRepository(*db_);
+  RETURN_IF_ERROR(SecureDir(config.StagingDir(), 0700));  // users' data before any check
   ASSIGN_OR_RETURN(staging_, staging::StagingArea::Open(config.StagingDir()));
   fetcher_ = std::make_unique<webdownload::HttpFetcher>();
   tasks::RunnerOptions ropts;

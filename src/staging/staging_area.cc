@@ -60,9 +60,13 @@ class FileWriter final : public StagingWriter {
 }  // namespace
 
 StatusOr<std::unique_ptr<StagingArea>> StagingArea::Open(std::string dir) {
+  // Owner-only: staged data is users' uploads before any check (the files are 0600 too).
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return UnavailableError("cannot create staging directory " + dir + ": " + ec.message());
+  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return IoError("cannot create staging directory", dir, errno);
+  }
   return std::unique_ptr<StagingArea>(new StagingArea(std::move(dir)));
 }
 

@@ -1,6 +1,7 @@
 #include "staging/staging_area.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
@@ -34,6 +35,17 @@ class StagingAreaTest : public ::testing::Test {
   std::string root_;
   std::unique_ptr<StagingArea> area_;
 };
+
+TEST_F(StagingAreaTest, DirectoryIsOwnerOnly) {
+  const std::string dir = root_ + "/nested/staging";
+  mode_t old_umask = ::umask(022);
+  auto area = StagingArea::Open(dir);
+  ::umask(old_umask);
+  ASSERT_TRUE(area.ok());
+  struct stat st;
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
 
 TEST_F(StagingAreaTest, WriteResumeAndRestart) {
   const std::string id = "0b9c6a1e-1111-2222-3333-444455556666";

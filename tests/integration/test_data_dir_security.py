@@ -1,11 +1,16 @@
 """What Glimmer leaves on disk and in its log, with the real binary and a normal umask (022):
-a generated admin password is shown once on the terminal and never logged."""
+- the data directory is 0750, the staging directory 0700, glimmer.db and its -wal/-shm 0600,
+  openrc-admin 0600 from its creation; looser ones left by older versions are tightened at start
+  (and logged); openrc-admin can be sourced whatever the password holds (a ', a $, ...);
+- a generated admin password is shown once on the terminal and never logged."""
 import os
 import pathlib
 import pty
 import select
 import signal
+import stat
 import subprocess
+import threading
 import time
 
 import pytest
@@ -97,3 +102,85 @@ def test_generated_password_is_shown_once_on_a_terminal(tmp_path):
     _stop(proc)
     assert password not in log.read_text()
     assert log.read_text().count("password was generated") == 1
+
+
+# ----------------------------------------------------------------------------- F10
+def _mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def test_data_directory_files_are_private(tmp_path):
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    seen = set()  # every mode openrc-admin (or its temporary file) was observed with
+    stop = threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            for name in ("openrc-admin", "openrc-admin.tmp"):
+                try:
+                    seen.add((name, _mode(data / name)))
+                except OSError:
+                    pass
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        proc, _ = _start(data, log, env_extra={"GLIMMER_ADMIN_PASSWORD": "Pw-" + "x" * 12})
+    finally:
+        stop.set()
+        watcher.join()
+    try:
+        assert _mode(data) == 0o750
+        assert _mode(data / "staging") == 0o700
+        assert _mode(data / "openrc-admin") == 0o600
+        assert not (data / "openrc-admin.tmp").exists()
+        assert {mode for _, mode in seen} <= {0o600}, seen
+        if not lib.distributed():
+            for name in ("glimmer.db", "glimmer.db-wal", "glimmer.db-shm"):
+                assert _mode(data / name) == 0o600, name
+            assert _mode(data / "images") == 0o750  # the file store's (group-readable) layout
+    finally:
+        _stop(proc)
+
+
+def test_looser_modes_from_before_are_tightened_and_logged(tmp_path):
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    data.mkdir()
+    os.chmod(data, 0o755)
+    (data / "staging").mkdir()
+    os.chmod(data / "staging", 0o777)
+    if not lib.distributed():
+        (data / "glimmer.db").touch()  # an empty file is a new database to SQLite
+        os.chmod(data / "glimmer.db", 0o644)
+    proc, _ = _start(data, log, env_extra={"GLIMMER_ADMIN_PASSWORD": "Pw-" + "y" * 12})
+    _stop(proc)
+    assert _mode(data) == 0o750
+    assert _mode(data / "staging") == 0o700
+    text = log.read_text()
+    assert f"tightened the permissions of {data} from 0755 to 0750" in text
+    assert f"tightened the permissions of {data / 'staging'} from 0777 to 0700" in text
+    if not lib.distributed():
+        assert _mode(data / "glimmer.db") == 0o600
+        assert f"tightened the permissions of {data / 'glimmer.db'} from 0644 to 0600" in text
+    # Nothing more to do at the next start.
+    proc, _ = _start(data, log, env_extra={"GLIMMER_ADMIN_PASSWORD": "Pw-" + "y" * 12})
+    _stop(proc)
+    assert log.read_text().count("tightened the permissions") == text.count(
+        "tightened the permissions")
+
+
+def test_openrc_can_be_sourced_whatever_the_password_holds(tmp_path):
+    password = "it's \"quoted\" $HOME `id` \\ ; end'"
+    data, log = tmp_path / "data", tmp_path / "server.log"
+    proc, port = _start(data, log, env_extra={"GLIMMER_ADMIN_PASSWORD": password})
+    try:
+        out = subprocess.run(["/bin/bash", "-c", 'source "$1" && printf %s "$OS_PASSWORD"', "-",
+                              str(data / "openrc-admin")],
+                             capture_output=True, text=True, timeout=30, check=True).stdout
+        assert out == password
+        env = lib.parse_openrc(data / "openrc-admin")
+        assert env["OS_PASSWORD"] == password
+        env["OS_AUTH_URL"] = f"http://127.0.0.1:{port}/identity/v3"
+        assert lib.issue_token(env).status_code == 201
+    finally:
+        _stop(proc)

@@ -1,5 +1,8 @@
 #include "db/sqlite/database.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <string>
 #include <utility>
 
@@ -13,6 +16,13 @@ StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string
 
 StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
                                                                const DatabaseOptions& options) {
+  // The database holds password hashes and token digests: a new file is created owner-only
+  // here rather than with SQLite's 0644, and SQLite gives its -wal, -shm and -journal files the
+  // database file's mode. (An empty file is a new database to SQLite.)
+  if (path != ":memory:" && !path.starts_with("file:")) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);  // on failure sqlite3_open_v2 reports the problem
+  }
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, options));
   ASSIGN_OR_RETURN(db->writer_,
                    SqliteConnection::Open(path, options.synchronous_full, options.busy_timeout_ms));

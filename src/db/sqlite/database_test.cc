@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <filesystem>
 
@@ -108,6 +109,22 @@ TEST(DatabaseTest, NewerSchemaIsRefused) {
   auto db = Database::Open(dir.File("meta.db"));
   ASSERT_FALSE(db.ok());
   EXPECT_EQ(db.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(DatabaseTest, NewDatabaseFilesAreOwnerOnlyWhateverTheUmask) {
+  TempDir dir;
+  const std::string path = dir.File("meta.db");
+  mode_t old_umask = ::umask(022);
+  auto db = OpenOrDie(path);
+  ::umask(old_umask);
+  ASSERT_NE(db, nullptr);
+  // A write makes SQLite create the -wal and -shm files.
+  ASSERT_TRUE(db->Write([](Connection& c) { return Exec(c, "CREATE TABLE t (x INTEGER)"); }).ok());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st;
+    ASSERT_EQ(::stat((path + suffix).c_str(), &st), 0) << suffix;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << suffix;
+  }
 }
 
 TEST(DatabaseTest, NotADatabaseIsDataLoss) {
