@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
+#include <type_traits>
 
 #include "platform/executor.h"
 
@@ -42,6 +44,31 @@ bool InFiber();
 // Called outside a fiber, it runs `start` and blocks the calling thread until `resume` is called
 // (for tests and tools that drive handlers directly).
 void SuspendUntil(const std::function<void(std::function<void()> resume)>& start);
+
+// Runs fn on `pool` (a pool for work that would monopolise the caller's: password hashing, say)
+// and returns its result. A fiber is suspended meanwhile, so its own pool keeps serving others;
+// outside a fiber the calling thread waits.
+template <typename F>
+auto RunOn(Executor& pool, F&& fn) -> std::invoke_result_t<F&> {
+  using R = std::invoke_result_t<F&>;
+  if constexpr (std::is_void_v<R>) {
+    SuspendUntil([&](std::function<void()> resume) {
+      pool.Post([&fn, resume] {
+        fn();
+        resume();
+      });
+    });
+  } else {
+    std::optional<R> result;
+    SuspendUntil([&](std::function<void()> resume) {
+      pool.Post([&fn, &result, resume] {
+        result.emplace(fn());
+        resume();
+      });
+    });
+    return std::move(*result);
+  }
+}
 
 // Number of fibers alive (started and not finished), for metrics and tests.
 size_t LiveFibers();

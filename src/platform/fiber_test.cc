@@ -78,5 +78,26 @@ TEST(FiberTest, OutsideAFiberSuspendBlocksUntilResumed) {
   other.join();
 }
 
+TEST(FiberTest, RunOnAnotherPoolFreesTheFibersThread) {
+  // One handler thread; a fiber doing slow work on another pool must not hold it.
+  Executor handlers("fiber-test", 1);
+  Executor slow("fiber-slow", 1);
+  std::promise<void> gate;
+  std::shared_future<void> opened = gate.get_future().share();
+  std::promise<int> slow_result;
+  SpawnFiber(handlers, [&] {
+    slow_result.set_value(RunOn(slow, [&] {
+      opened.wait();
+      return 42;
+    }));
+  });
+  std::promise<void> other_ran;
+  SpawnFiber(handlers, [&] { other_ran.set_value(); });
+  EXPECT_EQ(other_ran.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  gate.set_value();
+  EXPECT_EQ(slow_result.get_future().get(), 42);
+  EXPECT_EQ(RunOn(slow, [] { return std::string("outside a fiber"); }), "outside a fiber");
+}
+
 }  // namespace
 }  // namespace glimmer::platform

@@ -576,7 +576,7 @@ const std::vector<OptionDef>& Options() {
        Int64Opt(&Config::min_body_rate_window_seconds, 1, 3600)},
       // oslo.middleware's healthcheck app (the disable_by_file backend).
       {"healthcheck", "disable_by_file_path", StrOpt(&Config::healthcheck_disable_file)},
-      {"glimmer", "handler_threads", IntOpt(&Config::handler_threads, 1, 4096)},
+      {"glimmer", "handler_threads", IntOpt(&Config::handler_threads, 0, 4096)},
       {"glimmer", "io_threads", IntOpt(&Config::io_threads, 1, 256)},
       {"glimmer", "max_json_body_bytes",
        SizeOpt(&Config::max_json_body_bytes, 1024, int64_t{1} << 30)},

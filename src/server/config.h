@@ -151,8 +151,10 @@ struct Config {
   int64_t min_body_rate_bytes = 1024;
   int64_t min_body_rate_window_seconds = 30;
   // Worker threads for handlers' fibers: database calls, hashing, format checks. Clients that
-  // wait do not hold them, so this bounds concurrent work, not concurrent requests.
-  int handler_threads = 16;
+  // wait do not hold them, so this bounds concurrent work, not concurrent requests; few threads
+  // switch least (GET /v2/images/{id} at 64 connections on 2 cores: 23k req/s with 2 threads,
+  // 18k with 4, 13k with 16). 0 = twice the cores, at least 4.
+  int handler_threads = 0;
   int io_threads = 2;
   int64_t max_json_body_bytes = 1 << 20;
   std::string log_level = "info";  // trace|debug|info|warning|error|critical|off

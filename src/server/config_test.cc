@@ -168,7 +168,7 @@ TEST_F(ConfigTest, ErrorsNameFileLineSectionAndOption) {
   EXPECT_THAT(LoadError("[import_filtering_opts]\nallowed_ports = 80,0\n"),
               HasSubstr("out of range"));
   EXPECT_THAT(LoadError("[glimmer]\nlog_level = chatty\n"), HasSubstr("is not one of"));
-  EXPECT_THAT(LoadError("[glimmer]\nhandler_threads = 0\n"), HasSubstr("out of range"));
+  EXPECT_THAT(LoadError("[glimmer]\nhandler_threads = -1\n"), HasSubstr("out of range"));
   EXPECT_THAT(LoadError("[glimmer]\ndata_dir =\n"), HasSubstr("must not be empty"));
   EXPECT_THAT(LoadError("[glimmer]\nbogus = 1\n"), HasSubstr("[glimmer] bogus: unknown option"));
 }
@@ -570,7 +570,7 @@ TEST_F(ConfigTest, HttpLimitsAndHealthcheck) {
   Config defaults;
   EXPECT_EQ(defaults.max_connections, 10000);
   EXPECT_EQ(defaults.min_body_rate_bytes, 1024);
-  EXPECT_EQ(defaults.handler_threads, 16);
+  EXPECT_EQ(defaults.handler_threads, 0);  // automatic
   StatusOr<Config> c = LoadConfig(
       Write("[DEFAULT]\nmax_header_line = 8192\nclient_socket_timeout = 900\n"
             "http_keepalive = false\nbacklog = 128\n"

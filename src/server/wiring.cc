@@ -441,7 +441,9 @@ class EmbeddedService final : public Service {
 Status EmbeddedService::Start(const Config& config) {
   core_ = std::make_unique<CoreImpl>();
   RETURN_IF_ERROR(core_->Open(config));
-  handler_pool_ = std::make_unique<platform::Executor>("handler", config.handler_threads);
+  const int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  handler_pool_ = std::make_unique<platform::Executor>(
+      "handler", config.handler_threads > 0 ? config.handler_threads : std::max(4, 2 * cores));
 
   api::identity::IdentityApiOptions idopts;
   idopts.public_base_url = config.public_endpoint;
