@@ -75,6 +75,10 @@ class TaskRepository {
   virtual StatusOr<std::optional<domain::Task>> ClaimOrphan(std::string_view node, UnixMicros now,
                                                             UnixMicros lease,
                                                             UnixMicros silent_since) = 0;
+  // The nodes whose last sign of life (NodeAlive) is before `silent_since`, by id. Nodes that
+  // never recorded one are not listed: nothing is known of them (e.g. a `glimmer catalog load`
+  // process, which runs no task runner).
+  virtual StatusOr<std::vector<std::string>> SilentNodes(UnixMicros silent_since) = 0;
   // Removes ended tasks whose expires_at is before `now`; returns how many.
   virtual StatusOr<int> PurgeExpired(UnixMicros now) = 0;
 

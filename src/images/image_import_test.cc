@@ -67,7 +67,9 @@ class ImageImportTest : public ::testing::Test {
     o.container_formats = {"bare", "ovf"};
     o.upload_buffer_size = 4096;
     o.node_id = "node-a";
-    service_ = std::make_unique<ImageService>(*repo_, StoreSet{{store_.get()}}, policy_, pool_,
+    StoreSet stores{{store_.get()}};
+    for (auto* extra : extra_stores_) stores.stores.push_back(extra);
+    service_ = std::make_unique<ImageService>(*repo_, std::move(stores), policy_, pool_,
                                               platform::Clock::Real(), o);
     ImageService::ImportSetup setup;
     setup.tasks = tasks_.get();
@@ -98,6 +100,7 @@ class ImageImportTest : public ::testing::Test {
   std::unique_ptr<staging::StagingArea> staging_;
   domain::DefaultPolicy policy_;
   platform::Executor pool_{"hash-test", 2};
+  std::vector<store::Store*> extra_stores_;  // after store_, in Make()
   std::unique_ptr<ImageService> service_;
   RequestContext alice_ = Ctx("p-alice", {"member", "reader"});
   RequestContext bob_ = Ctx("p-bob", {"member", "reader"});
@@ -348,6 +351,92 @@ TEST_F(ImageImportTest, DeletingTheImageStopsALongStage) {
   EXPECT_EQ(st.code(), StatusCode::kGone) << st.ToString();
   EXPECT_LE(sent, 128 * kMiB);
   EXPECT_FALSE(staging_->Exists(id));
+}
+
+// ---------------------------------------------------------------------------- dead nodes
+// A store shared by the nodes (as RBD or S3 are): a filesystem store that says so.
+class SharedStore final : public store::Store {
+ public:
+  explicit SharedStore(store::Store& base) : base_(base), info_(base.info()) {
+    info_.id = "shared";
+    info_.node_local = false;
+  }
+  const store::StoreInfo& info() const override { return info_; }
+  StatusOr<std::unique_ptr<store::Writer>> NewWriter(std::string_view image_id,
+                                                     std::optional<int64_t> size_hint) override {
+    return base_.NewWriter(image_id, size_hint);
+  }
+  StatusOr<std::unique_ptr<store::Reader>> Open(std::string_view location) override {
+    return base_.Open(location);
+  }
+  Status Delete(std::string_view location) override { return base_.Delete(location); }
+  bool Owns(std::string_view location) const override { return base_.Owns(location); }
+  Status CleanupIncomplete() override { return base_.CleanupIncomplete(); }
+
+ private:
+  store::Store& base_;
+  store::StoreInfo info_;
+};
+
+TEST_F(ImageImportTest, UploadsAndStagesOfSilentNodesGoBackToQueued) {
+  auto shared_fs = std::move(
+      *store::filesystem::FilesystemStore::Create("shared-fs", (dir_ / "shared").string(), false));
+  SharedStore shared(*shared_fs);
+  extra_stores_ = {&shared};
+  Make();
+  // A committed-but-unrecorded write of each store (the worst moment for a node to die).
+  auto committed = [&](store::Store& s, const std::string& id) {
+    auto w = s.NewWriter(id, std::nullopt);
+    EXPECT_TRUE(w.ok());
+    std::string bytes = "data of a dead node";
+    EXPECT_TRUE((*w)->Append(std::as_bytes(std::span(bytes))).ok());
+    return *(*w)->Commit();
+  };
+  auto saving = [&](const std::string& node, const std::string& location) {
+    std::string id = CreateRaw(alice_);
+    auto img = *repo_->Get(id);
+    img.status = ImageStatus::kSaving;
+    img.properties["os_glance_upload_node"] = node;
+    if (!location.empty()) img.properties["os_glance_upload_location"] = location;
+    EXPECT_TRUE(repo_->Update(img, ImageStatus::kQueued).ok());
+    return id;
+  };
+  const std::string on_shared = CreateRaw(alice_);
+  const std::string shared_loc = committed(shared, on_shared);
+  ASSERT_TRUE(repo_->Delete(on_shared).ok());  // only its id was needed
+  const std::string dead_shared = saving("node-b", shared_loc);
+  const std::string local_loc = committed(*store_, "local-data");
+  const std::string dead_local = saving("node-b", local_loc);
+  const std::string alive = saving("node-c", "");
+  const std::string mine = saving("node-a", "");
+  // A stage of the dead node, partly staged (staging is node-local: the file stays).
+  const std::string stage = CreateRaw(alice_);
+  ASSERT_TRUE(service_->Stage(alice_, stage, Body(1000), 1000, std::nullopt).ok());
+  {
+    auto img = *repo_->Get(stage);
+    img.properties["os_glance_stage_host"] = "node-b";
+    ASSERT_TRUE(repo_->Update(img, ImageStatus::kUploading).ok());
+  }
+
+  ASSERT_TRUE(service_->ReclaimFromSilentNodes({"node-b", "node-a"}).ok());
+
+  auto shared_img = *repo_->Get(dead_shared);
+  EXPECT_EQ(shared_img.status, ImageStatus::kQueued);
+  EXPECT_FALSE(shared_img.properties.count("os_glance_upload_location"));
+  EXPECT_FALSE(shared_img.properties.count("os_glance_upload_node"));
+  EXPECT_EQ(shared.Open(shared_loc).status().code(), StatusCode::kNotFound);  // cleaned
+  EXPECT_EQ(repo_->Get(dead_local)->status, ImageStatus::kQueued);
+  EXPECT_TRUE(store_->Open(local_loc).ok());  // on node-b's own disk: left for node-b
+  EXPECT_EQ(repo_->Get(alive)->status, ImageStatus::kSaving);  // node-c is not silent
+  EXPECT_EQ(repo_->Get(mine)->status, ImageStatus::kSaving);   // this node's own upload
+  auto staged = *repo_->Get(stage);
+  EXPECT_EQ(staged.status, ImageStatus::kQueued);
+  EXPECT_FALSE(staged.size);
+  EXPECT_EQ(staged.properties.at("os_glance_stage_host"), "node-b");  // resumable there
+  EXPECT_EQ(*staging_->Size(stage), 1000);
+  // A second pass changes nothing more.
+  ASSERT_TRUE(service_->ReclaimFromSilentNodes({"node-b"}).ok());
+  EXPECT_EQ(repo_->Get(alive)->status, ImageStatus::kSaving);
 }
 
 }  // namespace

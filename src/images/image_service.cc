@@ -968,4 +968,65 @@ Status ImageService::RecoverAfterCrash() {
   return OkStatus();
 }
 
+Status ImageService::ReclaimFromSilentNodes(const std::vector<std::string>& nodes) {
+  auto silent = [&](const Image& image, std::string_view property) -> std::optional<std::string> {
+    auto it = image.properties.find(std::string(property));
+    if (it == image.properties.end() || it->second == options_.node_id) return std::nullopt;
+    if (std::find(nodes.begin(), nodes.end(), it->second) == nodes.end()) return std::nullopt;
+    return it->second;
+  };
+  ASSIGN_OR_RETURN(auto images,
+                   repo_.ListByStatus({ImageStatus::kSaving, ImageStatus::kUploading}));
+  Status first_error;
+  for (Image& image : images) {
+    if (image.status == ImageStatus::kSaving) {
+      auto node = silent(image, kUploadNode);
+      if (!node) continue;
+      if (auto it = image.properties.find(std::string(kUploadLocation));
+          it != image.properties.end()) {
+        store::Store* store = stores_.ForLocation(it->second);
+        if (store && !store->info().node_local) {
+          Status st = store->Delete(it->second);
+          if (!st.ok() && st.code() != StatusCode::kNotFound) {
+            // Tried again at the next check rather than forgotten with the image reset.
+            spdlog::warn("image {}: cannot delete {} left by node {}: {}", image.id, it->second,
+                         *node, st.ToString());
+            if (first_error.ok()) first_error = st;
+            continue;
+          }
+        }
+      }
+      spdlog::warn("image {}: its upload on node {} stopped (the node has been silent for two "
+                   "leases); returning it to queued",
+                   image.id, *node);
+      image.status = ImageStatus::kQueued;
+      ResetData(image);
+      image.updated_at = clock_.Now();
+      Status st = repo_.UpdateIfProperty(image, ImageStatus::kSaving, kUploadNode, *node);
+      if (!st.ok() && st.code() != StatusCode::kAborted && st.code() != StatusCode::kNotFound &&
+          first_error.ok()) {
+        first_error = st;
+      }
+      continue;
+    }
+    // uploading: a stage in progress or staged data awaiting glance-direct (an import holds the
+    // lock once it started; the task runner deals with those).
+    if (image.properties.count(std::string(kImportTaskProperty))) continue;
+    auto node = silent(image, kStageHostProperty);
+    if (!node) continue;
+    spdlog::warn("image {}: its staged data is on node {}, silent for two leases; returning it "
+                 "to queued (stage it again, or resume on that node when it is back)",
+                 image.id, *node);
+    image.status = ImageStatus::kQueued;
+    image.size.reset();
+    image.updated_at = clock_.Now();
+    Status st = repo_.UpdateIfProperty(image, ImageStatus::kUploading, kStageHostProperty, *node);
+    if (!st.ok() && st.code() != StatusCode::kAborted && st.code() != StatusCode::kNotFound &&
+        first_error.ok()) {
+      first_error = st;
+    }
+  }
+  return first_error;
+}
+
 }  // namespace glimmer::images

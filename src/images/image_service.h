@@ -235,6 +235,15 @@ class ImageService {
   // At start-up, before serving: images left in `saving` by a crash go back to `queued`,
   // and stores drop data of writes that never committed.
   Status RecoverAfterCrash();
+  // Another node's crash recovery, for a node that never comes back: the uploads (`saving`,
+  // os_glance_upload_node) and stages (`uploading` without an import lock,
+  // os_glance_stage_host) of `nodes`, which have been silent for two leases, go back to
+  // `queued`. Data an upload recorded in os_glance_upload_location is deleted when its store is
+  // shared (RBD, S3); data on the dead node's own disk (filesystem store, staging) is left for
+  // that node's start-up clean-up, and a stage keeps its host so that it can be resumed there.
+  // Each change is a compare-and-set on the status and the node mark: an upload that moved on
+  // meanwhile is left alone. This node's own work is never touched.
+  Status ReclaimFromSilentNodes(const std::vector<std::string>& nodes);
 
  private:
   struct Loaded {

@@ -645,6 +645,11 @@ Status ImportHandler::StillWanted(const domain::Task& task) {
   return OkStatus();
 }
 
+void ImportHandler::NodesSilent(const std::vector<std::string>& nodes) {
+  Status st = service_.ReclaimFromSilentNodes(nodes);
+  if (!st.ok()) spdlog::warn("uploads of silent nodes: {}", st.ToString());
+}
+
 void ImportHandler::Abandon(const domain::Task& task, std::string_view reason) {
   service_.DropCredential(task.id);
   IdleContext ctx(task);

@@ -56,6 +56,8 @@ class ImportHandler final : public tasks::Handler {
   // An import is no longer wanted once its image is deleted or its import lock is no longer
   // the task's (released or taken over): the run stops writing and is failed.
   Status StillWanted(const domain::Task& task) override;
+  // Uploads and stages of dead nodes go back to queued (ImageService::ReclaimFromSilentNodes).
+  void NodesSilent(const std::vector<std::string>& nodes) override;
 
  private:
   class Flow;

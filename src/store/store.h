@@ -64,6 +64,10 @@ struct StoreInfo {
   // Relative preference for reading (Glance's per-store `weight`): locations are tried in
   // decreasing weight order; equal weights keep their recorded order.
   int64_t weight = 0;
+  // The data lives on this node only (a local directory): another node sharing the database
+  // can neither read nor remove what this node's store wrote. Shared stores (RBD, S3) leave it
+  // false, so a surviving node may clean up after a dead one.
+  bool node_local = false;
   std::vector<StoreProperty> properties;
 };
 

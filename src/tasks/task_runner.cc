@@ -173,6 +173,15 @@ void TaskRunner::ClaimAndStart() {
 
 void TaskRunner::AbandonOrphans() {
   const UnixMicros ttl = std::chrono::duration_cast<Micros>(options_.task_time_to_live).count();
+  auto silent = repo_.SilentNodes(clock_.Now() - SilenceLimit());
+  if (!silent.ok()) {
+    spdlog::error("task runner: silent-node check failed: {}", silent.status().ToString());
+  } else {
+    std::erase(*silent, options_.node_id);  // this node is running this very code
+    if (!silent->empty()) {
+      for (auto& [type, handler] : handlers_) handler->NodesSilent(*silent);
+    }
+  }
   for (;;) {
     const UnixMicros now = clock_.Now();
     auto claimed =

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "common/status.h"
 #include "db/task_repository.h"
@@ -65,6 +66,11 @@ class Handler {
     (void)task;
     return OkStatus();
   }
+  // Called every lease, on every node, with the other nodes that have shown no sign of life
+  // for two leases (never empty): give up work they hold outside the task queue, which would
+  // otherwise wait for them forever (the import handler returns their uploads and stages to
+  // queued). Called from the runner's thread.
+  virtual void NodesSilent(const std::vector<std::string>& nodes) { (void)nodes; }
 };
 
 struct RunnerOptions {
@@ -102,7 +108,8 @@ class TaskRunner {
   void DispatchLoop();
   void ClaimAndStart();
   void Renew();
-  // Gives up the pending tasks pinned to nodes that have been silent for SilenceLimit().
+  // Gives up the pending tasks pinned to nodes that have been silent for SilenceLimit(), and
+  // tells the handlers which nodes those are (Handler::NodesSilent).
   void AbandonOrphans();
   // Two leases: a live node renews its heartbeat six times per lease.
   UnixMicros SilenceLimit() const {

@@ -57,6 +57,10 @@ class FakeHandler : public Handler {
     std::lock_guard lock(mu);
     return unwanted.count(task.id) ? AbortedError("its image was deleted") : OkStatus();
   }
+  void NodesSilent(const std::vector<std::string>& nodes) override {
+    std::lock_guard lock(mu);
+    silent_calls.push_back(nodes);
+  }
   void Unwant(const std::string& id) {
     std::lock_guard lock(mu);
     unwanted.insert(id);
@@ -71,6 +75,7 @@ class FakeHandler : public Handler {
   std::map<std::string, int> runs;
   std::map<std::string, std::string> abandoned;
   std::set<std::string> unwanted;
+  std::vector<std::vector<std::string>> silent_calls;
 };
 
 Task NewTask(const std::string& id, std::string input = "{}") {
@@ -136,6 +141,30 @@ TEST_F(TaskRunnerTest, UnwantedRunningTaskIsCancelledAndFailed) {
   EXPECT_EQ(t->message, "its image was deleted");
   EXPECT_EQ(handler_.last_cancel.code(), StatusCode::kAborted);
   EXPECT_EQ(handler_.Runs("doomed"), 1);
+}
+
+// Every lease, the handlers hear of the other nodes silent for two leases (never this one, and
+// nothing when no node is silent).
+TEST_F(TaskRunnerTest, HandlersAreToldWhichNodesAreSilent) {
+  const UnixMicros now = platform::Clock::Real().Now();
+  ASSERT_TRUE(repo_->NodeAlive("dead", now - 10'000'000).ok());
+  ASSERT_TRUE(repo_->NodeAlive("n1", now - 10'000'000).ok());  // this node's stale mark
+  TaskRunner runner(*repo_, platform::Clock::Real(), FastOptions("n1"));
+  runner.Register("fake", &handler_);
+  runner.Start();
+  for (int i = 0; i < 300; ++i) {
+    {
+      std::lock_guard lock(handler_.mu);
+      if (!handler_.silent_calls.empty()) break;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  runner.Stop();
+  std::lock_guard lock(handler_.mu);
+  ASSERT_FALSE(handler_.silent_calls.empty());
+  for (const auto& call : handler_.silent_calls) {
+    EXPECT_EQ(call, std::vector<std::string>{"dead"});
+  }
 }
 
 TEST_F(TaskRunnerTest, RunsPendingTasksAndRecordsOutcomes) {

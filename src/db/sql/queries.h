@@ -288,6 +288,8 @@ inline constexpr char kSelectOrphanTask[] =
     "SELECT id FROM tasks WHERE status = 'pending' AND affinity IS NOT NULL AND affinity <> ?2 "
     "AND NOT EXISTS (SELECT 1 FROM nodes n WHERE n.id = tasks.affinity AND n.heartbeat_at >= ?1) "
     "ORDER BY created_at, id LIMIT 1";
+inline constexpr char kSelectSilentNodes[] =
+    "SELECT id FROM nodes WHERE heartbeat_at < ?1 ORDER BY id";
 inline constexpr char kPurgeExpiredTasks[] =
     "DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at < ?1";
 #undef GLIMMER_TASK_COLUMNS

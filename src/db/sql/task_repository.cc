@@ -157,6 +157,21 @@ class SqlTaskRepository final : public TaskRepository {
     });
   }
 
+  StatusOr<std::vector<std::string>> SilentNodes(UnixMicros silent_since) override {
+    std::vector<std::string> out;
+    RETURN_IF_ERROR(db_.Read([&](Connection& conn) -> Status {
+      out.clear();
+      ASSIGN_OR_RETURN(Statement st, conn.Prepare(queries::kSelectSilentNodes));
+      st.Bind(1, silent_since);
+      for (;;) {
+        ASSIGN_OR_RETURN(bool row, st.Step());
+        if (!row) return OkStatus();
+        out.push_back(st.Text(0));
+      }
+    }));
+    return out;
+  }
+
   Status Heartbeat(std::string_view id, std::string_view node, UnixMicros now, UnixMicros lease,
                    const std::optional<std::string>& message) override {
     return db_.Write([&](Connection& conn) -> Status {

@@ -153,6 +153,21 @@ TEST_P(TaskRepositoryTest, PendingTaskPinnedToASilentNodeIsClaimedAsAnOrphanOnce
   EXPECT_EQ((*g)->id, "ghost");
 }
 
+// The nodes another node may take over from: those whose last heartbeat is older than the
+// silence limit. A node never seen is not listed (uploads marked with its id may come from a
+// process that runs no task runner, e.g. the catalog loader).
+TEST_P(TaskRepositoryTest, SilentNodesAreTheNodesLastSeenBeforeTheLimit) {
+  ASSERT_TRUE(repo_->NodeAlive("n-a", 100).ok());
+  ASSERT_TRUE(repo_->NodeAlive("n-b", 300).ok());
+  ASSERT_TRUE(repo_->NodeAlive("n-c", 50).ok());
+  auto silent = repo_->SilentNodes(200);
+  ASSERT_TRUE(silent.ok()) << silent.status().ToString();
+  EXPECT_EQ(*silent, (std::vector<std::string>{"n-a", "n-c"}));
+  ASSERT_TRUE(repo_->NodeAlive("n-a", 400).ok());  // back: no longer silent
+  EXPECT_EQ(*repo_->SilentNodes(200), std::vector<std::string>{"n-c"});
+  EXPECT_TRUE(repo_->SilentNodes(0)->empty());
+}
+
 TEST_P(TaskRepositoryTest, FailUnclaimedEndsPendingOrProcessingOnly) {
   ASSERT_TRUE(repo_->Create(MakeTask("a", 100)).ok());
   ASSERT_TRUE(repo_->FailUnclaimed("a", "image was deleted", 200, 10).ok());

@@ -243,6 +243,7 @@ FilesystemStore::FilesystemStore(std::string store_id, std::string data_dir, boo
   incoming_ = dir_prefix_ + ".incoming";
   info_.id = std::move(store_id);
   info_.type = "file";
+  info_.node_local = true;  // may be a shared mount, but nothing says so: stay on the safe side
   // Glance's `file` properties in /v2/info/stores/detail: Glimmer writes whole files (its
   // chunk size is glance_store's default) and never thin-provisions.
   info_.properties = {{"data_dir", dir_}, {"chunk_size", int64_t{65536}},
