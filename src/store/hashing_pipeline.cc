@@ -1,5 +1,7 @@
 #include "store/hashing_pipeline.h"
 
+#include "platform/fiber.h"
+
 #include <openssl/evp.h>
 
 #include <array>
@@ -82,9 +84,20 @@ struct HashingPipeline::State : std::enable_shared_from_this<HashingPipeline::St
   bool cancelled = false;
   bool finished = false;
 
+  // Fibers waiting for a change (see Wait); each is resumed once, on the next change.
+  std::vector<std::function<void()>> fiber_waiters;
+
+  // Wakes every waiter, threads and fibers. Called with `mu` held.
+  void Notify() {
+    cv.notify_all();
+    std::vector<std::function<void()>> waiters;
+    waiters.swap(fiber_waiters);
+    for (auto& resume : waiters) resume();
+  }
+
   void FreeBuffer(int b) {
     free_buffers.push_back(b);
-    cv.notify_all();
+    Notify();
   }
 
   void ReleaseChunk(int b) {
@@ -93,7 +106,7 @@ struct HashingPipeline::State : std::enable_shared_from_this<HashingPipeline::St
 
   void SetError(Status status) {
     if (error.ok()) error = std::move(status);
-    cv.notify_all();
+    Notify();
   }
 
   bool Idle() const {
@@ -135,7 +148,7 @@ struct HashingPipeline::State : std::enable_shared_from_this<HashingPipeline::St
       ReleaseChunk(b);
     }
     stage.running = false;
-    cv.notify_all();
+    Notify();
     MaybeSchedule(s);
   }
 
@@ -155,14 +168,31 @@ struct HashingPipeline::State : std::enable_shared_from_this<HashingPipeline::St
     return OkStatus();
   }
 
-  // Waits until `done()` holds, running pending stage work on the calling thread meanwhile so
-  // that progress never depends on the Executor having a free thread.
+  // Waits until `done()` holds. A caller on a fiber (an upload handler) is suspended, so its
+  // worker serves other requests while the Executor hashes and writes. A plain thread runs
+  // pending stage work itself meanwhile, so that progress never depends on the Executor having a
+  // free thread (the import flow, tests). Precondition: `lock` holds `mu`.
   template <typename Pred>
-  void WaitHelping(std::unique_lock<std::mutex>& lock, Pred done) {
+  void Wait(std::unique_lock<std::mutex>& lock, Pred done, bool help) {
     while (!done()) {
+      if (platform::InFiber()) {
+        // Never hold `mu` across the suspension (the fiber may resume on another thread); the
+        // waiter is registered under `mu` after re-checking, so no wake-up is lost.
+        lock.unlock();
+        platform::SuspendUntil([this, &done](std::function<void()> resume) {
+          std::lock_guard relock(mu);
+          if (done()) {
+            resume();
+          } else {
+            fiber_waiters.push_back(std::move(resume));
+          }
+        });
+        lock.lock();
+        continue;
+      }
       int pick = -1;
       for (int s : kHelpOrder) {
-        if (!stages[s].running && !stages[s].queue.empty()) {
+        if (help && !stages[s].running && !stages[s].queue.empty()) {
           pick = s;
           break;
         }
@@ -185,10 +215,13 @@ std::span<std::byte> HashingPipeline::AcquireBuffer() {
   State& st = *state_;
   std::unique_lock lock(st.mu);
   if (st.acquired < 0) {
-    st.WaitHelping(lock, [&st] {
-      return !st.free_buffers.empty() ||
-             st.buffers.size() < static_cast<size_t>(st.options.buffers);
-    });
+    st.Wait(
+        lock,
+        [&st] {
+          return !st.free_buffers.empty() ||
+                 st.buffers.size() < static_cast<size_t>(st.options.buffers);
+        },
+        /*help=*/true);
     if (!st.free_buffers.empty()) {
       st.acquired = st.free_buffers.back();
       st.free_buffers.pop_back();
@@ -248,7 +281,7 @@ StatusOr<HashingPipeline::Result> HashingPipeline::Finish() {
     st.FreeBuffer(st.acquired);
     st.acquired = -1;
   }
-  st.WaitHelping(lock, [&st] { return st.Idle(); });
+  st.Wait(lock, [&st] { return st.Idle(); }, /*help=*/true);
   st.finished = true;
   if (!st.error.ok()) return st.error;
 
@@ -279,7 +312,7 @@ void HashingPipeline::Cancel() {
     st.FreeBuffer(st.acquired);
     st.acquired = -1;
   }
-  st.cv.wait(lock, [&st] { return st.Idle(); });
+  st.Wait(lock, [&st] { return st.Idle(); }, /*help=*/false);
 }
 
 int64_t HashingPipeline::submitted_bytes() const {

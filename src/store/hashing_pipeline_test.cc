@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "platform/executor.h"
+#include "platform/fiber.h"
 #include "store/testing/fault_injection_writer.h"
 
 namespace glimmer::store {
@@ -324,6 +325,34 @@ TEST(HashingPipelineTest, CancelWaitsForRunningWrite) {
   }  // pipeline and pool gone: nothing may have appended since Cancel returned
   EXPECT_GE(appends_after_cancel, 1);
   EXPECT_EQ(sink.appends(), appends_after_cancel);
+}
+
+// An upload driven from a fiber waits for a slow sink without holding its worker: other fibers
+// on the same one-thread pool keep running, and the digests come out right.
+TEST(HashingPipelineTest, FiberWaitingForTheSinkFreesItsWorker) {
+  GateWriter sink;
+  platform::Executor handlers("handlers", 1);
+  platform::Executor pool("hash-test", 2);
+  const std::vector<std::byte> data = RandomData(10 * 100, 7);
+  std::promise<StatusOr<HashingPipeline::Result>> result;
+  platform::SpawnFiber(handlers, [&] {
+    HashingPipeline pipeline(sink, pool, Opts(100, 2));
+    Status fed = Feed(pipeline, data, 3);  // blocks on the gated sink after two buffers
+    if (!fed.ok()) {
+      result.set_value(fed);
+      return;
+    }
+    result.set_value(pipeline.Finish());
+  });
+  sink.WaitUntilInAppend();
+  std::promise<void> other;
+  platform::SpawnFiber(handlers, [&] { other.set_value(); });
+  EXPECT_EQ(other.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  sink.Open();
+  auto r = result.get_future().get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->md5_hex, OneShotHex(EVP_md5(), data));
+  EXPECT_EQ(r->sha512_hex, OneShotHex(EVP_sha512(), data));
 }
 
 }  // namespace
