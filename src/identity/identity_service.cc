@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "platform/fiber.h"
 #include "platform/random.h"
 
 namespace glimmer::identity {
@@ -251,10 +252,10 @@ StatusOr<domain::User> IdentityService::AuthenticatePassword(const PasswordCrede
   if (admission.wait > 0) return Throttled(admission.wait, attempt);
   // Admitted and counted as a failure until the password is known to be right.
   if (!user.ok()) {
-    (void)VerifyPassword(creds.password, dummy_hash_);  // same cost as a real check
+    (void)Verify(creds.password, dummy_hash_);  // same cost as a real check
     return UnauthenticatedError("The request you have made requires authentication.");
   }
-  if (!VerifyPassword(creds.password, user->password_hash) || !user->enabled) {
+  if (!Verify(creds.password, user->password_hash) || !user->enabled) {
     return UnauthenticatedError("The request you have made requires authentication.");
   }
   auto dom = repo_.GetDomain(user->domain_id);
@@ -640,7 +641,7 @@ StatusOr<domain::User> IdentityService::CreateUser(const UserSpec& spec) {
   u.enabled = spec.enabled;
   if (spec.password) {
     RETURN_IF_ERROR(ValidatePassword(*spec.password));
-    u.password_hash = HashPassword(*spec.password, options_.password_iterations);
+    u.password_hash = Hash(*spec.password);
   }
   auto existing = repo_.GetUserByName(u.domain_id, u.name);
   if (existing.ok() || existing.status().code() != StatusCode::kNotFound) {
@@ -685,7 +686,7 @@ StatusOr<domain::User> IdentityService::UpdateUser(std::string_view id, const Us
   }
   if (patch.password) {
     RETURN_IF_ERROR(ValidatePassword(*patch.password));
-    u.password_hash = HashPassword(*patch.password, options_.password_iterations);
+    u.password_hash = Hash(*patch.password);
   }
   if (patch.default_project_id) {
     if (patch.default_project_id->empty()) {
@@ -737,15 +738,15 @@ Status IdentityService::ChangePassword(std::string_view user_id,
       throttle_.Abandoned(user_key, address, admission);
       return u.status();
     }
-    (void)VerifyPassword(original_password, dummy_hash_);  // an unknown id takes as long
+    (void)Verify(original_password, dummy_hash_);  // an unknown id takes as long
     return u.status();
   }
   // The hash is always checked, also for a disabled user, so that timing tells nothing.
-  if (!VerifyPassword(original_password, u->password_hash) || !u->enabled) {
+  if (!Verify(original_password, u->password_hash) || !u->enabled) {
     return UnauthenticatedError("The request you have made requires authentication.");
   }
   throttle_.Succeeded(user_key, address, admission);
-  u->password_hash = HashPassword(new_password, options_.password_iterations);
+  u->password_hash = Hash(new_password);
   RETURN_IF_ERROR(repo_.UpdateUserRevokingTokens(*u));
   cache_.Clear();
   return OkStatus();
@@ -849,6 +850,20 @@ StatusOr<std::vector<domain::RoleAssignment>> IdentityService::ListAssignments(
     }
   }
   return out;
+}
+
+bool IdentityService::Verify(std::string_view password, std::string_view encoded) const {
+  if (options_.password_pool == nullptr) return VerifyPassword(password, encoded);
+  return platform::RunOn(*options_.password_pool,
+                         [&] { return VerifyPassword(password, encoded); });
+}
+
+std::string IdentityService::Hash(std::string_view password) const {
+  if (options_.password_pool == nullptr) {
+    return HashPassword(password, options_.password_iterations);
+  }
+  return platform::RunOn(*options_.password_pool,
+                         [&] { return HashPassword(password, options_.password_iterations); });
 }
 
 }  // namespace glimmer::identity

@@ -30,6 +30,7 @@
 #include "identity/password_hash.h"
 #include "identity/token_cache.h"
 #include "platform/clock.h"
+#include "platform/executor.h"
 
 namespace glimmer::identity {
 
@@ -41,6 +42,10 @@ struct IdentityOptions {
   size_t token_cache_capacity = 10000;            // validated tokens kept in memory
   UnixMicros token_cache_max_age = 30LL * 1'000'000;  // bounds staleness of remote revocations
   LoginThrottleOptions login_throttle;            // password guessing (per node)
+  // Where password hashing (PBKDF2, ~tens of ms of CPU each) runs; borrowed. A request's fiber
+  // is suspended meanwhile, so a burst of logins does not occupy the request workers. Null: on
+  // the calling thread.
+  platform::Executor* password_pool = nullptr;
 };
 
 struct BootstrapOptions {
@@ -229,6 +234,9 @@ class IdentityService {
   size_t CachedTokenCountForTest() const { return cache_.size(); }
 
  private:
+  // PBKDF2 on options_.password_pool (see IdentityOptions).
+  bool Verify(std::string_view password, std::string_view encoded) const;
+  std::string Hash(std::string_view password) const;
   StatusOr<domain::IdentityDomain> ResolveDomain(std::string_view id, std::string_view name);
   StatusOr<domain::User> AuthenticatePassword(const PasswordCredentials& creds,
                                               LoginAttempt* attempt);

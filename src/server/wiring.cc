@@ -237,6 +237,7 @@ class CoreImpl final : public Core {
   // Declaration order is construction order; destruction runs in reverse.
   std::unique_ptr<platform::Executor> hash_pool_;
   std::unique_ptr<platform::Executor> store_io_pool_;  // S3 part uploads (only with an S3 store)
+  std::unique_ptr<platform::Executor> password_pool_;  // PBKDF2 of logins and password changes
   std::unique_ptr<db::sql::Database> db_;
   std::unique_ptr<db::ImageRepository> image_repo_;
   std::unique_ptr<db::IdentityRepository> identity_repo_;
@@ -275,6 +276,9 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   iopts.token_ttl = config.token_expiration * 1'000'000;
   iopts.token_cache_max_age = config.token_cache_seconds * 1'000'000;
   iopts.password_iterations = config.password_hash_iterations;
+  // As many as the cores: a burst of logins uses the CPU, not the request workers.
+  password_pool_ = std::make_unique<platform::Executor>("password", cores);
+  iopts.password_pool = password_pool_.get();
   iopts.login_throttle.user_threshold = config.login_throttle_user_failures;
   iopts.login_throttle.address_threshold = config.login_throttle_address_failures;
   iopts.login_throttle.window = config.login_throttle_window_seconds * 1'000'000;
