@@ -71,7 +71,10 @@ def test_upload_and_stage_of_a_dead_node_return_to_queued(glimmer_factory, tmp_p
         assert on_b.api.image(stage)["status"] == "uploading"
         incoming = a.data_dir / "images" / ".incoming"
         parts = [] if lib.distributed() else sorted(p.name for p in incoming.iterdir())
-        if not lib.distributed():
+        if lib.distributed():
+            partial = lib.rbd_images([upload])
+            assert [v["incomplete"] for v in partial.values()] == ["node-a"], partial
+        else:
             assert any(n.startswith(upload) for n in parts), parts
 
         a.kill()  # never to return (until the end of the test)
@@ -87,7 +90,7 @@ def test_upload_and_stage_of_a_dead_node_return_to_queued(glimmer_factory, tmp_p
         assert "node-a" in log and "silent for two" in log
         if lib.distributed():
             # RBD is shared: node-b removed the dead node's partial image.
-            assert lib.rbd_images([upload]) == []
+            assert lib.rbd_images([upload]) == {}
         else:
             # The dead node's own disk: its partial file is left for its start-up clean-up, and
             # the staged bytes stay for a resumption on it.
