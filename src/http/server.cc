@@ -147,10 +147,12 @@ class RateGuard {
 
 class Server::Impl {
  public:
-  Impl(ServerOptions options, Handler handler, platform::Executor& handlers)
+  Impl(ServerOptions options, Handler handler, platform::Executor& handlers,
+       platform::Executor* streams)
       : options_(std::move(options)),
         handler_(std::move(handler)),
         pool_(handlers),
+        stream_pool_(streams ? *streams : handlers),
         acceptor_(ioc_) {}
 
   ~Impl() { Shutdown(std::chrono::milliseconds(0)); }
@@ -182,12 +184,13 @@ class Server::Impl {
     open_.fetch_sub(1);
     cv_.notify_all();
   }
-  void PostToPool(std::function<void()> fn) { pool_.Post(std::move(fn)); }
+  void PostToStreamPool(std::function<void()> fn) { stream_pool_.Post(std::move(fn)); }
   void SpawnOnFiber(std::function<void()> fn) { platform::SpawnFiber(pool_, std::move(fn)); }
 
   ServerOptions options_;
   Handler handler_;
   platform::Executor& pool_;
+  platform::Executor& stream_pool_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
   uint16_t port_ = 0;
@@ -726,7 +729,7 @@ net::awaitable<error_code> Server::Impl::Session::SendFile(const BodySource::Fil
   int64_t left = range.length;
   while (left > 0) {
     Hop hop = co_await RunVia<Hop>(
-        [this](std::function<void()> job) { server_.PostToPool(std::move(job)); },
+        [this](std::function<void()> job) { server_.PostToStreamPool(std::move(job)); },
         [sock, fd = range.fd, &offset, left]() {
           Hop h;
           while (h.sent < left && h.sent < kSendfileHop) {
@@ -804,7 +807,7 @@ net::awaitable<error_code> Server::Impl::Session::WriteResponse(Response& respon
   BodySource& source = *response.stream;
   for (;;) {
     auto read = co_await RunVia<StatusOr<size_t>>(
-        [this](std::function<void()> job) { server_.PostToPool(std::move(job)); },
+        [this](std::function<void()> job) { server_.PostToStreamPool(std::move(job)); },
         [&source, &buf]() { return source.Read(std::span(buf.data(), buf.size())); });
     if (!read.ok()) {
       spdlog::warn("response stream failed: {}", read.status().ToString());
@@ -960,8 +963,9 @@ void Server::Impl::Shutdown(std::chrono::milliseconds grace) {
   io_threads_.clear();
 }
 
-Server::Server(ServerOptions options, Handler handler, platform::Executor& handlers)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), handlers)) {}
+Server::Server(ServerOptions options, Handler handler, platform::Executor& handlers,
+               platform::Executor* streams)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), handlers, streams)) {}
 Server::~Server() = default;
 Status Server::Start() { return impl_->Start(); }
 uint16_t Server::port() const { return impl_->port(); }

@@ -75,8 +75,11 @@ struct ServerStats {
 
 class Server {
  public:
-  // `handlers` runs the handlers' fibers; it must outlive the server.
-  Server(ServerOptions options, Handler handler, platform::Executor& handlers);
+  // `handlers` runs the handlers' fibers; `streams` (if given, else `handlers`) runs the blocking
+  // steps of streamed responses: sendfile(2) calls and store reads, so that a slow disk or store
+  // slows downloads, not API calls. Both must outlive the server.
+  Server(ServerOptions options, Handler handler, platform::Executor& handlers,
+         platform::Executor* streams = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

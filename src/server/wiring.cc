@@ -431,6 +431,7 @@ class EmbeddedService final : public Service {
  private:
   std::unique_ptr<CoreImpl> core_;
   std::unique_ptr<platform::Executor> handler_pool_;
+  std::unique_ptr<platform::Executor> stream_pool_;
   std::unique_ptr<api::identity::IdentityApi> identity_api_;
   std::unique_ptr<api::images::ImagesApi> images_api_;
   std::unique_ptr<api::Router> router_;
@@ -448,6 +449,9 @@ Status EmbeddedService::Start(const Config& config) {
   const int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   handler_pool_ = std::make_unique<platform::Executor>(
       "handler", config.handler_threads > 0 ? config.handler_threads : std::max(4, 2 * cores));
+  // Blocking steps of downloads (sendfile calls, RBD/S3 reads): a slow disk or store slows the
+  // downloads, never the API calls on the handler pool.
+  stream_pool_ = std::make_unique<platform::Executor>("stream", std::max(4, 2 * cores));
 
   api::identity::IdentityApiOptions idopts;
   idopts.public_base_url = config.public_endpoint;
@@ -486,7 +490,8 @@ Status EmbeddedService::Start(const Config& config) {
   hopts.access_log = config.access_log;
   hopts.inline_handler = [this](const http::Request& req) { return router_->HandleInline(req); };
   server_ = std::make_unique<http::Server>(
-      hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_);
+      hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_,
+      stream_pool_.get());
   // openrc-admin is in place before the first request is answered, so that whoever sees the
   // server up can use it at once (with port 0 the port is only known once listening).
   const bool write_openrc = !core_->admin_password().empty();
