@@ -62,6 +62,9 @@ struct HashingPipeline::State : std::enable_shared_from_this<HashingPipeline::St
   }
   ~State() {
     for (EVP_MD_CTX* ctx : digests) EVP_MD_CTX_free(ctx);
+    if (options.budget != nullptr && !buffers.empty()) {
+      options.budget->Release(buffers.size() * options.buffer_size);
+    }
   }
 
   // Everything below is guarded by `mu`, except the digest contexts and the sink, which belong
@@ -215,13 +218,31 @@ std::span<std::byte> HashingPipeline::AcquireBuffer() {
   State& st = *state_;
   std::unique_lock lock(st.mu);
   if (st.acquired < 0) {
-    st.Wait(
-        lock,
-        [&st] {
-          return !st.free_buffers.empty() ||
-                 st.buffers.size() < static_cast<size_t>(st.options.buffers);
-        },
-        /*help=*/true);
+    platform::MemoryBudget* budget = st.options.budget;
+    const size_t size = st.options.buffer_size;
+    bool reserved = false;  // budget taken for a new buffer (the predicate may run twice)
+    if (budget != nullptr && st.buffers.empty()) {
+      // The first buffer: wait for the budget, holding nothing meanwhile (so waiting is safe).
+      lock.unlock();
+      budget->Acquire(size);
+      lock.lock();
+      reserved = true;
+    } else {
+      st.Wait(
+          lock,
+          [&st, budget, size, &reserved] {
+            if (reserved || !st.free_buffers.empty()) return true;
+            if (st.buffers.size() >= static_cast<size_t>(st.options.buffers)) return false;
+            if (budget == nullptr) return true;
+            reserved = budget->TryAcquire(size);
+            return reserved;
+          },
+          /*help=*/true);
+    }
+    if (reserved && !st.free_buffers.empty()) {
+      budget->Release(size);  // a buffer came back meanwhile: no need to grow
+      reserved = false;
+    }
     if (!st.free_buffers.empty()) {
       st.acquired = st.free_buffers.back();
       st.free_buffers.pop_back();

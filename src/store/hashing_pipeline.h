@@ -33,6 +33,7 @@
 
 #include "common/status.h"
 #include "platform/executor.h"
+#include "platform/memory_budget.h"
 #include "store/store.h"
 
 namespace glimmer::store {
@@ -43,6 +44,11 @@ class HashingPipeline {
     size_t buffer_size = size_t{1} << 20;  // bytes per buffer; > 0
     int buffers = 3;                        // >= 1; 3 lets fill, hash and write overlap
     std::optional<int64_t> max_bytes;       // total size cap (image_size_cap / quota)
+    // Process-wide bound on buffer memory (borrowed; null = none). The first buffer waits for
+    // the budget (a fiber suspended); further buffers are taken only when the budget has room,
+    // else the upload makes do with the buffers it has. So memory stays bounded however many
+    // uploads run, and a slow disk slows them instead of growing it.
+    platform::MemoryBudget* budget = nullptr;
   };
   struct Result {
     int64_t size = 0;

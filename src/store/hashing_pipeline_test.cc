@@ -9,6 +9,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "platform/executor.h"
@@ -353,6 +354,34 @@ TEST(HashingPipelineTest, FiberWaitingForTheSinkFreesItsWorker) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->md5_hex, OneShotHex(EVP_md5(), data));
   EXPECT_EQ(r->sha512_hex, OneShotHex(EVP_sha512(), data));
+}
+
+// Many uploads share a budget of two buffers: they all complete, correct, and give it all back.
+TEST(HashingPipelineTest, ManyPipelinesShareABudget) {
+  platform::MemoryBudget budget(2 * 100);
+  platform::Executor pool("hash-test", 2);
+  std::vector<std::thread> uploads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    uploads.emplace_back([&, i] {
+      const std::vector<std::byte> data = RandomData(1000 + i, i);
+      MemoryWriter sink;
+      HashingPipeline::Options o = Opts(100, 3);
+      o.budget = &budget;
+      {
+        HashingPipeline pipeline(sink, pool, o);
+        if (!Feed(pipeline, data, i).ok()) return;
+        auto r = pipeline.Finish();
+        if (r.ok() && r->md5_hex == OneShotHex(EVP_md5(), data) && sink.bytes() == data) ++ok;
+      }
+    });
+  }
+  for (auto& t : uploads) t.join();
+  EXPECT_EQ(ok.load(), 8);
+  for (int i = 0; i < 200 && budget.available() != budget.total(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the last jobs let go
+  }
+  EXPECT_EQ(budget.available(), budget.total());
 }
 
 }  // namespace
