@@ -9,7 +9,6 @@
 #include "formats/inspector.h"
 #include "images/format_check.h"
 #include "platform/random.h"
-#include "store/hashing_pipeline.h"
 
 namespace glimmer::images {
 namespace {
@@ -659,54 +658,27 @@ Status ImageService::RollbackUpload(std::string_view id) {
 StatusOr<ImageService::Pumped> ImageService::Pump(store::Writer& writer, const ReadFn& read,
                                                   int64_t max_bytes,
                                                   std::optional<int64_t> size_hint) {
-  store::HashingPipeline::Options popts;
-  popts.buffer_size = options_.upload_buffer_size;
-  popts.max_bytes = max_bytes;
-  store::HashingPipeline pipeline(writer, hash_pool_, popts);
-  formats::StreamInspector inspector;
-  Status stream_status;
+  StreamToStore stream(writer, hash_pool_, StreamOptions(max_bytes, size_hint));
   for (;;) {
-    std::span<std::byte> buf = pipeline.AcquireBuffer();
-    auto n = read(buf);
+    auto n = read(stream.Buffer());
     if (!n.ok()) {
-      stream_status = n.status();
-      break;
+      stream.Cancel();
+      return n.status();
     }
     if (*n == 0) break;
-    if (inspector.wants_more()) inspector.Feed(buf.first(*n));
-    stream_status = pipeline.Submit(*n);
-    if (!stream_status.ok()) break;
+    RETURN_IF_ERROR(stream.Commit(*n));
   }
-  if (!stream_status.ok()) {
-    pipeline.Cancel();
-    if (stream_status.code() == StatusCode::kResourceExhausted &&
-        pipeline.submitted_bytes() > max_bytes) {
-      stream_status = ResourceExhaustedError(
-          max_bytes < options_.image_size_cap
-              ? "image_size_total quota exceeded: the project may store " +
-                    std::to_string(max_bytes) + " more bytes"
-              : "Image exceeds the storage quota: the image size cap is " +
-                    std::to_string(options_.image_size_cap) + " bytes");
-    }
-    return stream_status;
-  }
-  auto result = pipeline.Finish();
-  if (!result.ok()) return result.status();
-  if (size_hint && result->size != *size_hint) {
-    return InvalidArgumentError("Size mismatch: expected " + std::to_string(*size_hint) +
-                                " bytes, got " + std::to_string(result->size));
-  }
-  auto inspected = inspector.Finish(result->size);
-  Pumped p;
-  p.size = result->size;
-  p.md5_hex = result->md5_hex;
-  p.sha512_hex = result->sha512_hex;
-  p.format = inspected.format;
-  p.virtual_size = inspected.virtual_size;
-  if (!inspected.verdict.ok()) {
-    p.stream_failure = inspected.verdict.check + ": " + inspected.verdict.message;
-  }
-  return p;
+  return stream.Finish();
+}
+
+StreamToStore::Options ImageService::StreamOptions(int64_t max_bytes,
+                                                   std::optional<int64_t> size_hint) const {
+  StreamToStore::Options o;
+  o.buffer_size = options_.upload_buffer_size;
+  o.max_bytes = max_bytes;
+  o.image_size_cap = options_.image_size_cap;
+  o.size_hint = size_hint;
+  return o;
 }
 
 void ImageService::ApplyPumped(const Pumped& pumped, Image& image) const {

@@ -27,9 +27,11 @@
 #include "domain/quota.h"
 #include "domain/task.h"
 #include "images/import.h"
+#include "images/stream_to_store.h"
 #include "platform/clock.h"
 #include "policy/property_protections.h"
 #include "platform/executor.h"
+#include "platform/memory_budget.h"
 #include "staging/staging_area.h"
 #include "store/store.h"
 
@@ -82,6 +84,9 @@ struct ServiceOptions {
   std::vector<std::string> disk_formats;
   std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
+  // Process-wide bound on the memory of those buffers (borrowed; null = none): see
+  // store::HashingPipeline::Options::budget.
+  platform::MemoryBudget* upload_budget = nullptr;
   int64_t max_virtual_size = int64_t{1} << 44;  // images declaring more are refused (16 TiB)
   // This node's id among the nodes sharing the database. Uploads and stages in progress are
   // marked with it (os_glance_upload_node, os_glance_stage_host), so that a node's crash
@@ -265,19 +270,14 @@ class ImageService {
   Status CheckQuotas(const domain::Image& image) const;
   Status RollbackUpload(std::string_view id);
   // The data path shared by uploads and imports: streams `read` into `writer` (not committed)
-  // while md5 and sha512 are computed in parallel and the format is inspected. The caller
-  // aborts the writer on error.
-  struct Pumped {
-    int64_t size = 0;
-    std::string md5_hex, sha512_hex;
-    std::string format;  // detected while streaming (header-level)
-    std::optional<int64_t> virtual_size;
-    // The streaming inspector's header-level verdict: "" when passed, else "<check>: <why>".
-    // An unsafe header is refused before the data is committed; the deep check follows.
-    std::string stream_failure;
-  };
+  // while md5 and sha512 are computed in parallel and the format is inspected
+  // (StreamToStore, which push-style callers use directly). The caller aborts the writer on
+  // error.
+  using Pumped = StreamResult;
   StatusOr<Pumped> Pump(store::Writer& writer, const ReadFn& read, int64_t max_bytes,
                         std::optional<int64_t> size_hint);
+  // StreamToStore's options for a stream of at most `max_bytes` (image_size_cap or less).
+  StreamToStore::Options StreamOptions(int64_t max_bytes, std::optional<int64_t> size_hint) const;
   // Records size, checksums and virtual_size on `image`.
   void ApplyPumped(const Pumped& pumped, domain::Image& image) const;
   // Glance's format rule with the native deep inspection, on the committed copy at `location`
