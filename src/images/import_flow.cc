@@ -103,10 +103,19 @@ class ImportHandler::Flow {
       if (!st.ok()) return Stop(st);
     }
 
-    Status source = copy_ ? OkStatus() : PrepareStaged(*image);
+    // web-download streams into the first store when nothing needs a staged file (the data is
+    // written once); the other stores are then filled from that copy, as copy-image does.
+    streamed_ = in_.request.method == "web-download" && StreamsDirectly();
+    Status source = copy_ ? OkStatus() : streamed_ ? RunPlugins("") : PrepareStaged(*image);
     if (!source.ok()) return Stop(source);
+    if (streamed_) {
+      Status st = StreamDownloadTo(in_.backends.front());
+      if (!st.ok()) return Stop(st);
+      succeeded_.push_back(in_.backends.front());
+    }
 
     for (const auto& store_id : in_.backends) {
+      if (std::find(succeeded_.begin(), succeeded_.end(), store_id) != succeeded_.end()) continue;
       if (Status c = ctx_.Cancelled(); !c.ok()) return Stop(c);
       Status st = WriteTo(store_id);
       if (st.code() == StatusCode::kCancelled) return Stop(st);
@@ -247,6 +256,36 @@ class ImportHandler::Flow {
     } else {
       return UnimplementedError("import method " + in_.request.method + " is not supported");
     }
+    RETURN_IF_ERROR(RunPlugins(path));
+    ASSIGN_OR_RETURN(staged_size_, Staging().Size(in_.image_id));
+    if (StageLimited()) {
+      // What waits in staging now (plugins may have grown it) is what counts as staged.
+      RETURN_IF_ERROR(Change([&](Image& img) { img.size = staged_size_; }, /*within_quota=*/true));
+    }
+    return OkStatus();
+  }
+
+  // Whether every configured plugin changes metadata only (no_op, inject_image_metadata): the
+  // import then needs no staged file. image_conversion and the other file plugins need one.
+  bool PluginsNeedNoFile() const {
+    for (const auto& name : svc_.import_->options.plugins) {
+      if (name != "no_op" && name != "inject_image_metadata") return false;
+    }
+    return true;
+  }
+
+  // web-download may go straight into the first store: no plugin needs the file, and a failure
+  // of that first store ends the import anyway (a single store, or all_stores_must_succeed);
+  // with all_stores_must_succeed=false the download is staged so that the other stores still
+  // get the data when the first one fails.
+  bool StreamsDirectly() const {
+    return PluginsNeedNoFile() && !in_.backends.empty() &&
+           (in_.backends.size() == 1 || in_.request.all_stores_must_succeed);
+  }
+
+  // The configured plugins, in order, over the staged file at `path` (empty when the import
+  // has none: only metadata plugins may run then).
+  Status RunPlugins(const std::string& path) {
     for (const auto& name : svc_.import_->options.plugins) {
       if (Status c = ctx_.Cancelled(); !c.ok()) return c;
       if (name == "no_op") continue;
@@ -260,6 +299,7 @@ class ImportHandler::Flow {
         continue;
       }
       auto plugin = h_.plugins_.find(name);
+      if (path.empty()) return InternalError("import plugin " + name + " needs a staged file");
       if (plugin == h_.plugins_.end()) {
         return InternalError("import plugin " + name + " is not available in this build");
       }
@@ -289,11 +329,6 @@ class ImportHandler::Flow {
           if (k.rfind("os_glance", 0) != 0) img.properties[k] = v;
         }
       }));
-    }
-    ASSIGN_OR_RETURN(staged_size_, Staging().Size(in_.image_id));
-    if (StageLimited()) {
-      // What waits in staging now (plugins may have grown it) is what counts as staged.
-      RETURN_IF_ERROR(Change([&](Image& img) { img.size = staged_size_; }, /*within_quota=*/true));
     }
     return OkStatus();
   }
@@ -416,6 +451,74 @@ class ImportHandler::Flow {
     return FetchToStaging(in_.request.uri, opts, "web-download of " + shown, why);
   }
 
+  // web-download without staging: streams the URL into `store_id` through the upload data path
+  // (hashing and inspecting on the way), under the same limits as FetchToStaging (image size
+  // cap, image_size_total, image_stage_total reserved as the bytes arrive), then commits,
+  // checks the format on the stored copy and activates the image, as WriteTo does. Partial data
+  // is aborted on every failure; the pending location is recorded first, so that a crash leaves
+  // nothing behind either (the next run, or start-up, removes it).
+  Status StreamDownloadTo(const std::string& store_id) {
+    store::Store* target = svc_.stores_.ById(store_id);
+    if (!target) return NotFoundError("store " + store_id + " is not configured");
+    ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+    webdownload::FetchOptions opts = svc_.import_->options.fetch;
+    std::string why;
+    ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
+    opts.max_bytes = std::min(opts.max_bytes, room);
+    // Messages and logs never show the URL's query (presigned URLs carry secrets there).
+    const std::string shown = RedactUrl(in_.request.uri);
+    const std::string what = "web-download of " + shown;
+    ctx_.Progress("Downloading from " + shown);
+    ASSIGN_OR_RETURN(auto writer, target->NewWriter(in_.image_id, std::nullopt));
+    RETURN_IF_ERROR(RecordPending(*writer));
+    StreamToStore stream(*writer, svc_.hash_pool_,
+                         svc_.StreamOptions(opts.max_bytes, std::nullopt));
+    int64_t next_report = kProgressEvery;
+    int64_t reserved = 0;
+    auto fetched =
+        h_.fetcher_.Fetch(in_.request.uri, opts, [&](std::span<const std::byte> data) -> Status {
+          RETURN_IF_ERROR(ctx_.Cancelled());
+          const int64_t end = stream.bytes() + static_cast<int64_t>(data.size());
+          if (StageLimited() && end > reserved) RETURN_IF_ERROR(Reserve(end, reserved));
+          RETURN_IF_ERROR(stream.Write(data));
+          if (stream.bytes() >= next_report) {
+            ctx_.Progress("Downloaded " + MiB(stream.bytes()) + " into store " + store_id);
+            next_report += kProgressEvery;
+          }
+          return OkStatus();
+        });
+    if (!fetched.ok() || fetched->bytes == 0) {
+      stream.Cancel();
+      writer->Abort();
+      RETURN_IF_ERROR(ctx_.Cancelled());
+      if (fetched.ok()) return InvalidArgumentError(what + " returned no data");
+      std::string message = what + " failed: " + fetched.status().message();
+      if (fetched.status().code() == StatusCode::kResourceExhausted && !why.empty()) {
+        message += " (" + why + ")";
+      }
+      return Status(fetched.status().code(), message);
+    }
+    auto pumped = stream.Finish();
+    if (!pumped.ok()) {
+      writer->Abort();
+      return pumped.status();
+    }
+    return CommitAndRecord(*target, store_id, image, *writer, *pumped);
+  }
+
+  // Records where `writer` will commit (os_glance_upload_location) before anything is
+  // committed; aborts the writer when that fails.
+  Status RecordPending(store::Writer& writer) {
+    if (std::string pending = writer.location(); !pending.empty()) {
+      Status st = Change([&](Image& img) { img.properties[std::string(kUploadLocation)] = pending; });
+      if (!st.ok()) {
+        writer.Abort();
+        return st;
+      }
+    }
+    return OkStatus();
+  }
+
   // Writes the image into one store and records the location (activating the image on the
   // first store).
   Status WriteTo(const std::string& store_id) {
@@ -428,7 +531,7 @@ class ImportHandler::Flow {
     std::unique_ptr<store::Reader> source;
     int64_t source_offset = 0;
     std::optional<int64_t> size_hint;
-    if (copy_) {
+    if (copy_ || streamed_) {
       svc_.SortLocations(image);  // read the copy downloads would read (store weights)
       for (const auto& loc : image.locations) {
         if (auto* s = svc_.stores_.ForLocation(loc.url)) {
@@ -448,13 +551,7 @@ class ImportHandler::Flow {
       size_hint = staged_size_;
     }
     ASSIGN_OR_RETURN(auto writer, target->NewWriter(in_.image_id, size_hint));
-    if (std::string pending = writer->location(); !pending.empty()) {
-      Status st = Change([&](Image& img) { img.properties[std::string(kUploadLocation)] = pending; });
-      if (!st.ok()) {
-        writer->Abort();
-        return st;
-      }
-    }
+    RETURN_IF_ERROR(RecordPending(*writer));
     int64_t done = 0, next_report = kProgressEvery;
     auto read = [&](std::span<std::byte> out) -> StatusOr<size_t> {
       RETURN_IF_ERROR(ctx_.Cancelled());
@@ -490,11 +587,21 @@ class ImportHandler::Flow {
       }
       return pumped.status();
     }
-    if (copy_ && image.checksum && *image.checksum != pumped->md5_hex) {
+    if ((copy_ || streamed_) && image.checksum && *image.checksum != pumped->md5_hex) {
       writer->Abort();
       return DataLossError("the copy read from the source store does not match the image's "
                            "checksum");
     }
+    return CommitAndRecord(*target, store_id, image, *writer, *pumped);
+  }
+
+  // The end of a write into a store: refuses an unsafe header, commits, runs the deep format
+  // check on the first copy and records the location (activating the image on the first).
+  Status CommitAndRecord(store::Store& store, const std::string& store_id, const Image& image,
+                         store::Writer& writer_ref, ImageService::Pumped& pumped_ref) {
+    store::Writer* writer = &writer_ref;
+    store::Store* target = &store;
+    ImageService::Pumped* pumped = &pumped_ref;
     if (!copy_ && image.container_format == "bare" && !pumped->stream_failure.empty()) {
       writer->Abort();
       return UnsupportedMediaError("Image failed safety checks: " + pumped->stream_failure);
@@ -593,6 +700,7 @@ class ImportHandler::Flow {
   const domain::Task& task_;
   DecodedImportInput in_;
   bool copy_ = false;
+  bool streamed_ = false;  // web-download written straight into the first store
   int64_t staged_size_ = 0;
   std::vector<std::string> succeeded_, failed_, written_;
 };
