@@ -678,6 +678,7 @@ StreamToStore::Options ImageService::StreamOptions(int64_t max_bytes,
   o.max_bytes = max_bytes;
   o.image_size_cap = options_.image_size_cap;
   o.size_hint = size_hint;
+  o.budget = options_.upload_budget;
   return o;
 }
 

@@ -10,6 +10,7 @@ store::HashingPipeline::Options PipelineOptions(const StreamToStore::Options& o)
   store::HashingPipeline::Options p;
   p.buffer_size = o.buffer_size;
   p.max_bytes = o.max_bytes;
+  p.budget = o.budget;
   return p;
 }
 

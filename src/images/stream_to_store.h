@@ -52,6 +52,7 @@ class StreamToStore {
     // size cap, the project's image_size_total quota; else the size cap.
     int64_t image_size_cap = INT64_MAX;
     std::optional<int64_t> size_hint;  // exact size expected, when announced
+    platform::MemoryBudget* budget = nullptr;  // see store::HashingPipeline::Options::budget
   };
 
   StreamToStore(store::Writer& writer, platform::Executor& pool, Options options);

@@ -574,6 +574,8 @@ const std::vector<OptionDef>& Options() {
       {"glimmer", "min_body_rate_bytes", Int64Opt(&Config::min_body_rate_bytes, 0, 1 << 30)},
       {"glimmer", "min_body_rate_window_seconds",
        Int64Opt(&Config::min_body_rate_window_seconds, 1, 3600)},
+      {"glimmer", "upload_buffer_budget_mib",
+       Int64Opt(&Config::upload_buffer_budget_mib, 4, 1 << 20)},
       // oslo.middleware's healthcheck app (the disable_by_file backend).
       {"healthcheck", "disable_by_file_path", StrOpt(&Config::healthcheck_disable_file)},
       {"glimmer", "handler_threads", IntOpt(&Config::handler_threads, 0, 4096)},

@@ -150,6 +150,9 @@ struct Config {
   int64_t body_timeout_seconds = 300;
   int64_t min_body_rate_bytes = 1024;
   int64_t min_body_rate_window_seconds = 30;
+  // All uploads' buffers together (hashing pipeline, 3 x 4 MiB per upload at most): beyond,
+  // uploads wait for memory instead of growing it.
+  int64_t upload_buffer_budget_mib = 256;
   // Worker threads for handlers' fibers: database calls, hashing, format checks. Clients that
   // wait do not hold them, so this bounds concurrent work, not concurrent requests; few threads
   // switch least (GET /v2/images/{id} at 64 connections on 2 cores: 23k req/s with 2 threads,

@@ -31,6 +31,7 @@
 #include "platform/clock.h"
 #include "platform/executor.h"
 #include "platform/host.h"
+#include "platform/memory_budget.h"
 #include "platform/random.h"
 #include "policy/property_protections.h"
 #include "policy/rule_policy.h"
@@ -236,6 +237,7 @@ class CoreImpl final : public Core {
  private:
   // Declaration order is construction order; destruction runs in reverse.
   std::unique_ptr<platform::Executor> hash_pool_;
+  std::unique_ptr<platform::MemoryBudget> upload_budget_;  // all uploads' buffers
   std::unique_ptr<platform::Executor> store_io_pool_;  // S3 part uploads (only with an S3 store)
   std::unique_ptr<platform::Executor> password_pool_;  // PBKDF2 of logins and password changes
   std::unique_ptr<db::sql::Database> db_;
@@ -355,6 +357,9 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   sopts.container_formats = config.container_formats;
   sopts.property_protections = property_protections_.get();
   sopts.max_virtual_size = config.max_virtual_size;
+  upload_budget_ = std::make_unique<platform::MemoryBudget>(
+      static_cast<size_t>(config.upload_buffer_budget_mib) << 20);
+  sopts.upload_budget = upload_budget_.get();
   sopts.node_id = node_id;
   constexpr int64_t kMiB = 1 << 20;
   auto mib = [](int64_t v) { return v < 0 ? v : v * kMiB; };
