@@ -1,22 +1,20 @@
 #include "staging/staging_area.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cstring>
-#include <filesystem>
+#include <cctype>
+#include <utility>
 
 namespace glimmer::staging {
 namespace {
 
-Status IoError(std::string_view what, const std::string& path, int err) {
-  std::string m = std::string(what) + " " + path + ": " + std::strerror(err);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhaustedError("staging area is full: " + m);
-  return UnavailableError(m);
-}
+// The context of every I/O error: the messages of platform/file.h name the operation and the
+// image id (the file's base name), never the staging directory.
+constexpr std::string_view kContext = "staging area";
+
+Status IoError(const Status& file_status) { return platform::Annotate(kContext, file_status); }
+
+// Staged data is users' uploads before any check: owner-only.
+constexpr uint32_t kDirMode = 0700;
+constexpr uint32_t kFileMode = 0600;
 
 bool ValidId(std::string_view id) {
   if (id.empty() || id.size() > 64 || id[0] == '.') return false;
@@ -28,46 +26,38 @@ bool ValidId(std::string_view id) {
 
 class FileWriter final : public StagingWriter {
  public:
-  FileWriter(int fd, std::string path, int64_t size) : fd_(fd), path_(std::move(path)), size_(size) {}
-  ~FileWriter() override { ::close(fd_); }
-  Status Append(std::span<const std::byte> data) override {
-    const std::byte* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      ssize_t n = ::pwrite(fd_, p, left, size_);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return IoError("cannot write", path_, errno);
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-      size_ += n;
-    }
-    return OkStatus();
-  }
+  explicit FileWriter(std::unique_ptr<platform::WritableFile> file)
+      : file_(std::move(file)), durable_size_(file_->size()) {}
+
+  Status Append(std::span<const std::byte> data) override { return IoError(file_->Append(data)); }
+
   Status Sync() override {
-    if (::fdatasync(fd_) != 0) return IoError("cannot sync", path_, errno);
-    return OkStatus();
+    Status synced = file_->Sync();
+    if (synced.ok()) {
+      durable_size_ = file_->size();
+      return OkStatus();
+    }
+    // What was written since the last Sync may be lost: do not let it count as staged.
+    (void)file_->Truncate(durable_size_);
+    return IoError(synced);
   }
-  int64_t size() const override { return size_; }
+
+  int64_t size() const override { return file_->size(); }
 
  private:
-  int fd_;
-  std::string path_;
-  int64_t size_;
+  std::unique_ptr<platform::WritableFile> file_;
+  int64_t durable_size_;  // what the open (an earlier session's Sync) or the last Sync made durable
 };
 
 }  // namespace
 
-StatusOr<std::unique_ptr<StagingArea>> StagingArea::Open(std::string dir) {
-  // Owner-only: staged data is users' uploads before any check (the files are 0600 too).
-  std::error_code ec;
-  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return IoError("cannot create staging directory", dir, errno);
-  }
-  return std::unique_ptr<StagingArea>(new StagingArea(std::move(dir)));
+StatusOr<std::unique_ptr<StagingArea>> StagingArea::Open(std::string dir,
+                                                         platform::FileSystem& fs) {
+  // Parents as mkdir -p makes them (their mode is not ours to choose); an error shows below.
+  (void)fs.CreateDirs(std::string(platform::DirName(dir)), 0777);
+  Status created = fs.CreateDir(dir, kDirMode);
+  if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return IoError(created);
+  return std::unique_ptr<StagingArea>(new StagingArea(std::move(dir), fs));
 }
 
 std::string StagingArea::PathFor(std::string_view image_id) const {
@@ -76,58 +66,50 @@ std::string StagingArea::PathFor(std::string_view image_id) const {
 
 StatusOr<int64_t> StagingArea::Size(std::string_view image_id) const {
   if (!ValidId(image_id)) return InvalidArgumentError("bad image id");
-  struct stat st;
-  if (::stat(PathFor(image_id).c_str(), &st) != 0) {
-    if (errno == ENOENT) return int64_t{0};
-    return IoError("cannot stat", PathFor(image_id), errno);
+  StatusOr<platform::FileInfo> info = fs_.Stat(PathFor(image_id));
+  if (!info.ok()) {
+    if (info.status().code() == StatusCode::kNotFound) return int64_t{0};
+    return IoError(info.status());
   }
-  return static_cast<int64_t>(st.st_size);
+  return info->size;
 }
 
 bool StagingArea::Exists(std::string_view image_id) const {
-  return ValidId(image_id) && ::access(PathFor(image_id).c_str(), F_OK) == 0;
+  return ValidId(image_id) && fs_.Exists(PathFor(image_id));
 }
 
 StatusOr<std::unique_ptr<StagingWriter>> StagingArea::OpenWriter(std::string_view image_id,
                                                                   int64_t offset) {
   if (!ValidId(image_id)) return InvalidArgumentError("bad image id");
   if (offset < 0) return InvalidArgumentError("negative staging offset");
-  const std::string path = PathFor(image_id);
-  int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (offset == 0 ? O_TRUNC : 0);
-  int fd = ::open(path.c_str(), flags, 0600);
-  if (fd < 0) return IoError("cannot open", path, errno);
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError("cannot stat", path, err);
-  }
-  if (st.st_size != offset) {
-    ::close(fd);
+  platform::WritableFileOptions options;
+  options.mode = offset == 0 ? platform::OpenMode::kTruncate : platform::OpenMode::kAppend;
+  options.permissions = kFileMode;
+  StatusOr<std::unique_ptr<platform::WritableFile>> file =
+      fs_.NewWritableFile(PathFor(image_id), options);
+  if (!file.ok()) return IoError(file.status());
+  if ((*file)->size() != offset) {
     return FailedPreconditionError("The staged data of image " + std::string(image_id) + " has " +
-                                   std::to_string(st.st_size) + " bytes; cannot resume at " +
+                                   std::to_string((*file)->size()) + " bytes; cannot resume at " +
                                    std::to_string(offset));
   }
-  return std::unique_ptr<StagingWriter>(new FileWriter(fd, path, offset));
+  return std::unique_ptr<StagingWriter>(std::make_unique<FileWriter>(std::move(file).value()));
 }
 
 Status StagingArea::Remove(std::string_view image_id) {
   if (!ValidId(image_id)) return InvalidArgumentError("bad image id");
-  if (::unlink(PathFor(image_id).c_str()) != 0 && errno != ENOENT) {
-    return IoError("cannot remove", PathFor(image_id), errno);
-  }
+  Status removed = fs_.RemoveFile(PathFor(image_id));
+  if (!removed.ok() && removed.code() != StatusCode::kNotFound) return IoError(removed);
   return OkStatus();
 }
 
 StatusOr<std::vector<std::string>> StagingArea::List() const {
+  StatusOr<std::vector<std::string>> names = fs_.ListDir(dir_);
+  if (!names.ok()) return IoError(names.status());
   std::vector<std::string> ids;
-  DIR* d = ::opendir(dir_.c_str());
-  if (!d) return IoError("cannot list", dir_, errno);
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (ValidId(name)) ids.emplace_back(name);
+  for (std::string& name : *names) {
+    if (ValidId(name)) ids.push_back(std::move(name));
   }
-  ::closedir(d);
   return ids;
 }
 
