@@ -1,9 +1,11 @@
 #pragma once
-// The one place where errno values from the filesystem store become Status codes:
-//   ENOSPC, EDQUOT        -> ResourceExhausted "Image storage media is full" (Glance: 413)
+// How the filesystem store reports a failed file operation. errno itself is mapped once, by
+// platform::PosixError() (platform/file.h):
+//   ENOSPC, EDQUOT        -> ResourceExhausted, which the store words as Glance does:
+//                            "Image storage media is full" (Glance: 413)
 //   EACCES, EPERM, EROFS  -> Unavailable (Glance's StorageWriteDenied: 503)
 //   ENOENT                -> NotFound
-//   anything else         -> Internal, with `operation` and strerror(err)
+//   EIO, anything else    -> Internal, "<operation>: <strerror>"
 // Messages never contain absolute paths.
 
 #include <string_view>
@@ -12,6 +14,11 @@
 
 namespace glimmer::store::filesystem {
 
+// `file_status` (from platform/file.h) as the store reports it: a full disk or quota becomes
+// "Image storage media is full"; anything else is returned unchanged. OK stays OK.
+Status StoreError(const Status& file_status);
+
+// StoreError(platform::PosixError(operation, err)).
 Status ErrnoToStatus(int err, std::string_view operation);
 
 }  // namespace glimmer::store::filesystem

@@ -1,15 +1,9 @@
 #include "store/filesystem/filesystem_store.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <vector>
 
 #include "platform/random.h"
@@ -20,8 +14,8 @@ namespace glimmer::store::filesystem {
 namespace {
 
 constexpr std::string_view kScheme = "file://";
-constexpr mode_t kFileMode = 0640;
-constexpr mode_t kDirMode = 0750;
+constexpr uint32_t kFileMode = 0640;
+constexpr uint32_t kDirMode = 0750;
 constexpr size_t kMaxImageIdLength = 200;
 // Preallocation (fallocate, FALLOC_FL_KEEP_SIZE) keeps a large image in few extents and reports
 // a full disk early. It follows the data instead of trusting the size hint: the hint comes
@@ -64,63 +58,32 @@ std::string MakeAbsolute(std::string_view path) {
   return NormalizeAbsolute(base + "/" + std::string(path));
 }
 
-// mkdir -p. Existing directories are fine.
-Status MakeDirectories(const std::string& path) {
-  for (size_t pos = 1; pos <= path.size(); ++pos) {
-    if (pos != path.size() && path[pos] != '/') continue;
-    const std::string prefix = path.substr(0, pos);
-    if (mkdir(prefix.c_str(), kDirMode) != 0 && errno != EEXIST) {
-      return ErrnoToStatus(errno, "create image directory");
-    }
-  }
-  return OkStatus();
-}
-
-Status FsyncDirectory(const std::string& dir) {
-  const int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, "open image directory");
-  Status status;
-  if (fsync(fd) != 0) status = ErrnoToStatus(errno, "fsync image directory");
-  close(fd);
-  return status;
-}
-
 class FilesystemWriter final : public Writer {
  public:
-  FilesystemWriter(int fd, std::string part_path, std::string dir_prefix, std::string final_path,
-                   bool fsync, int64_t size_hint)
-      : fd_(fd),
+  FilesystemWriter(platform::FileSystem& fs, std::unique_ptr<platform::WritableFile> file,
+                   std::string part_path, std::string dir, std::string final_path, bool fsync,
+                   int64_t size_hint)
+      : fs_(fs),
+        file_(std::move(file)),
         part_path_(std::move(part_path)),
-        dir_prefix_(std::move(dir_prefix)),
+        dir_(std::move(dir)),
         final_path_(std::move(final_path)),
         fsync_(fsync),
         size_hint_(size_hint) {}
   ~FilesystemWriter() override { Abort(); }
 
   Status Append(std::span<const std::byte> data) override {
-    if (fd_ < 0) return FailedPreconditionError("image writer is finished");
-    RETURN_IF_ERROR(Preallocate(written_ + static_cast<int64_t>(data.size())));
-    const std::byte* p = data.data();
-    size_t left = data.size();
-    while (left > 0) {
-      const ssize_t n = write(fd_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoToStatus(errno, "write image data");
-      }
-      p += n;
-      left -= static_cast<size_t>(n);
-      written_ += n;
-    }
-    return OkStatus();
+    if (file_ == nullptr) return FailedPreconditionError("image writer is finished");
+    RETURN_IF_ERROR(Preallocate(file_->size() + static_cast<int64_t>(data.size())));
+    return StoreError(file_->Append(data));
   }
 
   StatusOr<std::string> Commit() override {
-    if (fd_ < 0) return FailedPreconditionError("image writer is finished");
+    if (file_ == nullptr) return FailedPreconditionError("image writer is finished");
     Status status = Finalize();
     if (!status.ok()) {
       Abort();
-      return status;
+      return StoreError(status);
     }
     return std::string(kScheme) + final_path_;
   }
@@ -128,12 +91,9 @@ class FilesystemWriter final : public Writer {
   std::string location() const override { return std::string(kScheme) + final_path_; }
 
   void Abort() override {
-    if (fd_ >= 0) {
-      close(fd_);
-      fd_ = -1;
-    }
+    file_.reset();  // closes
     if (!part_path_.empty()) {
-      unlink(part_path_.c_str());
+      (void)fs_.RemoveFile(part_path_);
       part_path_.clear();
     }
   }
@@ -146,12 +106,12 @@ class FilesystemWriter final : public Writer {
       return OkStatus();
     }
     const int64_t target = std::min(size_hint_, end + std::min(end, kMaxPreallocStep));
-    if (fallocate(fd_, FALLOC_FL_KEEP_SIZE, static_cast<off_t>(preallocated_),
-                  static_cast<off_t>(target - preallocated_)) == 0) {
+    Status reserved = file_->Allocate(preallocated_, target - preallocated_);
+    if (reserved.ok()) {
       preallocated_ = target;
       return OkStatus();
     }
-    if (errno == ENOSPC || errno == EDQUOT) return ErrnoToStatus(errno, "preallocate image data");
+    if (reserved.code() == StatusCode::kResourceExhausted) return StoreError(reserved);
     prealloc_supported_ = false;  // not supported here: it was only an optimisation
     return OkStatus();
   }
@@ -159,86 +119,62 @@ class FilesystemWriter final : public Writer {
   // Makes the part file durable and visible under its final name; on error the caller aborts.
   Status Finalize() {
     // Give back blocks preallocated for a size hint that turned out too large.
-    if (written_ < preallocated_ && ftruncate(fd_, written_) != 0) {
-      return ErrnoToStatus(errno, "truncate image data");
-    }
-    if (fsync_ && fsync(fd_) != 0) return ErrnoToStatus(errno, "fsync image data");
-    const int fd = fd_;
-    fd_ = -1;
-    if (close(fd) != 0) return ErrnoToStatus(errno, "close image data");
+    if (file_->size() < preallocated_) RETURN_IF_ERROR(file_->Truncate(file_->size()));
+    if (fsync_) RETURN_IF_ERROR(file_->Sync());
+    RETURN_IF_ERROR(file_->Close());
+    file_.reset();
 
     // The final name was chosen when the writer was created (callers may have recorded it);
     // never replace existing data under it.
-    const std::string& target = final_path_;
-    if (renameat2(AT_FDCWD, part_path_.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) !=
-        0) {
-      int err = errno;
-      if (err == EINVAL || err == ENOSYS) {
-        // Filesystem without RENAME_NOREPLACE: link() never replaces either.
-        if (link(part_path_.c_str(), target.c_str()) != 0) {
-          return ErrnoToStatus(errno, "rename image data");
-        }
-        unlink(part_path_.c_str());
-      } else {
-        return ErrnoToStatus(err, "rename image data");
-      }
-    }
+    RETURN_IF_ERROR(fs_.Rename(part_path_, final_path_, platform::RenameMode::kNoReplace));
     part_path_.clear();  // nothing left to remove on Abort()
     if (fsync_) {
-      Status synced = FsyncDirectory(dir_prefix_);
+      Status synced = fs_.SyncDir(dir_);
       if (!synced.ok()) {
-        unlink(final_path_.c_str());  // not durable: do not leave it behind as committed
+        (void)fs_.RemoveFile(final_path_);  // not durable: do not leave it behind as committed
         return synced;
       }
     }
     return OkStatus();
   }
 
-  int fd_;
-  std::string part_path_;  // empty once renamed or removed
-  std::string dir_prefix_;
+  platform::FileSystem& fs_;
+  std::unique_ptr<platform::WritableFile> file_;  // null once committed or aborted
+  std::string part_path_;                         // empty once renamed or removed
+  std::string dir_;
   std::string final_path_;
   bool fsync_;
   int64_t size_hint_;         // 0 when unknown: nothing is preallocated
   int64_t preallocated_ = 0;  // end of the blocks reserved so far
   bool prealloc_supported_ = true;
-  int64_t written_ = 0;
 };
 
 class FilesystemReader final : public Reader {
  public:
-  FilesystemReader(int fd, int64_t size) : fd_(fd), size_(size) {}
-  ~FilesystemReader() override { close(fd_); }
+  FilesystemReader(std::unique_ptr<platform::RandomAccessFile> file, int64_t size)
+      : file_(std::move(file)), size_(size) {}
 
   int64_t size() const override { return size_; }
 
   StatusOr<size_t> ReadAt(int64_t offset, std::span<std::byte> out) override {
     if (offset < 0) return OutOfRangeError("negative read offset");
-    size_t done = 0;
-    while (done < out.size()) {
-      const ssize_t n = pread(fd_, out.data() + done, out.size() - done,
-                              static_cast<off_t>(offset + static_cast<int64_t>(done)));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return ErrnoToStatus(errno, "read image data");
-      }
-      if (n == 0) break;
-      done += static_cast<size_t>(n);
-    }
-    return done;
+    StatusOr<size_t> n = file_->ReadAt(offset, out);
+    if (!n.ok()) return StoreError(n.status());
+    return n;
   }
 
-  std::optional<int> file_descriptor() const override { return fd_; }
+  std::optional<int> file_descriptor() const override { return file_->file_descriptor(); }
 
  private:
-  int fd_;
+  std::unique_ptr<platform::RandomAccessFile> file_;
   int64_t size_;
 };
 
 }  // namespace
 
-FilesystemStore::FilesystemStore(std::string store_id, std::string data_dir, bool fsync)
-    : dir_(MakeAbsolute(data_dir)), fsync_(fsync) {
+FilesystemStore::FilesystemStore(std::string store_id, std::string data_dir, bool fsync,
+                                 platform::FileSystem& fs)
+    : fs_(fs), dir_(MakeAbsolute(data_dir)), fsync_(fsync) {
   dir_prefix_ = dir_ == "/" ? dir_ : dir_ + "/";
   incoming_ = dir_prefix_ + ".incoming";
   info_.id = std::move(store_id);
@@ -251,28 +187,24 @@ FilesystemStore::FilesystemStore(std::string store_id, std::string data_dir, boo
 }
 
 StatusOr<std::unique_ptr<FilesystemStore>> FilesystemStore::Create(std::string store_id,
-                                                                   std::string data_dir,
-                                                                   bool fsync) {
-  auto store = std::make_unique<FilesystemStore>(store_id, data_dir, fsync);
+                                                                   std::string data_dir, bool fsync,
+                                                                   platform::FileSystem& fs) {
+  auto store = std::make_unique<FilesystemStore>(store_id, data_dir, fsync, fs);
   RETURN_IF_ERROR(store->EnsureDirectories());
-  char resolved[PATH_MAX];
-  if (realpath(store->dir_.c_str(), resolved) == nullptr) {
-    return ErrnoToStatus(errno, "resolve image directory");
-  }
-  auto canonical = std::make_unique<FilesystemStore>(std::move(store_id), resolved, fsync);
-  if (access(canonical->incoming_.c_str(), W_OK | X_OK) != 0 ||
-      access(canonical->dir_.c_str(), W_OK | X_OK) != 0) {
-    return ErrnoToStatus(errno, "access image directory");
+  StatusOr<std::string> resolved = fs.RealPath(store->dir_);
+  if (!resolved.ok()) return StoreError(resolved.status());
+  auto canonical =
+      std::make_unique<FilesystemStore>(std::move(store_id), std::move(*resolved), fsync, fs);
+  for (const std::string* dir : {&canonical->incoming_, &canonical->dir_}) {
+    Status usable = fs.CheckAccess(*dir, platform::Access::kWrite | platform::Access::kExecute);
+    if (!usable.ok()) return StoreError(usable);
   }
   return canonical;
 }
 
 Status FilesystemStore::EnsureDirectories() const {
-  RETURN_IF_ERROR(MakeDirectories(dir_));
-  if (mkdir(incoming_.c_str(), kDirMode) != 0 && errno != EEXIST) {
-    return ErrnoToStatus(errno, "create incoming directory");
-  }
-  return OkStatus();
+  RETURN_IF_ERROR(StoreError(fs_.CreateDirs(dir_, kDirMode)));
+  return StoreError(fs_.CreateDirs(incoming_, kDirMode));
 }
 
 StatusOr<std::unique_ptr<Writer>> FilesystemStore::NewWriter(std::string_view image_id,
@@ -282,21 +214,26 @@ StatusOr<std::unique_ptr<Writer>> FilesystemStore::NewWriter(std::string_view im
   }
   const std::string id(image_id);
   const std::string part = incoming_ + "/" + id + "." + platform::RandomHex(8) + ".part";
-  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-  int fd = open(part.c_str(), flags, kFileMode);
-  if (fd < 0 && errno == ENOENT) {
+  platform::WritableFileOptions options;
+  options.mode = platform::OpenMode::kCreateExclusive;
+  options.permissions = kFileMode;
+  StatusOr<std::unique_ptr<platform::WritableFile>> file = fs_.NewWritableFile(part, options);
+  if (!file.ok() && file.status().code() == StatusCode::kNotFound) {
     RETURN_IF_ERROR(EnsureDirectories());
-    fd = open(part.c_str(), flags, kFileMode);
+    file = fs_.NewWritableFile(part, options);
   }
-  if (fd < 0) return ErrnoToStatus(errno, "create image data file");
+  if (!file.ok()) return StoreError(file.status());
 
   // Final name: <image id>, or <image id>.<random> when data of an earlier attempt (e.g. one a
   // crash interrupted before its metadata was recorded) still holds that name.
   std::string final_path = dir_prefix_ + id;
-  if (access(final_path.c_str(), F_OK) == 0) final_path += "." + platform::RandomHex(6);
+  if (fs_.Exists(final_path)) {
+    final_path += '.';
+    final_path += platform::RandomHex(6);
+  }
   const int64_t hint = size_hint.has_value() && *size_hint > 0 ? *size_hint : 0;
-  return std::unique_ptr<Writer>(std::make_unique<FilesystemWriter>(fd, part, dir_prefix_,
-                                                                    final_path, fsync_, hint));
+  return std::unique_ptr<Writer>(std::make_unique<FilesystemWriter>(
+      fs_, std::move(file).value(), part, dir_, final_path, fsync_, hint));
 }
 
 StatusOr<std::string> FilesystemStore::PathForLocation(std::string_view location) const {
@@ -316,46 +253,35 @@ bool FilesystemStore::Owns(std::string_view location) const {
 
 StatusOr<std::unique_ptr<Reader>> FilesystemStore::Open(std::string_view location) {
   ASSIGN_OR_RETURN(const std::string path, PathForLocation(location));
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoToStatus(errno, "open image data");
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    const int err = errno;
-    close(fd);
-    return ErrnoToStatus(err, "stat image data");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    close(fd);
+  StatusOr<std::unique_ptr<platform::RandomAccessFile>> file = fs_.NewRandomAccessFile(path);
+  if (!file.ok()) return StoreError(file.status());
+  StatusOr<platform::FileInfo> info = (*file)->Stat();
+  if (!info.ok()) return StoreError(info.status());
+  if (info->type != platform::FileType::kRegular) {
     return DataLossError("stored image data is not a regular file");
   }
-  return std::unique_ptr<Reader>(std::make_unique<FilesystemReader>(fd, st.st_size));
+  return std::unique_ptr<Reader>(
+      std::make_unique<FilesystemReader>(std::move(file).value(), info->size));
 }
 
 Status FilesystemStore::Delete(std::string_view location) {
   ASSIGN_OR_RETURN(const std::string path, PathForLocation(location));
-  if (unlink(path.c_str()) != 0) return ErrnoToStatus(errno, "delete image data");
-  return OkStatus();
+  return StoreError(fs_.RemoveFile(path));
 }
 
 Status FilesystemStore::CleanupIncomplete() {
-  DIR* dir = opendir(incoming_.c_str());
-  if (dir == nullptr) {
-    if (errno == ENOENT) return OkStatus();
-    return ErrnoToStatus(errno, "open incoming directory");
+  StatusOr<std::vector<std::string>> names = fs_.ListDir(incoming_);
+  if (!names.ok()) {
+    if (names.status().code() == StatusCode::kNotFound) return OkStatus();
+    return StoreError(names.status());
   }
   Status first_error;
-  const int dir_fd = dirfd(dir);
-  errno = 0;
-  while (struct dirent* entry = readdir(dir)) {
-    const std::string_view name = entry->d_name;
-    if (name == "." || name == "..") continue;
-    if (unlinkat(dir_fd, entry->d_name, 0) != 0 && errno != ENOENT && first_error.ok()) {
-      first_error = ErrnoToStatus(errno, "remove incomplete upload");
+  for (const std::string& name : *names) {
+    Status removed = fs_.RemoveFile(incoming_ + "/" + name);
+    if (!removed.ok() && removed.code() != StatusCode::kNotFound && first_error.ok()) {
+      first_error = StoreError(removed);
     }
-    errno = 0;
   }
-  if (errno != 0 && first_error.ok()) first_error = ErrnoToStatus(errno, "list incoming directory");
-  closedir(dir);
   return first_error;
 }
 

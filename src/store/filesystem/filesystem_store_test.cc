@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "platform/executor.h"
+#include "platform/testing/fault_injection_file_system.h"
 #include "store/filesystem/errno_status.h"
 #include "store/hashing_pipeline.h"
 #include "store/testing/fault_injection_writer.h"
@@ -327,6 +328,181 @@ TEST(ErrnoToStatusTest, MapsErrnoOnce) {
   EXPECT_EQ(io.message(), std::string("fsync image data: ") + std::strerror(EIO));
 }
 
+// Faults injected under the store (platform/testing): the paths a full disk or a failing fsync
+// take, which a real disk rarely lets a test reach.
+class FilesystemStoreFaultTest : public FilesystemStoreTest {
+ protected:
+  void SetUp() override {
+    FilesystemStoreTest::SetUp();
+    StatusOr<std::unique_ptr<FilesystemStore>> store =
+        FilesystemStore::Create("file", dir_.string(), /*fsync=*/true, faulty_);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    faulty_store_ = std::move(store).value();
+  }
+
+  // Messages reach API clients: no server directory in them.
+  void ExpectNoServerPath(const Status& status) const {
+    EXPECT_FALSE(status.ok());
+    EXPECT_EQ(status.message().find(root_.string()), std::string::npos) << status.message();
+    EXPECT_EQ(status.message().find("/tmp/"), std::string::npos) << status.message();
+  }
+
+  // Nothing committed, nothing left in .incoming.
+  void ExpectNothingStored() const {
+    EXPECT_EQ(ListDir(dir_), std::vector<std::string>{".incoming"});
+    EXPECT_TRUE(ListDir(dir_ / ".incoming").empty());
+  }
+
+  // A writer with `data` appended.
+  std::unique_ptr<Writer> Written(const std::vector<std::byte>& data,
+                                  std::optional<int64_t> hint = std::nullopt) {
+    StatusOr<std::unique_ptr<Writer>> writer = faulty_store_->NewWriter("img", hint);
+    EXPECT_TRUE(writer.ok()) << writer.status().ToString();
+    if (!writer.ok()) return nullptr;
+    EXPECT_TRUE((*writer)->Append(data).ok());
+    return std::move(writer).value();
+  }
+
+  platform::testing::FaultInjectionFileSystem faulty_;
+  std::unique_ptr<FilesystemStore> faulty_store_;
+};
+
+TEST_F(FilesystemStoreFaultTest, DiskFullDuringAppendIsStoreFullAndLeavesNothing) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 20));
+  ASSERT_NE(writer, nullptr);
+  faulty_.FailWritesAfter(500);  // ENOSPC half-way through the next chunk
+  const Status full = writer->Append(RandomData(1000, 21));
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.message(), "Image storage media is full");
+  EXPECT_EQ(ListDir(dir_ / ".incoming").size(), 1u);  // until the caller aborts
+  writer->Abort();
+  ExpectNothingStored();
+}
+
+TEST_F(FilesystemStoreFaultTest, QuotaFullDuringAppendIsStoreFull) {
+  faulty_.FailWritesAfter(0, EDQUOT);
+  {
+    StatusOr<std::unique_ptr<Writer>> writer = faulty_store_->NewWriter("img", std::nullopt);
+    ASSERT_TRUE(writer.ok());
+    const Status full = (*writer)->Append(RandomData(10, 22));
+    EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
+    EXPECT_EQ(full.message(), "Image storage media is full");
+  }  // destroyed without commit: aborted
+  ExpectNothingStored();
+}
+
+TEST_F(FilesystemStoreFaultTest, DiskFullWhileReservingIsStoreFull) {
+  faulty_.FailAllocate(ENOSPC);
+  StatusOr<std::unique_ptr<Writer>> writer = faulty_store_->NewWriter("img", 10 << 20);
+  ASSERT_TRUE(writer.ok());
+  const Status full = (*writer)->Append(RandomData(1000, 23));
+  EXPECT_EQ(full.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(full.message(), "Image storage media is full");
+  (*writer)->Abort();
+  ExpectNothingStored();
+}
+
+TEST_F(FilesystemStoreFaultTest, NoFallocateIsOnlyAMissedOptimisation) {
+  faulty_.FailAllocate(EOPNOTSUPP);
+  const std::vector<std::byte> data = RandomData(5000, 24);
+  std::unique_ptr<Writer> writer = Written(data, 10 << 20);
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Append(data).ok());
+  StatusOr<std::string> location = writer->Commit();
+  ASSERT_TRUE(location.ok()) << location.status().ToString();
+  EXPECT_EQ(fs::file_size(dir_ / "img"), 10'000u);
+}
+
+TEST_F(FilesystemStoreFaultTest, FsyncFailureFailsCommitAndRemovesThePart) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 25));
+  ASSERT_NE(writer, nullptr);
+  faulty_.FailSync(EIO);
+  StatusOr<std::string> location = writer->Commit();
+  EXPECT_EQ(location.status().code(), StatusCode::kInternal);
+  ExpectNoServerPath(location.status());
+  ExpectNothingStored();  // Commit aborted by itself
+  EXPECT_EQ(writer->Append(RandomData(1, 26)).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(writer->Commit().status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(FilesystemStoreFaultTest, FsyncReportingNoSpaceIsStoreFull) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 27));
+  ASSERT_NE(writer, nullptr);
+  faulty_.FailSync(ENOSPC);  // delayed allocation, thin volumes, NFS
+  StatusOr<std::string> location = writer->Commit();
+  EXPECT_EQ(location.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(location.status().message(), "Image storage media is full");
+  ExpectNothingStored();
+}
+
+TEST_F(FilesystemStoreFaultTest, CloseFailureFailsCommit) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 28));
+  ASSERT_NE(writer, nullptr);
+  faulty_.FailClose(EIO);
+  EXPECT_EQ(writer->Commit().status().code(), StatusCode::kInternal);
+  ExpectNothingStored();
+}
+
+TEST_F(FilesystemStoreFaultTest, RenameFailureFailsCommitAndRemovesThePart) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 29));
+  ASSERT_NE(writer, nullptr);
+  faulty_.FailRename(EIO);
+  StatusOr<std::string> location = writer->Commit();
+  EXPECT_EQ(location.status().code(), StatusCode::kInternal);
+  ExpectNoServerPath(location.status());
+  ExpectNothingStored();
+}
+
+TEST_F(FilesystemStoreFaultTest, DirectoryFsyncFailureUndoesTheCommit) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 30));
+  ASSERT_NE(writer, nullptr);
+  faulty_.FailSyncDir(EIO);
+  StatusOr<std::string> location = writer->Commit();
+  EXPECT_EQ(location.status().code(), StatusCode::kInternal);
+  ExpectNoServerPath(location.status());
+  ExpectNothingStored();  // renamed, then removed: not durable, so not committed
+  EXPECT_EQ(faulty_.counters().sync_dirs, 1);
+}
+
+TEST_F(FilesystemStoreFaultTest, CommitSyncsFileAndDirectory) {
+  std::unique_ptr<Writer> writer = Written(RandomData(1000, 31));
+  ASSERT_NE(writer, nullptr);
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_EQ(faulty_.counters().syncs, 1);
+  EXPECT_EQ(faulty_.counters().sync_dirs, 1);
+  EXPECT_EQ(faulty_.counters().renames, 1);
+}
+
+TEST_F(FilesystemStoreFaultTest, PermissionAndReadErrorsAreMappedWithoutPaths) {
+  faulty_.FailCreate(EACCES);  // also checks as root, which ignores real permissions
+  StatusOr<std::unique_ptr<Writer>> denied = faulty_store_->NewWriter("img", std::nullopt);
+  EXPECT_EQ(denied.status().code(), StatusCode::kUnavailable);
+  ExpectNoServerPath(denied.status());
+  faulty_.FailCreate(EROFS);
+  EXPECT_EQ(faulty_store_->NewWriter("img", std::nullopt).status().code(),
+            StatusCode::kUnavailable);
+  faulty_.ClearFaults();
+
+  const std::string location = Put("stored", RandomData(100, 32));
+  faulty_.FailReads(EIO);
+  StatusOr<std::unique_ptr<Reader>> reader = faulty_store_->Open(location);
+  ASSERT_TRUE(reader.ok());
+  std::vector<std::byte> buf(10);
+  StatusOr<size_t> n = (*reader)->ReadAt(0, buf);
+  EXPECT_EQ(n.status().code(), StatusCode::kInternal);
+  ExpectNoServerPath(n.status());
+  faulty_.FailRemove(EIO);
+  const Status deleted = faulty_store_->Delete(location);
+  EXPECT_EQ(deleted.code(), StatusCode::kInternal);
+  ExpectNoServerPath(deleted);
+  faulty_.ClearFaults();
+  ASSERT_TRUE(faulty_store_->Delete(location).ok());
+  const Status gone = faulty_store_->Delete(location);
+  EXPECT_EQ(gone.code(), StatusCode::kNotFound);
+  ExpectNoServerPath(gone);
+  ExpectNoServerPath(faulty_store_->Open(location).status());
+}
+
 // The upload path end to end: pipeline into a real store.
 class PipelineIntoStoreTest : public FilesystemStoreTest {
  protected:
@@ -379,6 +555,24 @@ TEST_F(PipelineIntoStoreTest, OverSizeLimitCommitsNothing) {
   StatusOr<std::string> location =
       Upload("img", data, nullptr, std::move(writer).value(), (1 << 20) - 1);
   EXPECT_EQ(location.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(ListDir(dir_), std::vector<std::string>{".incoming"});
+  EXPECT_TRUE(ListDir(dir_ / ".incoming").empty());
+}
+
+TEST_F(PipelineIntoStoreTest, RealStoreFullMidwayCommitsNothing) {
+  // ENOSPC from the file system under the store, not from a Writer decorator.
+  platform::testing::FaultInjectionFileSystem faulty;
+  StatusOr<std::unique_ptr<FilesystemStore>> store =
+      FilesystemStore::Create("file", dir_.string(), /*fsync=*/true, faulty);
+  ASSERT_TRUE(store.ok());
+  faulty.FailWritesAfter(300'000);
+  const std::vector<std::byte> data = RandomData(1 << 20, 15);
+  StatusOr<std::unique_ptr<Writer>> writer = (*store)->NewWriter("img", std::nullopt);
+  ASSERT_TRUE(writer.ok());
+  StatusOr<std::string> location =
+      Upload("img", data, nullptr, std::move(writer).value(), std::nullopt);
+  EXPECT_EQ(location.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(location.status().message(), "Image storage media is full");
   EXPECT_EQ(ListDir(dir_), std::vector<std::string>{".incoming"});
   EXPECT_TRUE(ListDir(dir_ / ".incoming").empty());
 }
