@@ -1,7 +1,5 @@
 #include "decompress/decompress.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
 #include <memory>
@@ -19,9 +17,9 @@ bool HasPrefix(std::span<const std::byte> head, size_t offset,
 }
 
 // True if `path` names the same file as `in` (decompressing onto the input would destroy it).
-bool SameFile(const std::string& path, const internal::InputFile& in) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && st.st_dev == in.device() && st.st_ino == in.inode();
+bool SameFile(platform::FileSystem& fs, const std::string& path, const internal::InputFile& in) {
+  StatusOr<platform::FileInfo> out = fs.Stat(path);
+  return out.ok() && out->device == in.info().device && out->inode == in.info().inode;
 }
 
 }  // namespace
@@ -65,7 +63,9 @@ StatusOr<Result> DecompressFile(const std::string& in_path, const std::string& o
   if (options.max_output_bytes < 0) {
     return InvalidArgumentError("decompression: max_output_bytes must not be negative");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<internal::InputFile> in, internal::InputFile::Open(in_path));
+  platform::FileSystem& fs =
+      options.file_system != nullptr ? *options.file_system : platform::FileSystem::Default();
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::InputFile> in, internal::InputFile::Open(fs, in_path));
   std::array<std::byte, kSniffBytes> head{};
   ASSIGN_OR_RETURN(size_t head_size, in->ReadAt(0, head));
   Result result{Sniff(std::span(head).first(head_size)), in->size(), 0};
@@ -73,7 +73,7 @@ StatusOr<Result> DecompressFile(const std::string& in_path, const std::string& o
   const std::string_view name = CodecName(codec);
   if (codec == Codec::kNone) return result;
   if (codec == Codec::kLha) return UnsupportedMediaError("lha archives are not supported");
-  if (SameFile(out_path, *in)) {
+  if (SameFile(fs, out_path, *in)) {
     return InvalidArgumentError(std::string(name) +
                                 ": the output path is the compressed input file itself");
   }
@@ -88,9 +88,9 @@ StatusOr<Result> DecompressFile(const std::string& in_path, const std::string& o
                                     internal::DescribeBytes(options.max_output_bytes));
     }
   }
-  ASSIGN_OR_RETURN(
-      std::unique_ptr<internal::OutputFile> out,
-      internal::OutputFile::Create(out_path, name, options.max_output_bytes, std::move(progress)));
+  ASSIGN_OR_RETURN(std::unique_ptr<internal::OutputFile> out,
+                   internal::OutputFile::Create(fs, out_path, name, options.max_output_bytes,
+                                                std::move(progress)));
   switch (codec) {
     case Codec::kGzip:
       RETURN_IF_ERROR(internal::DecompressGzip(*in, *out));

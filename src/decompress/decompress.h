@@ -16,10 +16,13 @@
 //   kUnsupportedMedia   lha, a zip member that is encrypted or uses a method other than
 //                       stored/deflate, split zip archives, a zstd window above 128 MiB
 //   kResourceExhausted  output larger than Options::max_output_bytes, an xz stream needing more
-//                       than kXzMemLimitBytes, no space left on the output device
+//                       than kXzMemLimitBytes, no space left on the output device (or quota)
 //   kAborted            the progress callback returned false (the build has no kCancelled)
 //   kNotFound           in_path does not exist
-//   kInternal           other I/O errors
+//   kUnavailable        the files cannot be opened for permissions, or out of descriptors
+//   kInternal           other I/O errors (EIO, ...), in_path not a regular file
+// I/O errors are mapped by platform/file.h's PosixError(); their messages name files by their
+// base names only.
 //
 // Thread-safety: the functions are reentrant; concurrent calls must use distinct out_paths.
 // The calls block on file I/O: run them on a blocking executor, not an event loop.
@@ -33,6 +36,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "platform/file.h"
 
 namespace glimmer::decompress {
 
@@ -67,6 +71,9 @@ struct Options {
   // would pass it (a zip whose directory declares a larger size fails before writing anything).
   // Must be >= 0.
   int64_t max_output_bytes = std::numeric_limits<int64_t>::max();
+  // The files' FileSystem (tests inject faults through it); nullptr: the POSIX one. Must
+  // outlive the call.
+  platform::FileSystem* file_system = nullptr;
 };
 
 struct Result {

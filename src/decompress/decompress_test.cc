@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "platform/testing/fault_injection_file_system.h"
+
 // Inputs are made at run time by the real tools (gzip, zstd, xz, Info-ZIP zip, Python's
 // zipfile); the few that no tool writes (a gzip bomb, zip64 records, an xz header asking for a
 // 1 GiB dictionary) are built or patched here.
@@ -528,6 +530,69 @@ TEST_F(DecompressTest, Zip64Records) {
   Write("noz64.zip", zip.substr(0, end64_offset) + zip.substr(zip.size() - 22));
   ExpectError("noz64.zip", StatusCode::kInvalidArgument,
               "zip64 end of central directory record is missing");
+}
+
+// --- faults of the output device (platform/testing) ------------------------------------------
+
+class DecompressFaultTest : public DecompressTest {
+ protected:
+  StatusOr<Result> DecompressFaulty(const std::string& in) {
+    Options options;
+    options.file_system = &faulty_;
+    return DecompressFile(Path(in), Path("out"), options);
+  }
+  // The message is for an end user (a task's message): no server directory in it.
+  void ExpectNoServerPath(const Status& status) const {
+    EXPECT_EQ(status.message().find(dir_), std::string::npos) << status.message();
+    EXPECT_EQ(status.message().find("/tmp/"), std::string::npos) << status.message();
+  }
+  platform::testing::FaultInjectionFileSystem faulty_;
+};
+
+TEST_F(DecompressFaultTest, DiskFullIsResourceExhaustedAndRemovesTheOutput) {
+  Sh("gzip -k data");
+  faulty_.FailWritesAfter(100'000);
+  auto r = DecompressFaulty("data.gz");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().ToString();
+  EXPECT_THAT(r.status().message(), HasSubstr("gzip: cannot write the decompressed image"));
+  ExpectNoServerPath(r.status());
+  EXPECT_FALSE(Exists("out"));
+  EXPECT_TRUE(Exists("data.gz"));
+}
+
+TEST_F(DecompressFaultTest, FsyncFailureFailsAndRemovesTheOutput) {
+  Sh("zstd -q -k data");
+  faulty_.FailSync(EIO);
+  auto r = DecompressFaulty("data.zst");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal) << r.status().ToString();
+  EXPECT_THAT(r.status().message(), HasSubstr("zstd: cannot complete the decompressed image"));
+  ExpectNoServerPath(r.status());
+  EXPECT_FALSE(Exists("out"));
+}
+
+TEST_F(DecompressFaultTest, ReadErrorsAndOpenErrorsCarryNoServerPath) {
+  Sh("xz -k data");
+  faulty_.FailReads(EIO);
+  auto r = DecompressFaulty("data.xz");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(r.status().message(), HasSubstr("read of the compressed file failed"));
+  ExpectNoServerPath(r.status());
+  EXPECT_FALSE(Exists("out"));
+  faulty_.ClearFaults();
+  faulty_.FailCreate(EACCES);
+  r = DecompressFaulty("data.xz");
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  ExpectNoServerPath(r.status());
+  faulty_.ClearFaults();
+  r = DecompressFaulty("missing");
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  ExpectNoServerPath(r.status());
+  r = DecompressFile(dir_, Path("out"), Options{});  // a directory
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  ExpectNoServerPath(r.status());
 }
 
 }  // namespace

@@ -2,10 +2,8 @@
 // Internal: the files a decompression reads and writes, plus the per-codec entry points.
 // IWYU pragma: private, include "decompress/decompress.h"
 //
-// There is no file interface in platform/ yet, so this is the one place of the component that
-// talks to the OS (POSIX fds). Nothing here throws.
-
-#include <sys/types.h>
+// The files go through platform/file.h (errno becomes a Status there; messages carry base
+// names only). Nothing here throws.
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +15,7 @@
 
 #include "common/status.h"
 #include "decompress/decompress.h"
+#include "platform/file.h"
 
 namespace glimmer::decompress::internal {
 
@@ -37,56 +36,59 @@ class Buffer {
 // A read-only input file. Sequential Read() and positional ReadAt() do not affect each other.
 class InputFile {
  public:
-  // NotFound if absent; kInternal for other errors (including a directory).
-  static StatusOr<std::unique_ptr<InputFile>> Open(const std::string& path);
-  ~InputFile();
+  // NotFound if absent; kInternal if not a regular file; platform::PosixError's codes otherwise.
+  static StatusOr<std::unique_ptr<InputFile>> Open(platform::FileSystem& fs,
+                                                   const std::string& path);
   InputFile(const InputFile&) = delete;
   InputFile& operator=(const InputFile&) = delete;
 
-  int64_t size() const { return size_; }
-  dev_t device() const { return dev_; }
-  ino_t inode() const { return ino_; }
+  int64_t size() const { return info_.size; }
+  // What identifies the file: (device, inode).
+  const platform::FileInfo& info() const { return info_; }
   // Reads up to out.size() bytes at the current position; 0 means end of file.
   StatusOr<size_t> Read(std::span<std::byte> out);
   // Reads up to out.size() bytes at `offset`; fewer only at end of file.
   StatusOr<size_t> ReadAt(int64_t offset, std::span<std::byte> out);
 
  private:
-  InputFile(int fd, int64_t size, dev_t dev, ino_t ino)
-      : fd_(fd), size_(size), dev_(dev), ino_(ino) {}
-  int fd_;
-  int64_t size_;
-  dev_t dev_;
-  ino_t ino_;
+  InputFile(std::unique_ptr<platform::RandomAccessFile> file, platform::FileInfo info)
+      : file_(std::move(file)), info_(info) {}
+  std::unique_ptr<platform::RandomAccessFile> file_;
+  platform::FileInfo info_;
+  int64_t position_ = 0;  // of Read()
 };
 
 // The decompressed output. Enforces the size cap before each write, reports progress, turns
 // all-zero writes into holes. Destroyed without a successful Finish(), it removes its file.
+// `fs` must outlive it.
 class OutputFile {
  public:
-  static StatusOr<std::unique_ptr<OutputFile>> Create(const std::string& path,
+  static StatusOr<std::unique_ptr<OutputFile>> Create(platform::FileSystem& fs,
+                                                      const std::string& path,
                                                       std::string_view codec, int64_t max_bytes,
                                                       ProgressFn progress);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
-  // Appends `data`. kResourceExhausted (nothing written) if the cap would be passed;
-  // kAborted if the progress callback cancels.
+  // Appends `data`. kResourceExhausted (nothing written) if the cap would be passed, or when
+  // the disk is full; kAborted if the progress callback cancels.
   Status Write(std::span<const std::byte> data);
   int64_t written() const { return written_; }
   // Sets the final size (trailing holes), fsyncs and closes. Call once, after the last Write.
   Status Finish();
 
  private:
-  OutputFile(int fd, std::string path, std::string_view codec, int64_t max_bytes,
-             ProgressFn progress)
-      : fd_(fd),
+  OutputFile(platform::FileSystem& fs, std::unique_ptr<platform::WritableFile> file,
+             std::string path, std::string_view codec, int64_t max_bytes, ProgressFn progress)
+      : fs_(fs),
+        file_(std::move(file)),
         path_(std::move(path)),
         codec_(codec),
         max_bytes_(max_bytes),
         progress_(std::move(progress)) {}
-  int fd_;
+  platform::FileSystem& fs_;
+  std::unique_ptr<platform::WritableFile> file_;
   std::string path_;
   std::string_view codec_;
   int64_t max_bytes_;

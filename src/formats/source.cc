@@ -1,25 +1,9 @@
 #include "formats/source.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
 
 namespace glimmer::formats {
-namespace {
-
-Status Errno(const std::string& what, int err) {
-  std::string m = what + ": " + strerror(err);
-  if (err == ENOENT) return NotFoundError(m);
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhaustedError(m);
-  return InternalError(m);
-}
-
-}  // namespace
 
 Status ReadExact(Source& src, int64_t offset, std::span<std::byte> out) {
   if (offset < 0 || offset > src.size() || static_cast<int64_t>(out.size()) > src.size() - offset) {
@@ -35,47 +19,24 @@ Status ReadExact(Source& src, int64_t offset, std::span<std::byte> out) {
   return OkStatus();
 }
 
-StatusOr<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Errno("open " + path, errno);
-  return FromFd(fd, true);
+StatusOr<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path,
+                                                       platform::FileSystem& fs) {
+  ASSIGN_OR_RETURN(std::unique_ptr<platform::RandomAccessFile> file, fs.NewRandomAccessFile(path));
+  return FromFile(std::move(file));
 }
 
-StatusOr<std::unique_ptr<FileSource>> FileSource::FromFd(int fd, bool owned) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    int err = errno;
-    if (owned) ::close(fd);
-    return Errno("fstat", err);
-  }
-  int64_t size = st.st_size;
-  if (S_ISBLK(st.st_mode)) {
-    off_t end = lseek(fd, 0, SEEK_END);
-    if (end >= 0) size = end;
-  }
-  return std::unique_ptr<FileSource>(new FileSource(fd, size, owned));
-}
-
-FileSource::~FileSource() {
-  if (owned_) ::close(fd_);
+StatusOr<std::unique_ptr<FileSource>> FileSource::FromFile(
+    std::unique_ptr<platform::RandomAccessFile> file) {
+  ASSIGN_OR_RETURN(platform::FileInfo info, file->Stat());
+  return std::unique_ptr<FileSource>(new FileSource(std::move(file), info.size));
 }
 
 StatusOr<size_t> FileSource::ReadAt(int64_t offset, std::span<std::byte> out) {
   if (offset < 0) return InvalidArgumentError("negative offset");
   if (offset >= size_) return size_t{0};
-  size_t want =
+  const auto want =
       static_cast<size_t>(std::min<int64_t>(static_cast<int64_t>(out.size()), size_ - offset));
-  size_t done = 0;
-  while (done < want) {
-    ssize_t n = ::pread(fd_, out.data() + done, want - done, offset + static_cast<int64_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return DataLossError(std::string("read: ") + strerror(errno));
-    }
-    if (n == 0) break;
-    done += static_cast<size_t>(n);
-  }
-  return done;
+  return file_->ReadAt(offset, out.first(want));
 }
 
 StatusOr<size_t> MemorySource::ReadAt(int64_t offset, std::span<std::byte> out) {
@@ -87,37 +48,23 @@ StatusOr<size_t> MemorySource::ReadAt(int64_t offset, std::span<std::byte> out) 
 }
 
 StatusOr<std::unique_ptr<FileSink>> FileSink::Create(const std::string& path, bool sync,
-                                                     unsigned mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                  static_cast<mode_t>(mode));
-  if (fd < 0) return Errno("create " + path, errno);
-  return std::unique_ptr<FileSink>(new FileSink(fd, sync));
+                                                     unsigned mode, platform::FileSystem& fs) {
+  platform::WritableFileOptions options;
+  options.mode = platform::OpenMode::kTruncate;
+  options.permissions = mode;
+  ASSIGN_OR_RETURN(std::unique_ptr<platform::WritableFile> file, fs.NewWritableFile(path, options));
+  return std::unique_ptr<FileSink>(new FileSink(std::move(file), sync));
 }
 
-FileSink::~FileSink() { ::close(fd_); }
-
-Status FileSink::SetSize(int64_t size) {
-  if (::ftruncate(fd_, size) != 0) return Errno("ftruncate", errno);
-  return OkStatus();
-}
+Status FileSink::SetSize(int64_t size) { return file_->Truncate(size); }
 
 Status FileSink::WriteAt(int64_t offset, std::span<const std::byte> data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n =
-        ::pwrite(fd_, data.data() + done, data.size() - done, offset + static_cast<int64_t>(done));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("write", errno);
-    }
-    done += static_cast<size_t>(n);
-  }
-  return OkStatus();
+  return file_->WriteAt(offset, data);
 }
 
 Status FileSink::Finish() {
-  if (sync_ && ::fsync(fd_) != 0) return Errno("fsync", errno);
-  return OkStatus();
+  if (sync_) RETURN_IF_ERROR(file_->Sync());
+  return file_->Close();
 }
 
 Status MemorySink::SetSize(int64_t size) {

@@ -7,6 +7,8 @@
 // Contracts:
 //  - Source::ReadAt may return fewer bytes than asked only at end of data; it never reads past
 //    size(). Errors (I/O) are returned as non-OK Status (kDataLoss / kInternal / kUnavailable).
+//  - FileSource and FileSink do their I/O through platform/file.h (errno is mapped to Status
+//    there, once; messages name no directory).
 //  - A Source must tolerate concurrent ReadAt calls from several threads (FileSource uses pread).
 //  - A Sink is used from one thread at a time. SetSize sets the length (ranges never written read
 //    as zeros, holes where possible); WriteAt past the current length extends it.
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "platform/file.h"
 
 namespace glimmer::formats {
 
@@ -35,26 +38,29 @@ class Source {
 // Reads exactly out.size() bytes or fails with kDataLoss (truncated input).
 Status ReadExact(Source& src, int64_t offset, std::span<std::byte> out);
 
-// A Source over a POSIX file. Thread-safe (pread).
+// A Source over a file (a regular file or a block device). Thread-safe (pread).
 class FileSource final : public Source {
  public:
-  // Opens `path` read-only. NotFound if absent, kInternal for other open errors.
-  static StatusOr<std::unique_ptr<FileSource>> Open(const std::string& path);
-  // Adopts an open fd (not closed unless `owned`); size is taken with fstat.
-  static StatusOr<std::unique_ptr<FileSource>> FromFd(int fd, bool owned);
-  ~FileSource() override;
+  // Opens `path` read-only. NotFound if absent; otherwise platform::PosixError's codes
+  // (Unavailable for permissions, Internal, ...).
+  static StatusOr<std::unique_ptr<FileSource>> Open(
+      const std::string& path, platform::FileSystem& fs = platform::FileSystem::Default());
+  // Reads an open file; its size is taken now (a block device's is its capacity).
+  static StatusOr<std::unique_ptr<FileSource>> FromFile(
+      std::unique_ptr<platform::RandomAccessFile> file);
   FileSource(const FileSource&) = delete;
   FileSource& operator=(const FileSource&) = delete;
 
   int64_t size() const override { return size_; }
+  // InvalidArgument for a negative offset; platform::PosixError's codes when the file cannot be
+  // read (Internal for EIO, ...).
   StatusOr<size_t> ReadAt(int64_t offset, std::span<std::byte> out) override;
-  int fd() const { return fd_; }
 
  private:
-  FileSource(int fd, int64_t size, bool owned) : fd_(fd), size_(size), owned_(owned) {}
-  int fd_;
+  FileSource(std::unique_ptr<platform::RandomAccessFile> file, int64_t size)
+      : file_(std::move(file)), size_(size) {}
+  std::unique_ptr<platform::RandomAccessFile> file_;
   int64_t size_;
-  bool owned_;
 };
 
 // A Source over bytes in memory (not owned). For tests and the streaming inspector.
@@ -83,25 +89,28 @@ class Sink {
   virtual bool SupportsConcurrentWrites() const { return false; }
 };
 
-// A Sink over a POSIX file: ftruncate for the size (so unwritten ranges stay holes) + pwrite.
+// A Sink over a file: ftruncate for the size (so unwritten ranges stay holes) + pwrite.
 class FileSink final : public Sink {
  public:
   // Creates or truncates `path`. `sync`: fsync in Finish(). `mode`: the permissions of a file
-  // it creates (less the umask); an existing file keeps its own.
-  static StatusOr<std::unique_ptr<FileSink>> Create(const std::string& path, bool sync = false,
-                                                    unsigned mode = 0644);
-  ~FileSink() override;
+  // it creates (less the umask); an existing file keeps its own. Errors: platform::PosixError's
+  // codes (ResourceExhausted when the disk is full, ...).
+  static StatusOr<std::unique_ptr<FileSink>> Create(
+      const std::string& path, bool sync = false, unsigned mode = 0644,
+      platform::FileSystem& fs = platform::FileSystem::Default());
   FileSink(const FileSink&) = delete;
   FileSink& operator=(const FileSink&) = delete;
 
   Status SetSize(int64_t size) override;
   Status WriteAt(int64_t offset, std::span<const std::byte> data) override;
+  // Syncs (when asked) and closes the file, reporting either's error.
   Status Finish() override;
   bool SupportsConcurrentWrites() const override { return true; }  // pwrite
 
  private:
-  FileSink(int fd, bool sync) : fd_(fd), sync_(sync) {}
-  int fd_;
+  FileSink(std::unique_ptr<platform::WritableFile> file, bool sync)
+      : file_(std::move(file)), sync_(sync) {}
+  std::unique_ptr<platform::WritableFile> file_;
   bool sync_;
 };
 
