@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
+
+#include "platform/file.h"
 
 namespace glimmer::catalog {
 namespace {
@@ -314,16 +314,16 @@ StatusOr<Catalog> ParseCatalog(std::string_view text, std::string_view origin,
 }
 
 StatusOr<Catalog> LoadCatalogFile(const std::string& path, ParseOptions options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFoundError("Cannot read catalog file " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return NotFoundError("Cannot read catalog file " + path);
+  // A catalog is a hand-written YAML/JSON file: 64 MiB is far more than any needs.
+  StatusOr<std::string> text =
+      platform::ReadFileToString(platform::FileSystem::Default(), path, int64_t{64} << 20);
+  // The operator's own path, for the operator (`glimmer catalog load`): no API client sees it.
+  if (!text.ok()) return platform::Annotate("Cannot read catalog file " + path, text.status());
   std::error_code ec;
   std::filesystem::path p = std::filesystem::absolute(path, ec);
   if (ec) p = path;
   options.base_dir = p.parent_path().string();
-  return ParseCatalog(text.str(), path, options);
+  return ParseCatalog(*text, path, options);
 }
 
 }  // namespace glimmer::catalog

@@ -3,11 +3,10 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
-#include <cstdio>
-#include <filesystem>
 #include <mutex>
 #include <vector>
 
+#include "platform/file.h"
 #include "platform/random.h"
 
 namespace glimmer::catalog {
@@ -25,13 +24,6 @@ std::string Hex(const unsigned char* p, unsigned n) {
   return out;
 }
 
-struct FileCloser {
-  void operator()(FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using File = std::unique_ptr<FILE, FileCloser>;
-
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -39,17 +31,18 @@ using CurlHandle = std::unique_ptr<CURL, CurlDeleter>;
 
 // What the libcurl write callback writes to.
 struct Sink {
-  FILE* file = nullptr;
+  platform::WritableFile* file = nullptr;
   SourceHasher* hasher = nullptr;
   int64_t size = 0;
-  bool write_failed = false;
+  Status write_error;
 };
 
 size_t WriteToSink(char* data, size_t size, size_t nmemb, void* user) {
   auto* sink = static_cast<Sink*>(user);
   size_t n = size * nmemb;
-  if (std::fwrite(data, 1, n, sink->file) != n) {
-    sink->write_failed = true;
+  Status written = sink->file->Append(std::as_bytes(std::span(data, n)));
+  if (!written.ok()) {
+    sink->write_error = std::move(written);
     return 0;  // makes libcurl fail with CURLE_WRITE_ERROR
   }
   sink->hasher->Update(data, n);
@@ -139,10 +132,7 @@ FetchedSource& FetchedSource::operator=(FetchedSource&& other) noexcept {
 FetchedSource::~FetchedSource() { Release(); }
 
 void FetchedSource::Release() {
-  if (temporary_ && !path_.empty()) {
-    std::error_code ec;
-    std::filesystem::remove(path_, ec);
-  }
+  if (temporary_ && !path_.empty()) (void)platform::FileSystem::Default().RemoveFile(path_);
   temporary_ = false;
 }
 
@@ -152,27 +142,28 @@ SourceFetcher::SourceFetcher(FetchOptions options) : options_(std::move(options)
   std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// The messages below name the operator's files and folders: they are for the operator running
+// `glimmer catalog load`, never for an API client. Only the errno part comes from platform/.
 StatusOr<FetchedSource> SourceFetcher::Fetch(const Source& source) {
   if (!source.url.empty()) return Download(source);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(source.file, ec)) {
+  platform::FileSystem& fs = platform::FileSystem::Default();
+  StatusOr<platform::FileInfo> info = fs.Stat(source.file);
+  if ((!info.ok() && info.status().code() == StatusCode::kNotFound) ||
+      (info.ok() && info->type != platform::FileType::kRegular)) {
     return NotFoundError("source file " + source.file + " does not exist or is not a file");
   }
-  File in(std::fopen(source.file.c_str(), "rb"));
-  if (!in) return NotFoundError("cannot open source file " + source.file);
+  if (!info.ok()) return platform::Annotate("source file " + source.file, info.status());
+  StatusOr<std::unique_ptr<platform::SequentialFile>> in = fs.NewSequentialFile(source.file);
+  if (!in.ok()) return platform::Annotate("cannot open source file " + source.file, in.status());
   SourceHasher hasher(!source.sha256.empty());
-  std::vector<char> buf(kChunk);
+  std::vector<std::byte> buf(kChunk);
   int64_t size = 0;
   for (;;) {
-    size_t n = std::fread(buf.data(), 1, buf.size(), in.get());
-    if (n > 0) {
-      hasher.Update(buf.data(), n);
-      size += static_cast<int64_t>(n);
-    }
-    if (n < buf.size()) {
-      if (std::ferror(in.get())) return UnavailableError("error reading " + source.file);
-      break;
-    }
+    StatusOr<size_t> n = (*in)->Read(buf);
+    if (!n.ok()) return platform::Annotate("error reading " + source.file, n.status());
+    if (*n == 0) break;
+    hasher.Update(buf.data(), *n);
+    size += static_cast<int64_t>(*n);
   }
   hasher.Finish();
   RETURN_IF_ERROR(CheckDigests(source, hasher));
@@ -180,29 +171,32 @@ StatusOr<FetchedSource> SourceFetcher::Fetch(const Source& source) {
 }
 
 StatusOr<FetchedSource> SourceFetcher::Download(const Source& source) {
-  std::error_code ec;
-  std::filesystem::create_directories(options_.scratch_dir, ec);
-  if (ec) {
-    return UnavailableError("cannot create scratch folder " + options_.scratch_dir + ": " +
-                            ec.message());
+  platform::FileSystem& fs = platform::FileSystem::Default();
+  // Downloads are image data before any check: the folder (when created here) and the files are
+  // owner-only.
+  Status scratch = fs.CreateDirs(options_.scratch_dir, 0700);
+  if (!scratch.ok()) {
+    return platform::Annotate("cannot create scratch folder " + options_.scratch_dir, scratch);
   }
   std::string path = options_.scratch_dir + "/download-" + platform::RandomHex(8);
-  File out(std::fopen(path.c_str(), "wbx"));
-  if (!out) return UnavailableError("cannot create temporary file " + path);
+  platform::WritableFileOptions create;
+  create.mode = platform::OpenMode::kCreateExclusive;
+  create.permissions = 0600;
+  StatusOr<std::unique_ptr<platform::WritableFile>> out = fs.NewWritableFile(path, create);
+  if (!out.ok()) return platform::Annotate("cannot create temporary file " + path, out.status());
   // The file is removed on every error path.
   struct RemoveOnError {
     const std::string& path;
     bool armed = true;
     ~RemoveOnError() {
-      std::error_code ignored;
-      if (armed) std::filesystem::remove(path, ignored);
+      if (armed) (void)platform::FileSystem::Default().RemoveFile(path);
     }
   } guard{path};
 
   CurlHandle curl(curl_easy_init());
   if (!curl) return UnavailableError("cannot initialise libcurl");
   SourceHasher hasher(!source.sha256.empty());
-  Sink sink{out.get(), &hasher};
+  Sink sink{out->get(), &hasher, 0, OkStatus()};
   char error[CURL_ERROR_SIZE] = {0};
   CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, source.url.c_str());
@@ -223,14 +217,14 @@ StatusOr<FetchedSource> SourceFetcher::Download(const Source& source) {
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
   CURLcode rc = curl_easy_perform(c);
   if (rc != CURLE_OK) {
-    if (sink.write_failed) return UnavailableError("cannot write temporary file " + path);
+    if (!sink.write_error.ok()) {
+      return platform::Annotate("cannot write temporary file " + path, sink.write_error);
+    }
     std::string detail = error[0] ? error : curl_easy_strerror(rc);
     return UnavailableError("cannot download " + ForDisplay(source.url) + ": " + detail);
   }
-  if (std::fflush(out.get()) != 0 || std::ferror(out.get())) {
-    return UnavailableError("cannot write temporary file " + path);
-  }
-  out.reset();
+  Status closed = (*out)->Close();
+  if (!closed.ok()) return platform::Annotate("cannot write temporary file " + path, closed);
   hasher.Finish();
   RETURN_IF_ERROR(CheckDigests(source, hasher));
   guard.armed = false;

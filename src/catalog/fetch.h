@@ -5,7 +5,9 @@
 //
 // Thread-safety: a SourceFetcher may be used by one thread at a time.
 // Errors: NotFound (local file missing), Unavailable (network/HTTP failure, scratch folder not
-// writable), InvalidArgument (digest given in the catalog does not match the bytes).
+// writable), InvalidArgument (digest given in the catalog does not match the bytes), and for
+// other file errors the codes of platform/file.h (ResourceExhausted: the scratch disk is full).
+// Downloads are written owner-only (a scratch folder created here is 0700, files 0600).
 
 #include <cstdint>
 #include <memory>

@@ -1,12 +1,12 @@
 #include "catalog/loader.h"
 
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <set>
 
 #include "identity/identity_service.h"
 #include "images/image_service.h"
+#include "platform/file.h"
 
 namespace glimmer::catalog {
 namespace {
@@ -48,12 +48,6 @@ PatchOp SetName(const std::string& name) {
   op.value->s = name;
   return op;
 }
-
-struct FileCloser {
-  void operator()(FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
 
 }  // namespace
 
@@ -260,13 +254,12 @@ StatusOr<domain::Image> CatalogLoader::CreateAndUpload(const domain::RequestCont
     return UnavailableError(what + cleanup);
   };
 
-  std::unique_ptr<FILE, FileCloser> in(std::fopen(bytes.path().c_str(), "rb"));
-  if (!in) return fail("cannot open " + bytes.path());
+  // Messages name the operator's file: they go to `glimmer catalog load`'s output only.
+  auto in = platform::FileSystem::Default().NewSequentialFile(bytes.path());
+  if (!in.ok()) return fail("cannot open " + bytes.path() + ": " + in.status().message());
   images::ImageService::ReadFn read = [&](std::span<std::byte> buf) -> StatusOr<size_t> {
-    size_t n = std::fread(buf.data(), 1, buf.size(), in.get());
-    if (n < buf.size() && std::ferror(in.get())) {
-      return UnavailableError("error reading " + bytes.path());
-    }
+    StatusOr<size_t> n = (*in)->Read(buf);
+    if (!n.ok()) return platform::Annotate("error reading " + bytes.path(), n.status());
     return n;
   };
   Status up = images_.Upload(ctx, id, read, bytes.size());

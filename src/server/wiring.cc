@@ -1,16 +1,11 @@
 #include "server/wiring.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-
 #include <charconv>
 #include <condition_variable>
-#include <filesystem>
-#include <fstream>
+#include <span>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -30,6 +25,7 @@
 #include "images/import_flow.h"
 #include "platform/clock.h"
 #include "platform/executor.h"
+#include "platform/file.h"
 #include "platform/host.h"
 #include "platform/memory_budget.h"
 #include "platform/random.h"
@@ -43,61 +39,57 @@
 namespace glimmer::server {
 namespace {
 
-namespace fs = std::filesystem;
+// Start-up problems (the functions below) are reported to the operator only, on stderr and in
+// the log, never to an API client: their messages may name the directory.
 
 // Directories Glimmer creates hold what other local users must not read (the metadata
 // database, staged uploads): `mode` for a new one; an existing one that grants more is
 // tightened to at most `mode` (and logged), unless it is not ours to change (another owner, or
-// sticky like /tmp), which is logged too.
-Status SecureDir(const std::string& path, mode_t mode) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    if (errno != ENOENT) {
-      return UnavailableError("Cannot stat " + path + ": " + std::strerror(errno));
-    }
-    std::error_code ec;
-    fs::path parent = fs::path(path).parent_path();
-    if (!parent.empty()) fs::create_directories(parent, ec);
-    if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
-      return UnavailableError("Cannot create directory " + path + ": " + std::strerror(errno));
-    }
-    if (::stat(path.c_str(), &st) != 0) {
-      return UnavailableError("Cannot stat " + path + ": " + std::strerror(errno));
-    }
+// sticky like /tmp), which is logged too. Missing parents are created as mkdir -p does.
+Status SecureDir(platform::FileSystem& files, const std::string& path, uint32_t mode) {
+  auto failed = [&path](const Status& st) {
+    return platform::Annotate("Cannot prepare directory " + path, st);
+  };
+  StatusOr<platform::FileInfo> info = files.Stat(path);
+  if (!info.ok()) {
+    if (info.status().code() != StatusCode::kNotFound) return failed(info.status());
+    (void)files.CreateDirs(std::string(platform::DirName(path)), 0777);  // errors show below
+    Status created = files.CreateDir(path, mode);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return failed(created);
+    info = files.Stat(path);
+    if (!info.ok()) return failed(info.status());
   }
-  if (!S_ISDIR(st.st_mode)) return UnavailableError(path + " is not a directory");
-  const mode_t current = st.st_mode & 07777;
+  if (info->type != platform::FileType::kDirectory) {
+    return UnavailableError(path + " is not a directory");
+  }
+  const uint32_t current = info->permissions;
   if ((current & 0777 & ~mode) == 0) return OkStatus();
-  if (st.st_uid != ::geteuid() || (current & S_ISVTX) != 0) {
-    spdlog::warn("{} is open to other users (mode {:04o}) and not ours to tighten", path,
-                 static_cast<unsigned>(current));
+  if (info->owner != ::geteuid() || (current & S_ISVTX) != 0) {
+    spdlog::warn("{} is open to other users (mode {:04o}) and not ours to tighten", path, current);
     return OkStatus();
   }
-  const mode_t tightened = current & (mode | ~mode_t{0777});
-  if (::chmod(path.c_str(), tightened) != 0) {
-    return UnavailableError("Cannot chmod " + path + ": " + std::strerror(errno));
-  }
-  spdlog::warn("tightened the permissions of {} from {:04o} to {:04o}", path,
-               static_cast<unsigned>(current), static_cast<unsigned>(tightened));
+  const uint32_t tightened = current & (mode | ~uint32_t{0777});
+  RETURN_IF_ERROR(failed(files.Chmod(path, tightened)));
+  spdlog::warn("tightened the permissions of {} from {:04o} to {:04o}", path, current, tightened);
   return OkStatus();
 }
 
 // The SQLite database and its -wal, -shm and -journal files (password hashes, token digests):
 // owner-only. New ones are created so (db/sqlite); older, looser ones are tightened here.
-void SecureSqliteFiles(const std::string& db_path) {
+void SecureSqliteFiles(platform::FileSystem& files, const std::string& db_path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     const std::string path = db_path + suffix;
-    struct stat st;
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const mode_t current = st.st_mode & 0777;
+    StatusOr<platform::FileInfo> info = files.StatNoFollow(path);
+    if (!info.ok() || info->type != platform::FileType::kRegular) continue;
+    const uint32_t current = info->permissions & 0777;
     if ((current & 0077) == 0) continue;
-    if (st.st_uid != ::geteuid() || ::chmod(path.c_str(), current & 0600) != 0) {
-      spdlog::warn("{} is readable by other users (mode {:04o}) and could not be tightened",
-                   path, static_cast<unsigned>(current));
+    if (info->owner != ::geteuid() || !files.Chmod(path, current & 0600).ok()) {
+      spdlog::warn("{} is readable by other users (mode {:04o}) and could not be tightened", path,
+                   current);
       continue;
     }
-    spdlog::warn("tightened the permissions of {} from {:04o} to {:04o}", path,
-                 static_cast<unsigned>(current), static_cast<unsigned>(current & 0600));
+    spdlog::warn("tightened the permissions of {} from {:04o} to {:04o}", path, current,
+                 current & 0600);
   }
 }
 
@@ -126,7 +118,6 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
                          ? "http://" + host + ":" + std::to_string(port)
                          : config.public_endpoint;
   const std::string path = config.data_dir + "/openrc-admin";
-  const std::string tmp = path + ".tmp";
   const std::string text =
       "# Glimmer admin credentials (generated). Use: source " + path + "\n" +
       "export OS_AUTH_URL=" + ShellQuote(base + "/identity/v3") + "\n" +
@@ -141,30 +132,10 @@ Status WriteOpenrc(const Config& config, uint16_t port, const std::string& passw
       "export OS_PROJECT_DOMAIN_NAME=Default\n"
       "export OS_REGION_NAME=RegionOne\n"
       "export OS_INTERFACE=public\n";
-  ::unlink(tmp.c_str());  // left by a crash; the directory is ours alone
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return UnavailableError("Cannot create " + tmp + ": " + std::strerror(errno));
-  for (size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return UnavailableError("Cannot write " + tmp + ": " + std::strerror(err));
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return UnavailableError("Cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return UnavailableError("Cannot write " + path + ": " + std::strerror(err));
-  }
-  return OkStatus();
+  // The directory is ours alone: a path.tmp left by a crash is removed first.
+  return platform::Annotate(
+      "Cannot write " + path,
+      platform::WriteFileAtomically(platform::FileSystem::Default(), path, text, 0600));
 }
 
 // A generated admin password is shown once, on the operator's terminal only: it must never reach
@@ -182,12 +153,7 @@ void ShowGeneratedPassword(const std::string& password, const std::string& openr
   spdlog::default_logger()->flush();
   const std::string text = "\nGenerated admin password (shown once, not logged): " + password +
                            "\nIt is also in " + openrc + " (mode 0600).\n\n";
-  for (size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<size_t>(n);
-  }
+  (void)platform::WriteFully(fd, std::as_bytes(std::span(text.data(), text.size())), "terminal");
   spdlog::warn("a password was generated for the admin user and shown on the terminal; it is "
                "in {} (mode 0600)",
                openrc);
@@ -206,15 +172,15 @@ images::StagedPlugin DecompressPlugin(int64_t max_output) {
       ctx.Progress("Decompressed " + std::to_string(done >> 20) + " MiB");
       return ctx.Cancelled().ok();
     });
+    platform::FileSystem& files = platform::FileSystem::Default();
     if (!result.ok()) {
-      std::filesystem::remove(out);
+      (void)files.RemoveFile(out);
       RETURN_IF_ERROR(ctx.Cancelled());
       return result.status();
     }
     if (result->codec == decompress::Codec::kNone) return OkStatus();
-    std::error_code ec;
-    std::filesystem::rename(out, path, ec);
-    if (ec) return UnavailableError("cannot replace the staged file: " + ec.message());
+    RETURN_IF_ERROR(platform::Annotate("cannot replace the staged file",
+                                       files.Rename(out, path, platform::RenameMode::kReplace)));
     spdlog::info("image {}: decompressed {} staged data: {} -> {} bytes", image.id,
                  decompress::CodecName(result->codec), result->input_bytes, result->output_bytes);
     return OkStatus();
@@ -259,7 +225,8 @@ class CoreImpl final : public Core {
 };
 
 Status CoreImpl::Open(const Config& config, CoreOptions options) {
-  RETURN_IF_ERROR(SecureDir(config.data_dir, 0750));  // images/ inside is the store's (0750)
+  platform::FileSystem& files = platform::FileSystem::Default();
+  RETURN_IF_ERROR(SecureDir(files, config.data_dir, 0750));  // images/ inside: the store's (0750)
   int cores = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
   // Two digests per upload run concurrently; size the pool for several parallel uploads.
   hash_pool_ = std::make_unique<platform::Executor>("hash", std::max(4, 2 * cores));
@@ -267,7 +234,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   const std::string node_id = config.node_id.empty()
                                   ? platform::HostName() + ":" + std::to_string(config.bind_port)
                                   : config.node_id;
-  if (auto sqlite = SqlitePath(config)) SecureSqliteFiles(*sqlite);
+  if (auto sqlite = SqlitePath(config)) SecureSqliteFiles(files, *sqlite);
   ASSIGN_OR_RETURN(db_, OpenDatabase(config));
   spdlog::info("metadata database: {} (schema version {})", db_->engine(),
                db_->schema_version());
@@ -375,7 +342,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
 
   // Interoperable import: tasks in the database, node-local staging, the task runner.
   task_repo_ = db::sql::NewTaskRepository(*db_);
-  RETURN_IF_ERROR(SecureDir(config.StagingDir(), 0700));  // users' data before any check
+  RETURN_IF_ERROR(SecureDir(files, config.StagingDir(), 0700));  // users' data before any check
   ASSIGN_OR_RETURN(staging_, staging::StagingArea::Open(config.StagingDir()));
   fetcher_ = std::make_unique<webdownload::HttpFetcher>();
   tasks::RunnerOptions ropts;
