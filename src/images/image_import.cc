@@ -2,6 +2,7 @@
 // The import itself runs asynchronously in ImportHandler (import_flow.cc).
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "images/image_service.h"
@@ -57,7 +58,46 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// Hands the stage's bytes to the staging file from the hashing pipeline.
+class StagingSink final : public store::Writer {
+ public:
+  explicit StagingSink(staging::StagingWriter& w) : w_(w) {}
+  Status Append(std::span<const std::byte> data) override { return w_.Append(data); }
+  StatusOr<std::string> Commit() override { return std::string(); }
+  void Abort() override {}
+
+ private:
+  staging::StagingWriter& w_;
+};
+
 }  // namespace
+
+std::string EncodeStageDigest(const StreamResult& r) {
+  nlohmann::json j = {{"size", r.size}, {"md5", r.md5_hex}, {"sha512", r.sha512_hex},
+                      {"format", r.format}, {"failure", r.stream_failure}};
+  if (r.virtual_size) j["virtual_size"] = *r.virtual_size;
+  return j.dump();
+}
+
+std::optional<StreamResult> DecodeStageDigest(const domain::Image& image) {
+  auto it = image.properties.find(std::string(kStageDigestProperty));
+  if (it == image.properties.end()) return std::nullopt;
+  auto j = nlohmann::json::parse(it->second, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  try {
+    StreamResult r;
+    r.size = j.at("size").get<int64_t>();
+    r.md5_hex = j.at("md5").get<std::string>();
+    r.sha512_hex = j.at("sha512").get<std::string>();
+    r.format = j.at("format").get<std::string>();
+    r.stream_failure = j.at("failure").get<std::string>();
+    if (j.contains("virtual_size")) r.virtual_size = j["virtual_size"].get<int64_t>();
+    if (r.md5_hex.size() != 32 || r.sha512_hex.size() != 128) return std::nullopt;
+    return r;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;
+  }
+}
 
 std::vector<std::string> StoreListProperty(const domain::Image& image, std::string_view key) {
   return SplitList(image.properties, key);
@@ -135,6 +175,7 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
   image.status = ImageStatus::kUploading;
   image.updated_at = clock_.Now();
   if (stage_limited) image.size = reserved;
+  image.properties.erase(std::string(kStageDigestProperty));  // the file changes from here on
   if (!options_.node_id.empty()) {
     image.properties[std::string(kStageHostProperty)] = options_.node_id;
   }
@@ -163,18 +204,28 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
   };
   auto writer = import_->staging->OpenWriter(id, offset);
   if (!writer.ok()) return fail(writer.status());
-  std::vector<std::byte> buf(kStageChunk);
+  // The bytes go through the upload data path (StreamToStore into the staging file): md5,
+  // sha512 and the stream inspection are computed on the way, and kept for glance-direct when
+  // the whole file was written in this one request.
+  StagingSink sink(**writer);
+  // Buffers of kStageChunk: what a cut-off stage keeps is what was received, less at most one
+  // buffer lost to a crash (an interrupted request hands on its partly filled buffer).
+  StreamToStore::Options stream_options = StreamOptions(INT64_MAX, std::nullopt);
+  stream_options.buffer_size = kStageChunk;
+  StreamToStore hashed(sink, hash_pool_, stream_options);
+  std::optional<StreamResult> digest;
   int64_t received = 0;
   int64_t next_check = kStageLiveCheckEvery;
   Status stream;
   for (;;) {
-    auto n = read(std::span(buf));
+    std::span<std::byte> buf = hashed.Buffer();
+    auto n = read(buf);
     if (!n.ok()) {
       stream = n.status();
       break;
     }
     if (*n == 0) break;
-    const int64_t end = (*writer)->size() + static_cast<int64_t>(*n);
+    const int64_t end = offset + received + static_cast<int64_t>(*n);
     if (end > options_.image_size_cap) {
       stream = ResourceExhaustedError("Image exceeds the storage quota: the image size cap is " +
                                       std::to_string(options_.image_size_cap) + " bytes");
@@ -189,7 +240,7 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
       stream = ReserveStaged(id, end, reserved);
       if (!stream.ok()) break;
     }
-    stream = (*writer)->Append(std::span<const std::byte>(buf.data(), *n));
+    stream = hashed.Commit(*n);
     if (!stream.ok()) break;
     received += static_cast<int64_t>(*n);
     if (received >= next_check) {
@@ -207,6 +258,17 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
         break;
       }
     }
+  }
+  if (stream.ok()) {
+    auto r = hashed.Finish();  // waits for every write to the staging file
+    if (r.ok()) {
+      if (offset == 0 && r->size == (*writer)->size()) digest = std::move(*r);
+    } else {
+      stream = r.status();
+    }
+  } else {
+    // What was accepted before the error is written (and stays staged, resumable).
+    (void)hashed.Finish();
   }
   Status synced = (*writer)->Sync();
   if (stream.ok() && size_hint && received != *size_hint) {
@@ -236,6 +298,11 @@ Status ImageService::Stage(const RequestContext& ctx, std::string_view id, const
                                      "was changed during the upload");
     }
     cur->size = (*writer)->size();
+    if (digest) {
+      cur->properties[std::string(kStageDigestProperty)] = EncodeStageDigest(*digest);
+    } else {
+      cur->properties.erase(std::string(kStageDigestProperty));
+    }
     cur->updated_at = clock_.Now();
     Status st = repo_.Update(*cur, ImageStatus::kUploading);
     if (st.code() == StatusCode::kAborted && attempt < kMaxUpdateRetries) continue;

@@ -316,6 +316,11 @@ class ImageService {
   ServiceOptions options_;
 };
 
+// The stage digest property (kStageDigestProperty) of a stage written in one go; nullopt when
+// absent or unreadable (the import then reads the staged file).
+std::string EncodeStageDigest(const StreamResult& r);
+std::optional<StreamResult> DecodeStageDigest(const domain::Image& image);
+
 // True for a lowercase or uppercase hyphenated UUID (8-4-4-4-12 hex).
 bool IsUuid(std::string_view s);
 

@@ -22,6 +22,10 @@ inline constexpr std::string_view kFailedImport = "os_glance_failed_import";
 // The node holding an image's staged data (Glance's name; Glance stores the worker's URL and
 // proxies the import request to it, Glimmer stores the node id and pins the task to it).
 inline constexpr std::string_view kStageHostProperty = "os_glance_stage_host";
+// Hidden: the size, digests and stream inspection of a stage written in one go (PUT /stage
+// from byte 0, completed), recorded with the staged size so that glance-direct need not read
+// the file again. Removed whenever a stage starts; never set for a resumed stage.
+inline constexpr std::string_view kStageDigestProperty = "os_glance_stage_digest";
 
 // POST /v2/images/{id}/import, typed by the API layer (shape checked there).
 struct ImportRequest {

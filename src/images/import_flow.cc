@@ -506,6 +506,42 @@ class ImportHandler::Flow {
     return CommitAndRecord(*target, store_id, image, *writer, *pumped);
   }
 
+  // glance-direct into a store that can take the staged file as it is (the filesystem store on
+  // the staging area's filesystem: a hard link, no copy), with the digests and the stream
+  // inspection recorded when the stage was written in one go. nullopt when that does not apply
+  // (no digest, a resumed stage, a size that differs, another filesystem, another store): the
+  // caller reads the staged file as before. The deep format check runs on the stored copy.
+  std::optional<Status> AdoptStaged(store::Store& target, const std::string& store_id,
+                                    const Image& image) {
+    std::optional<ImageService::Pumped> digest = DecodeStageDigest(image);
+    if (!digest || digest->size != staged_size_ || staged_size_ <= 0) return std::nullopt;
+    int64_t max_bytes = svc_.options_.image_size_cap;
+    if (svc_.options_.quotas.image_size_total >= 0 && image.owner) {
+      auto usage = svc_.repo_.GetProjectUsage(*image.owner);
+      if (!usage.ok()) return usage.status();
+      max_bytes = std::min(max_bytes, std::max<int64_t>(0, svc_.options_.quotas.image_size_total -
+                                                               usage->image_size_total));
+    }
+    if (digest->size > max_bytes) {
+      return max_bytes < svc_.options_.image_size_cap
+                 ? ResourceExhaustedError("image_size_total quota exceeded: the project may "
+                                          "store " + std::to_string(max_bytes) + " more bytes")
+                 : ResourceExhaustedError("Image exceeds the storage quota: the image size cap "
+                                          "is " + std::to_string(max_bytes) + " bytes");
+    }
+    auto writer = target.AdoptFile(in_.image_id, Staging().PathFor(in_.image_id));
+    if (!writer.ok()) {
+      if (writer.status().code() != StatusCode::kUnimplemented) {
+        spdlog::info("task {}: staged file of image {} not adopted by store {}: {}", task_.id,
+                     in_.image_id, store_id, writer.status().ToString());
+      }
+      return std::nullopt;
+    }
+    RETURN_IF_ERROR(RecordPending(**writer));
+    ctx_.Progress("Moving the staged data into store " + store_id);
+    return CommitAndRecord(target, store_id, image, **writer, *digest);
+  }
+
   // Records where `writer` will commit (os_glance_upload_location) before anything is
   // committed; aborts the writer when that fails.
   Status RecordPending(store::Writer& writer) {
@@ -526,6 +562,11 @@ class ImportHandler::Flow {
     if (!target) return NotFoundError("store " + store_id + " is not configured");
     ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
 
+    if (!copy_ && !streamed_ && succeeded_.empty() && in_.request.method == "glance-direct" &&
+        PluginsNeedNoFile()) {
+      auto adopted = AdoptStaged(*target, store_id, image);
+      if (adopted) return *adopted;
+    }
     // The source: the staged file, or (copy-image) an existing copy.
     std::unique_ptr<FileReader> file;
     std::unique_ptr<store::Reader> source;
@@ -618,6 +659,7 @@ class ImportHandler::Flow {
     Status recorded = Change([&](Image& img) {
       if (first) {
         svc_.ApplyPumped(*pumped, img);
+        img.properties.erase(std::string(kStageDigestProperty));
         img.status = ImageStatus::kActive;
         img.locations.clear();
       }
@@ -673,6 +715,7 @@ class ImportHandler::Flow {
         img.locations.clear();
       }
       img.properties.erase(std::string(kImportingToStores));
+      img.properties.erase(std::string(kStageDigestProperty));  // the staged file is gone
       if (svc_.stores_.multistore) {
         auto failed = StoreListProperty(img, kFailedImport);
         for (const auto& t : targets) {

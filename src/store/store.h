@@ -91,6 +91,15 @@ class Store {
   virtual bool Owns(std::string_view location) const = 0;
   // Removes leftovers of writes that never committed (called once at start-up).
   virtual Status CleanupIncomplete() = 0;
+  // Takes the file at `path` (a local file the caller owns, e.g. a staged upload, already
+  // made durable) as the data of `image_id` without copying it: the returned Writer accepts no
+  // Append and commits like a written one (location() known in advance; Abort leaves `path`
+  // as it was). Unimplemented when the store cannot (not a local store, another filesystem):
+  // the caller then streams the file through NewWriter. The file must not change afterwards.
+  virtual StatusOr<std::unique_ptr<Writer>> AdoptFile(std::string_view /*image_id*/,
+                                                      const std::string& /*path*/) {
+    return UnimplementedError("this store cannot adopt a file");
+  }
 
  protected:
   Store() = default;

@@ -2,6 +2,7 @@
 configured import plugin needs the file (no staged file ever exists), with the same limits and
 the same clean failures as the staging path.
 """
+import hashlib
 import http.server
 import os
 import pathlib
@@ -203,3 +204,27 @@ def test_failed_source_ends_cleanly(streaming, admin, slow):
                                                "uri": f"http://127.0.0.1:{slow.port + 0}/x"}})
     ti.assert_failed_cleanly(api, streaming, image_id, "web-download", "404")
     assert incoming(streaming, "fast") == []
+
+
+def test_glance_direct_adopts_the_staged_file(streaming, admin):
+    """A stage written in one go is hashed while it is received; the import links the staged
+    file into the store (same inode, no second copy) and uses those digests."""
+    api = admin.api
+    image_id = ti.new_image(api)
+    data = os.urandom(5 * MiB + 123)
+    r = api.put(f"/v2/images/{image_id}/stage", data=data,
+                headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    assert "os_glance_stage_digest" not in api.image(image_id)  # hidden bookkeeping
+    staged = streaming.data_dir / "staging" / image_id
+    inode = staged.stat().st_ino
+    ti.start_import(api, image_id, {"method": {"name": "glance-direct"}})
+    img = ti.wait_status(api, image_id, ("active",))
+    assert img["checksum"] == lib.md5_hex(data)
+    assert img["os_hash_value"] == hashlib.sha512(data).hexdigest()
+    assert img["size"] == len(data) and img["virtual_size"] == len(data)
+    stored = pathlib.Path(streaming.conf_root) / "fast" / image_id
+    assert stored.stat().st_ino == inode and stored.stat().st_nlink == 1
+    assert ti.staging_entries(streaming) == [] and incoming(streaming, "fast") == []
+    r = api.get(f"/v2/images/{image_id}/file")
+    assert r.status_code == 200 and r.content == data

@@ -83,7 +83,8 @@ json ImageToJson(const domain::Image& image, const RenderOptions& options) {
   j["updated_at"] = FormatIsoSeconds(image.updated_at);
   for (const auto& [k, v] : image.properties) {
     if (k == "os_glance_stage_host" || k == "os_glance_hash_op_host" ||
-        k == "os_glance_upload_location" || k == "os_glance_upload_node") {
+        k == "os_glance_upload_location" || k == "os_glance_upload_node" ||
+        k == "os_glance_stage_digest") {
       continue;  // internal bookkeeping, never shown
     }
     j[k] = v;

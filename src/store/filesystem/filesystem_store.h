@@ -67,6 +67,11 @@ class FilesystemStore final : public Store {
   bool Owns(std::string_view location) const override;
   // Removes every entry of <dir>/.incoming. Must not run while writers are open.
   Status CleanupIncomplete() override;
+  // Hard-links `path` into .incoming (no copy; the caller keeps its own name until it removes
+  // it), then commits like NewWriter's writers (fsync, rename into place, directory fsync).
+  // Unimplemented when `path` is on another filesystem or links are refused (adopt.cc).
+  StatusOr<std::unique_ptr<Writer>> AdoptFile(std::string_view image_id,
+                                              const std::string& path) override;
 
   const std::string& data_dir() const { return dir_; }
   // The file a location designates, or InvalidArgument.
