@@ -70,12 +70,15 @@ def rbd_images(prefixes):
             for name in rbd.RBD().list(io):
                 if not name.startswith(prefixes):
                     continue
-                with rbd.Image(io, name, read_only=True) as im:
-                    meta = dict(im.metadata_list())
-                    out[name] = {"size": im.size(),
-                                 "snaps": [(s["name"], im.is_protected_snap(s["name"]))
-                                           for s in im.list_snaps()],
-                                 "incomplete": meta.get("glimmer.incomplete")}
+                try:
+                    with rbd.Image(io, name, read_only=True) as im:
+                        meta = dict(im.metadata_list())
+                        out[name] = {"size": im.size(),
+                                     "snaps": [(s["name"], im.is_protected_snap(s["name"]))
+                                               for s in im.list_snaps()],
+                                     "incomplete": meta.get("glimmer.incomplete")}
+                except rbd.ImageNotFound:
+                    continue  # removed since the listing (a clean-up running meanwhile)
     return out
 
 

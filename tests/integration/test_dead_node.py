@@ -81,10 +81,10 @@ def test_upload_and_stage_of_a_dead_node_return_to_queued(glimmer_factory, tmp_p
         killed = time.monotonic()
         up_sock.close()
         st_sock.close()
-        img = _wait_status(on_b.api, upload, "queued", 10 * LEASE)
+        img = _wait_status(on_b.api, upload, "queued", 20 * LEASE)
         assert time.monotonic() - killed >= 2 * LEASE - 0.5  # not before two leases of silence
         assert (img["size"], img["checksum"]) == (None, None)
-        img = _wait_status(on_b.api, stage, "queued", 10 * LEASE)
+        img = _wait_status(on_b.api, stage, "queued", 20 * LEASE)
         assert img["size"] is None
         log = b.log_path.read_text(errors="replace")
         assert "node-a" in log and "silent for two" in log
