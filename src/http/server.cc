@@ -49,6 +49,8 @@ constexpr int64_t kSendfileChunk = 256 << 10;
 constexpr int64_t kSendfileHop = 16 << 20;
 // Socket read size for parsed (chunked) bodies; Beast reads at most 64 KiB per call anyway.
 constexpr size_t kReadBufferBytes = 64 * 1024;
+// Identity bodies up to this size are read before their handler runs (fits kReadBufferBytes).
+constexpr uint64_t kPrefetchBytes = 64 * 1024;
 // Accept errors (EMFILE...) back off between these bounds, doubling.
 constexpr auto kAcceptBackoffMin = std::chrono::milliseconds(10);
 constexpr auto kAcceptBackoffMax = std::chrono::milliseconds(1000);
@@ -328,6 +330,33 @@ class Server::Impl::Session::Body final : public BodyReader {
       if (total > max_bytes) co_return false;
     }
     co_return true;
+  }
+
+  // Whether the whole body is small enough to be read by the network side before the handler
+  // runs (JSON documents): a client trickling one then holds no fiber, only its read buffer.
+  bool Prefetchable() const {
+    return !chunked_ && !expect_continue_ && !done_ && remaining_ <= kPrefetchBytes;
+  }
+  // On the strand: reads the rest of a Prefetchable body into the session buffer, under the
+  // same minimum rate as any body. The handler's reads then find it there.
+  net::awaitable<error_code> Prefetch() {
+    while (s_.buffer_.size() < remaining_) {
+      auto deadline = rate_.Deadline();
+      if (!deadline) co_return beast::error::timeout;
+      // Wait without the stream's own timer, whose expiry would close the socket before the 408.
+      if (!co_await s_.WaitFor(tcp::socket::wait_read, *deadline)) continue;
+      s_.stream_.expires_never();
+      auto [ec, got] = co_await s_.stream_.async_read_some(
+          s_.buffer_.prepare(static_cast<size_t>(remaining_) - s_.buffer_.size()), kAwait);
+      s_.buffer_.commit(got);
+      rate_.Add(got);
+      if (ec) {
+        failed_ = true;
+        done_ = true;
+        co_return ec;
+      }
+    }
+    co_return error_code{};
   }
 
   std::optional<uint64_t> content_length() const override { return content_length_; }
@@ -650,6 +679,7 @@ net::awaitable<bool> Server::Impl::Session::HandleOne(Parser& parser) {
 
   Response response;
   std::optional<Response> inline_response;
+  error_code ec;
   if (!bad_target && server_.options_.inline_handler && !body.MayHaveBody()) {
     inline_response = server_.options_.inline_handler(req);
   }
@@ -660,6 +690,13 @@ net::awaitable<bool> Server::Impl::Session::HandleOne(Parser& parser) {
   } else if (inline_response) {
     response = std::move(*inline_response);
   } else {
+    if (body.Prefetchable()) {
+      ec = co_await body.Prefetch();
+      if (ec == beast::error::timeout) {
+        co_await WriteSimple(408, "The request body arrived too slowly", req.request_id);
+      }
+      if (ec) co_return false;  // client gone, too slow or failed: the connection ends
+    }
     Handler& handler = server_.handler_;
     response = co_await RunVia<Response>(
         [this](std::function<void()> job) { server_.SpawnOnFiber(std::move(job)); },
@@ -691,7 +728,7 @@ net::awaitable<bool> Server::Impl::Session::HandleOne(Parser& parser) {
     response.headers.Set("x-openstack-request-id", req.request_id);
   }
   uint64_t bytes_sent = 0;
-  error_code ec = co_await WriteResponse(response, head, keep_alive, bytes_sent);
+  ec = co_await WriteResponse(response, head, keep_alive, bytes_sent);
   if (response.on_complete) response.on_complete(!ec);
   if (server_.options_.access_log) {
     double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
