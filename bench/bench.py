@@ -170,6 +170,11 @@ def wrk(url, token, seconds, lua=None, conns=4, threads=2):
             res["non2xx"] = int(parts[-1])
         elif "requests in" in line:
             res["requests"] = int(parts[0])
+        elif line.strip().startswith("Socket errors:"):
+            # Socket errors: connect 0, read 0, write 0, timeout 12
+            nums = [int(p.strip(",")) for p in parts if p.strip(",").isdigit()]
+            res["socket_errors"] = sum(nums)
+            res["timeouts"] = nums[-1] if nums else 0
     return res
 
 

@@ -7,8 +7,9 @@ Side by side in one run, on the same machine and data disk:
   - the ceiling receiver (build/ceiling_receiver: read, md5+sha512 on two threads, write).
 For each server: upload of a --size-mb random file (curl -T, median of --repeat), GET
 /v2/images/{id} with wrk at 4 and 64 connections, the peak RSS (VmHWM) over all of that, then
-the RSS with 1,000 idle keep-alive connections open (each made one request), and the GET rate
-with wrk -c64 while they stay open.
+the RSS with 1,000 idle keep-alive connections open (each made one request), the GET rate
+with wrk -c64 while they stay open, and the GET rate with wrk -c4 while 200 clients trickle
+request bodies (100 token requests, 100 uploads: one byte each, then nothing).
 
   bench/crowd_bench.py [--ref-bin /tmp/glimmer-old/build/glimmer] [--size-mb 1024] [--repeat 3]
 """
@@ -70,6 +71,23 @@ def idle_connections(port, n):
     return socks
 
 
+def tricklers(port, token, iid, n):
+    """n clients that send a request's headers and one byte of its body, then wait: half the
+    unauthenticated token request of issue 11's reproduction, half image uploads."""
+    socks = []
+    for i in range(n):
+        s = socket.create_connection(("127.0.0.1", port))
+        if i % 2 == 0:
+            s.sendall(b"POST /identity/v3/auth/tokens HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        else:
+            s.sendall(f"PUT /v2/images/{iid}/file HTTP/1.1\r\nHost: x\r\n"
+                      f"X-Auth-Token: {token}\r\nContent-Type: application/octet-stream\r\n"
+                      f"Content-Length: 1073741824\r\n\r\nx".encode())
+        socks.append(s)
+    return socks
+
+
 def bench_glimmer(label, binary, args, f, results):
     os.environ["GLIMMER_BIN"] = binary
     root = pathlib.Path(tempfile.mkdtemp(prefix=f"crowd-{label}-", dir=args.work))
@@ -97,6 +115,22 @@ def bench_glimmer(label, binary, args, f, results):
         res = wrk(f"{url}/v2/images/{iid}", token, args.wrk_seconds, conns=64)
         r["get_rps_c64_1000_idle"] = res.get("rps", float("nan"))
         r["peak_rss_with_idle_mib"] = status_kib(srv.pid, "VmHWM") / 1024
+        for s in socks:
+            s.close()
+        # A crowd of slow clients: 200 requests whose bodies trickle (one byte, then nothing),
+        # while a well-behaved client GETs an image record (wrk's 2 s timeout counts as an error).
+        upload_ids = [api.create_image(name=f"trickle-{i}", disk_format="raw",
+                                       container_format="bare")["id"] for i in range(100)]
+        socks = []
+        for i, uid in enumerate(upload_ids):
+            socks += tricklers(srv.port, token, uid, 2)
+        time.sleep(1)
+        res = wrk(f"{url}/v2/images/{iid}", token, args.wrk_seconds, conns=4)
+        r["get_rps_c4_200_trickling"] = res.get("rps", float("nan"))
+        r["get_p99_c4_200_trickling"] = res.get("p99")
+        r["get_done_200_trickling"] = res.get("requests", 0)  # 0: every GET stalled
+        log(f"  {label}: GET with 200 trickling bodies: {res.get('rps')} req/s, "
+            f"p99 {res.get('p99')}, {res.get('requests', 0)} requests answered")
         for s in socks:
             s.close()
         results[label] = r
