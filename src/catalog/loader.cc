@@ -5,7 +5,8 @@
 #include <set>
 
 #include "identity/identity_service.h"
-#include "images/image_service.h"
+#include "images/image_data.h"
+#include "images/image_records.h"
 #include "platform/file.h"
 
 namespace glimmer::catalog {
@@ -86,9 +87,9 @@ domain::RequestContext ProviderContext(const std::string& project_id,
   return ctx;
 }
 
-CatalogLoader::CatalogLoader(identity::IdentityService& identity, images::ImageService& images,
-                             SourceFetcher& fetcher)
-    : identity_(identity), images_(images), fetcher_(fetcher) {}
+CatalogLoader::CatalogLoader(identity::IdentityService& identity, images::ImageRecords& records,
+                             images::ImageData& data, SourceFetcher& fetcher)
+    : identity_(identity), records_(records), data_(data), fetcher_(fetcher) {}
 
 StatusOr<std::vector<domain::Image>> CatalogLoader::ListProviderImages(
     const domain::RequestContext& ctx, const std::string& provider_id) {
@@ -100,7 +101,7 @@ StatusOr<std::vector<domain::Image>> CatalogLoader::ListProviderImages(
   q.sort = {{domain::ImageColumn::kCreatedAt, false}, {domain::ImageColumn::kId, false}};
   q.limit = kListPageSize;
   for (;;) {
-    ASSIGN_OR_RETURN(auto page, images_.List(ctx, q));
+    ASSIGN_OR_RETURN(auto page, records_.List(ctx, q));
     bool more = static_cast<int>(page.size()) == kListPageSize;
     for (auto& image : page) all.push_back(std::move(image));
     if (!more) break;
@@ -184,7 +185,7 @@ EntryResult CatalogLoader::LoadEntry(const domain::RequestContext& ctx, const En
       r.kind = EntryResult::Kind::kUpdated;
       r.detail = DescribeOps(plan.ops);
       if (dry_run) return r;
-      auto updated = images_.Update(ctx, old->id, plan.ops, /*legacy_add=*/false);
+      auto updated = records_.Update(ctx, old->id, plan.ops, /*legacy_add=*/false);
       if (!updated.ok()) return failed("cannot update image " + old->id + ": " +
                                        updated.status().message());
       return r;
@@ -207,7 +208,7 @@ EntryResult CatalogLoader::LoadEntry(const domain::RequestContext& ctx, const En
   if (plan.discard_current) {
     r.detail = plan.reason + "; it was deleted";
     if (dry_run) return r;
-    Status st = images_.Delete(ctx, old->id);
+    Status st = records_.Delete(ctx, old->id);
     if (!st.ok()) return failed("cannot delete incomplete image " + old->id + ": " + st.message());
     auto created = CreateAndUpload(ctx, entry, *fetched, /*hidden=*/false);
     if (!created.ok()) return failed(created.status().message());
@@ -223,15 +224,15 @@ EntryResult CatalogLoader::LoadEntry(const domain::RequestContext& ctx, const En
   auto created = CreateAndUpload(ctx, entry, *fetched, /*hidden=*/true);
   if (!created.ok()) return failed(created.status().message());
   const std::string new_id = created->id;
-  auto discard_new = [&] { (void)images_.Delete(ctx, new_id); };
-  auto retired = images_.Update(ctx, old->id, RetireOps(*old), /*legacy_add=*/false);
+  auto discard_new = [&] { (void)records_.Delete(ctx, new_id); };
+  auto retired = records_.Update(ctx, old->id, RetireOps(*old), /*legacy_add=*/false);
   if (!retired.ok()) {
     discard_new();
     return failed("cannot retire image " + old->id + ": " + retired.status().message());
   }
-  auto shown = images_.Update(ctx, new_id, {SetHidden(false)}, /*legacy_add=*/false);
+  auto shown = records_.Update(ctx, new_id, {SetHidden(false)}, /*legacy_add=*/false);
   if (!shown.ok()) {
-    (void)images_.Update(ctx, old->id, {SetName(entry.name), SetHidden(false)}, false);
+    (void)records_.Update(ctx, old->id, {SetName(entry.name), SetHidden(false)}, false);
     discard_new();
     return failed("cannot publish image " + new_id + ": " + shown.status().message());
   }
@@ -244,11 +245,11 @@ StatusOr<domain::Image> CatalogLoader::CreateAndUpload(const domain::RequestCont
                                                        const FetchedSource& bytes, bool hidden) {
   auto fields = CreateFields(entry);
   if (hidden) fields.emplace_back("os_hidden", Bool(true));
-  auto created = images_.Create(ctx, fields);
+  auto created = records_.Create(ctx, fields);
   if (!created.ok()) return InvalidArgumentError("cannot create image: " + created.status().message());
   const std::string id = created->id;
   auto fail = [&](const std::string& what) -> Status {
-    Status st = images_.Delete(ctx, id);
+    Status st = records_.Delete(ctx, id);
     std::string cleanup = st.ok() ? "" : " (and deleting the partial image " + id + " failed: " +
                                              st.message() + ")";
     return UnavailableError(what + cleanup);
@@ -257,14 +258,14 @@ StatusOr<domain::Image> CatalogLoader::CreateAndUpload(const domain::RequestCont
   // Messages name the operator's file: they go to `glimmer catalog load`'s output only.
   auto in = platform::FileSystem::Default().NewSequentialFile(bytes.path());
   if (!in.ok()) return fail("cannot open " + bytes.path() + ": " + in.status().message());
-  images::ImageService::ReadFn read = [&](std::span<std::byte> buf) -> StatusOr<size_t> {
+  images::ReadFn read = [&](std::span<std::byte> buf) -> StatusOr<size_t> {
     StatusOr<size_t> n = (*in)->Read(buf);
     if (!n.ok()) return platform::Annotate("error reading " + bytes.path(), n.status());
     return n;
   };
-  Status up = images_.Upload(ctx, id, read, bytes.size());
+  Status up = data_.Upload(ctx, id, read, bytes.size());
   if (!up.ok()) return fail("cannot upload image " + id + ": " + up.message());
-  auto stored = images_.Get(ctx, id);
+  auto stored = records_.Get(ctx, id);
   if (!stored.ok()) return fail("cannot read back image " + id + ": " + stored.status().message());
   if (stored->os_hash_value.value_or("") != bytes.sha512()) {
     return fail("the source changed while it was being loaded (sha512 differs); try again");

@@ -1,6 +1,6 @@
 #pragma once
 // Loads a provider catalog into the image service: registers each entry as a public image
-// owned by the provider project, through the same ImageService calls as the API (so the same
+// owned by the provider project, through the same ImageRecords/ImageData calls as the API (so the same
 // rules and the normal upload data path apply), and on re-runs applies only what changed
 // (see plan.h for the rules).
 //
@@ -25,7 +25,8 @@ namespace glimmer::identity {
 class IdentityService;
 }
 namespace glimmer::images {
-class ImageService;
+class ImageData;
+class ImageRecords;
 }
 
 namespace glimmer::catalog {
@@ -59,8 +60,8 @@ std::string_view ToString(EntryResult::Kind kind);  // "created", "updated", ...
 
 class CatalogLoader {
  public:
-  CatalogLoader(identity::IdentityService& identity, images::ImageService& images,
-                SourceFetcher& fetcher);
+  CatalogLoader(identity::IdentityService& identity, images::ImageRecords& records,
+                images::ImageData& data, SourceFetcher& fetcher);
 
   // `on_entry` is called after each entry (for progress output); may be empty.
   StatusOr<LoadReport> Load(const Catalog& catalog, const LoadOptions& options,
@@ -76,7 +77,8 @@ class CatalogLoader {
                                           const FetchedSource& bytes, bool hidden);
 
   identity::IdentityService& identity_;
-  images::ImageService& images_;
+  images::ImageRecords& records_;
+  images::ImageData& data_;
   SourceFetcher& fetcher_;
 };
 

@@ -14,7 +14,9 @@
 #include "db/sql/image_repository.h"
 #include "domain/policy.h"
 #include "identity/identity_service.h"
-#include "images/image_service.h"
+#include "images/image_data.h"
+#include "images/image_env.h"
+#include "images/image_records.h"
 #include "platform/executor.h"
 #include "store/filesystem/filesystem_store.h"
 
@@ -48,15 +50,19 @@ class CatalogLoaderTest : public ::testing::Test {
     o.disk_formats = {"raw", "qcow2"};
     o.container_formats = {"bare", "ovf"};
     o.upload_buffer_size = 4096;
-    images_ = std::make_unique<images::ImageService>(*image_repo_,
-                                                     images::StoreSet{{store_.get()}}, policy_,
-                                                     pool_, platform::Clock::Real(), o);
+    env_ = std::make_unique<images::ImageEnv>(images::ImageEnv{
+        *image_repo_, images::StoreSet{{store_.get()}}, policy_, pool_, platform::Clock::Real(),
+        o});
+    records_ = std::make_unique<images::ImageRecords>(*env_);
+    data_ = std::make_unique<images::ImageData>(*env_);
     fetcher_ = std::make_unique<SourceFetcher>(FetchOptions{(dir_ / "scratch").string()});
-    loader_ = std::make_unique<CatalogLoader>(*identity_, *images_, *fetcher_);
+    loader_ = std::make_unique<CatalogLoader>(*identity_, *records_, *data_, *fetcher_);
   }
   void TearDown() override {
     loader_.reset();
-    images_.reset();
+    data_.reset();
+    records_.reset();
+    env_.reset();
     identity_.reset();
     image_repo_.reset();
     identity_repo_.reset();
@@ -89,7 +95,7 @@ class CatalogLoaderTest : public ::testing::Test {
     q.os_hidden = hidden;
     q.sort = {{domain::ImageColumn::kCreatedAt, true}, {domain::ImageColumn::kId, true}};
     q.limit = 100;
-    auto r = images_->List(ProviderContext(provider, "provider"), q);
+    auto r = records_->List(ProviderContext(provider, "provider"), q);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? *r : std::vector<domain::Image>{};
   }
@@ -102,7 +108,9 @@ class CatalogLoaderTest : public ::testing::Test {
   std::unique_ptr<store::filesystem::FilesystemStore> store_;
   domain::DefaultPolicy policy_;
   platform::Executor pool_{"hash", 2};
-  std::unique_ptr<images::ImageService> images_;
+  std::unique_ptr<images::ImageEnv> env_;
+  std::unique_ptr<images::ImageRecords> records_;
+  std::unique_ptr<images::ImageData> data_;
   std::unique_ptr<SourceFetcher> fetcher_;
   std::unique_ptr<CatalogLoader> loader_;
 };
@@ -198,7 +206,7 @@ TEST_F(CatalogLoaderTest, ChangedMetadataUpdatesInPlaceChangedBytesReplace) {
   EXPECT_EQ(hidden[0].name, RetiredName("Debian 12", hidden[0].created_at));
   EXPECT_TRUE(hidden[0].os_hidden);
   EXPECT_EQ(hidden[0].status, domain::ImageStatus::kActive);  // old id still usable
-  auto download = images_->OpenDownload(ProviderContext("", ""), debian_id);
+  auto download = data_->OpenDownload(ProviderContext("", ""), debian_id);
   ASSERT_TRUE(download.ok()) << download.status().ToString();
   EXPECT_NE(download->reader, nullptr);
 

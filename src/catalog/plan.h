@@ -21,7 +21,7 @@
 
 #include "catalog/catalog.h"
 #include "domain/image.h"
-#include "images/image_service.h"
+#include "images/image_records.h"
 
 namespace glimmer::catalog {
 
@@ -38,7 +38,7 @@ struct EntryPlan {
 EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
                     std::string_view source_sha512);
 
-// Fields for ImageService::Create of a public image for `entry`.
+// Fields for ImageRecords::Create of a public image for `entry`.
 std::vector<std::pair<std::string, images::Value>> CreateFields(const Entry& entry);
 
 // The patch that retires a replaced image: renamed "NAME (YYYY-MM-DD)" after its creation date

@@ -6,25 +6,25 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <set>
+#include "images/internal/stage_digest.h"
+#include "images/internal/store_list_property.h"
+#include "images/internal/upload_marks.h"
 
 namespace glimmer::images {
-
-// image_import.cc
-std::vector<std::string> StoreListProperty(const domain::Image& image, std::string_view key);
-void SetStoreListProperty(domain::Image& image, std::string_view key,
-                          const std::vector<std::string>& items);
 
 namespace {
 
 using domain::Image;
 using domain::ImageStatus;
+using internal::kUploadLocation;
+using internal::SetStoreListProperty;
+using internal::StoreListProperty;
 
-constexpr std::string_view kUploadLocation = "os_glance_upload_location";
 constexpr int64_t kProgressEvery = 64 << 20;
 
 std::string MiB(int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
@@ -79,14 +79,14 @@ int64_t PluginOutputLimit(const tasks::TaskContext& ctx, int64_t fallback) {
 class ImportHandler::Flow {
  public:
   Flow(ImportHandler& h, tasks::TaskContext& ctx)
-      : h_(h), svc_(h.service_), ctx_(ctx), task_(ctx.task()) {}
+      : h_(h), env_(h.env_), data_(h.data_), imports_(h.imports_), ctx_(ctx), task_(ctx.task()) {}
 
   tasks::Outcome Go() {
     auto input = DecodeImportInput(task_.input_json);
     if (!input.ok()) return Failed(input.status().message(), /*touch_image=*/false);
     in_ = std::move(*input);
     copy_ = in_.request.method == "copy-image";
-    auto image = svc_.repo_.Get(in_.image_id);
+    auto image = env_.repo.Get(in_.image_id);
     if (!image.ok()) {
       (void)Staging().Remove(in_.image_id);
       return Failed("Image " + in_.image_id + " was deleted before the import finished",
@@ -98,7 +98,7 @@ class ImportHandler::Flow {
     // A resumed run first removes data an interrupted run committed but never recorded.
     if (auto it = image->properties.find(std::string(kUploadLocation));
         it != image->properties.end()) {
-      if (auto* s = svc_.stores_.ForLocation(it->second)) (void)s->Delete(it->second);
+      if (auto* s = env_.stores.ForLocation(it->second)) (void)s->Delete(it->second);
       Status st = Change([](Image& img) { img.properties.erase(std::string(kUploadLocation)); });
       if (!st.ok()) return Stop(st);
     }
@@ -144,7 +144,7 @@ class ImportHandler::Flow {
       return Stop(InternalError("the image could not be written to any store"));
     }
     (void)Staging().Remove(in_.image_id);
-    Status released = svc_.ReleaseImport(in_.image_id, task_.id, [&](Image& img) {
+    Status released = imports_.ReleaseImport(in_.image_id, task_.id, [&](Image& img) {
       img.properties.erase(std::string(kImportingToStores));
     });
     if (!released.ok()) {
@@ -165,7 +165,7 @@ class ImportHandler::Flow {
   }
 
  private:
-  staging::StagingArea& Staging() { return *svc_.import_->staging; }
+  staging::StagingArea& Staging() { return imports_.staging(); }
   static std::string Lock(const Image& image) {
     auto it = image.properties.find(std::string(kImportTaskProperty));
     return it == image.properties.end() ? "" : it->second;
@@ -175,39 +175,39 @@ class ImportHandler::Flow {
   // grows the project's usage, and the quotas are checked in the same transaction
   // (ResourceExhausted, nothing written, when they would be exceeded).
   Status Change(const std::function<void(Image&)>& change, bool within_quota = false) {
-    const domain::QuotaLimits& quotas = svc_.options_.quotas;
+    const domain::QuotaLimits& quotas = env_.options.quotas;
     for (int attempt = 0;; ++attempt) {
-      ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+      ASSIGN_OR_RETURN(Image image, env_.repo.Get(in_.image_id));
       if (Lock(image) != task_.id) {
         return AbortedError("the import lock of image " + in_.image_id + " was taken over");
       }
       change(image);
-      image.updated_at = svc_.clock_.Now();
+      image.updated_at = env_.clock.Now();
       Status st = within_quota && !quotas.Unlimited()
-                      ? svc_.repo_.UpdateIfPropertyWithinQuota(image, std::nullopt,
+                      ? env_.repo.UpdateIfPropertyWithinQuota(image, std::nullopt,
                                                                kImportTaskProperty, task_.id,
                                                                quotas)
-                      : svc_.repo_.UpdateIfProperty(image, std::nullopt, kImportTaskProperty,
+                      : env_.repo.UpdateIfProperty(image, std::nullopt, kImportTaskProperty,
                                                     task_.id);
       if (st.code() == StatusCode::kAborted && attempt < 5) continue;
       return st;
     }
   }
 
-  bool StageLimited() const { return svc_.options_.quotas.image_stage_total >= 0; }
+  bool StageLimited() const { return env_.options.quotas.image_stage_total >= 0; }
 
   // The most this import may write into staging or a store: image_size_cap, and what the
   // project's image_size_total and image_stage_total leave for this image. Not atomic: the
   // writes that grow the usage check the quotas again in their own transaction (Reserve, the
   // activation), so this only stops a download early, with a clear message.
   StatusOr<int64_t> RoomLeft(std::string* why) {
-    const domain::QuotaLimits& q = svc_.options_.quotas;
-    int64_t room = svc_.options_.image_size_cap;
+    const domain::QuotaLimits& q = env_.options.quotas;
+    int64_t room = env_.options.image_size_cap;
     if (why) *why = "the image size cap";
     if (q.image_size_total < 0 && q.image_stage_total < 0) return room;
-    ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+    ASSIGN_OR_RETURN(Image image, env_.repo.Get(in_.image_id));
     if (!image.owner) return room;
-    ASSIGN_OR_RETURN(auto usage, svc_.repo_.GetProjectUsage(*image.owner));
+    ASSIGN_OR_RETURN(auto usage, env_.repo.GetProjectUsage(*image.owner));
     auto limit = [&](int64_t left, const char* name) {
       left = std::max<int64_t>(0, left);
       if (left < room) {
@@ -231,7 +231,7 @@ class ImportHandler::Flow {
   // while it imports), quota-checked in the same transaction; asks for room ahead first (as
   // much again, at most 256 MiB) so that a large download costs few transactions.
   Status Reserve(int64_t needed, int64_t& reserved) {
-    const int64_t ahead = std::min(svc_.options_.image_size_cap,
+    const int64_t ahead = std::min(env_.options.image_size_cap,
                                    needed + std::min(needed, int64_t{256} << 20));
     Status st = Change([&](Image& img) { img.size = ahead; }, /*within_quota=*/true);
     if (st.ok()) reserved = ahead;
@@ -268,7 +268,7 @@ class ImportHandler::Flow {
   // Whether every configured plugin changes metadata only (no_op, inject_image_metadata): the
   // import then needs no staged file. image_conversion and the other file plugins need one.
   bool PluginsNeedNoFile() const {
-    for (const auto& name : svc_.import_->options.plugins) {
+    for (const auto& name : imports_.options().plugins) {
       if (name != "no_op" && name != "inject_image_metadata") return false;
     }
     return true;
@@ -286,13 +286,13 @@ class ImportHandler::Flow {
   // The configured plugins, in order, over the staged file at `path` (empty when the import
   // has none: only metadata plugins may run then).
   Status RunPlugins(const std::string& path) {
-    for (const auto& name : svc_.import_->options.plugins) {
+    for (const auto& name : imports_.options().plugins) {
       if (Status c = ctx_.Cancelled(); !c.ok()) return c;
       if (name == "no_op") continue;
       if (name == "inject_image_metadata") {
-        if (!in_.request.inject_metadata || svc_.import_->options.inject.empty()) continue;
+        if (!in_.request.inject_metadata || imports_.options().inject.empty()) continue;
         RETURN_IF_ERROR(Change([&](Image& img) {
-          for (const auto& [k, v] : svc_.import_->options.inject) {
+          for (const auto& [k, v] : imports_.options().inject) {
             if (k.rfind("os_glance", 0) != 0) img.properties[k] = v;
           }
         }));
@@ -304,7 +304,7 @@ class ImportHandler::Flow {
         return InternalError("import plugin " + name + " is not available in this build");
       }
       ctx_.Progress("Running import plugin " + name);
-      ASSIGN_OR_RETURN(Image current, svc_.repo_.Get(in_.image_id));
+      ASSIGN_OR_RETURN(Image current, env_.repo.Get(in_.image_id));
       Image changed = current;
       // A small compressed or sparse file may expand to far more than it is: the plugin's
       // output is capped at what the import may still store (security review F7).
@@ -336,13 +336,13 @@ class ImportHandler::Flow {
   // glance-download: the image's metadata and data from another region's Glance-compatible
   // endpoint, with the importing user's token (held in memory on this node only).
   Status GlanceDownload() {
-    auto token = svc_.Credential(task_.id);
+    auto token = imports_.Credential(task_.id);
     if (!token) {
       return FailedPreconditionError(
           "glance-download needs the importing user's credentials, which only the node that "
           "accepted the import held; that node restarted or stopped. Start the import again");
     }
-    const auto& regions = svc_.import_->options.glance_download_regions;
+    const auto& regions = imports_.options().glance_download_regions;
     auto ep = regions.find(in_.request.glance_region);
     if (ep == regions.end()) {
       return InvalidArgumentError("glance-download: unknown region " + in_.request.glance_region);
@@ -352,7 +352,7 @@ class ImportHandler::Flow {
     const std::string image_url = base + "/v2/images/" + in_.request.glance_image_id;
     // The endpoint is the operator's: any port, private addresses allowed, no redirects (the
     // token must not travel elsewhere).
-    webdownload::FetchOptions opts = svc_.import_->options.fetch;
+    webdownload::FetchOptions opts = imports_.options().fetch;
     opts.url_filter = webdownload::UrlFilterOptions{};
     opts.url_filter.allowed_ports.clear();
     opts.address_policy.allow_private_addresses = true;
@@ -391,7 +391,7 @@ class ImportHandler::Flow {
       }
       for (const auto& [k, v] : remote.items()) {
         if (kBase.count(k) || k.rfind("os_glance", 0) == 0 || !v.is_string()) continue;
-        for (const auto& prefix : svc_.import_->options.glance_download_properties) {
+        for (const auto& prefix : imports_.options().glance_download_properties) {
           if (k.rfind(prefix, 0) == 0) {
             img.properties[k] = v.get<std::string>();
             break;
@@ -402,7 +402,7 @@ class ImportHandler::Flow {
     opts.headers = {"X-Auth-Token: " + *token};
     std::string why;
     ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
-    opts.max_bytes = std::min(svc_.import_->options.fetch.max_bytes, room);
+    opts.max_bytes = std::min(imports_.options().fetch.max_bytes, room);
     return FetchToStaging(image_url + "/file", opts,
                           "glance-download of image " + in_.request.glance_image_id, why);
   }
@@ -441,7 +441,7 @@ class ImportHandler::Flow {
   }
 
   Status Download() {
-    webdownload::FetchOptions opts = svc_.import_->options.fetch;
+    webdownload::FetchOptions opts = imports_.options().fetch;
     std::string why;
     ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
     opts.max_bytes = std::min(opts.max_bytes, room);
@@ -458,10 +458,10 @@ class ImportHandler::Flow {
   // is aborted on every failure; the pending location is recorded first, so that a crash leaves
   // nothing behind either (the next run, or start-up, removes it).
   Status StreamDownloadTo(const std::string& store_id) {
-    store::Store* target = svc_.stores_.ById(store_id);
+    store::Store* target = env_.stores.ById(store_id);
     if (!target) return NotFoundError("store " + store_id + " is not configured");
-    ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
-    webdownload::FetchOptions opts = svc_.import_->options.fetch;
+    ASSIGN_OR_RETURN(Image image, env_.repo.Get(in_.image_id));
+    webdownload::FetchOptions opts = imports_.options().fetch;
     std::string why;
     ASSIGN_OR_RETURN(int64_t room, RoomLeft(&why));
     opts.max_bytes = std::min(opts.max_bytes, room);
@@ -471,8 +471,8 @@ class ImportHandler::Flow {
     ctx_.Progress("Downloading from " + shown);
     ASSIGN_OR_RETURN(auto writer, target->NewWriter(in_.image_id, std::nullopt));
     RETURN_IF_ERROR(RecordPending(*writer));
-    StreamToStore stream(*writer, svc_.hash_pool_,
-                         svc_.StreamOptions(opts.max_bytes, std::nullopt));
+    StreamToStore stream(*writer, env_.hash_pool,
+                         data_.StreamOptions(opts.max_bytes, std::nullopt));
     int64_t next_report = kProgressEvery;
     int64_t reserved = 0;
     auto fetched =
@@ -513,17 +513,17 @@ class ImportHandler::Flow {
   // caller reads the staged file as before. The deep format check runs on the stored copy.
   std::optional<Status> AdoptStaged(store::Store& target, const std::string& store_id,
                                     const Image& image) {
-    std::optional<ImageService::Pumped> digest = DecodeStageDigest(image);
+    std::optional<ImageData::Pumped> digest = internal::DecodeStageDigest(image);
     if (!digest || digest->size != staged_size_ || staged_size_ <= 0) return std::nullopt;
-    int64_t max_bytes = svc_.options_.image_size_cap;
-    if (svc_.options_.quotas.image_size_total >= 0 && image.owner) {
-      auto usage = svc_.repo_.GetProjectUsage(*image.owner);
+    int64_t max_bytes = env_.options.image_size_cap;
+    if (env_.options.quotas.image_size_total >= 0 && image.owner) {
+      auto usage = env_.repo.GetProjectUsage(*image.owner);
       if (!usage.ok()) return usage.status();
-      max_bytes = std::min(max_bytes, std::max<int64_t>(0, svc_.options_.quotas.image_size_total -
+      max_bytes = std::min(max_bytes, std::max<int64_t>(0, env_.options.quotas.image_size_total -
                                                                usage->image_size_total));
     }
     if (digest->size > max_bytes) {
-      return max_bytes < svc_.options_.image_size_cap
+      return max_bytes < env_.options.image_size_cap
                  ? ResourceExhaustedError("image_size_total quota exceeded: the project may "
                                           "store " + std::to_string(max_bytes) + " more bytes")
                  : ResourceExhaustedError("Image exceeds the storage quota: the image size cap "
@@ -558,9 +558,9 @@ class ImportHandler::Flow {
   // Writes the image into one store and records the location (activating the image on the
   // first store).
   Status WriteTo(const std::string& store_id) {
-    store::Store* target = svc_.stores_.ById(store_id);
+    store::Store* target = env_.stores.ById(store_id);
     if (!target) return NotFoundError("store " + store_id + " is not configured");
-    ASSIGN_OR_RETURN(Image image, svc_.repo_.Get(in_.image_id));
+    ASSIGN_OR_RETURN(Image image, env_.repo.Get(in_.image_id));
 
     if (!copy_ && !streamed_ && succeeded_.empty() && in_.request.method == "glance-direct" &&
         PluginsNeedNoFile()) {
@@ -573,9 +573,9 @@ class ImportHandler::Flow {
     int64_t source_offset = 0;
     std::optional<int64_t> size_hint;
     if (copy_ || streamed_) {
-      svc_.SortLocations(image);  // read the copy downloads would read (store weights)
+      data_.SortLocations(image);  // read the copy downloads would read (store weights)
       for (const auto& loc : image.locations) {
-        if (auto* s = svc_.stores_.ForLocation(loc.url)) {
+        if (auto* s = env_.stores.ForLocation(loc.url)) {
           auto r = s->Open(loc.url);
           if (r.ok()) {
             source = std::move(*r);
@@ -608,21 +608,21 @@ class ImportHandler::Flow {
       return n;
     };
     // The project's image_size_total quota bounds the write, as for uploads.
-    int64_t max_bytes = svc_.options_.image_size_cap;
-    if (svc_.options_.quotas.image_size_total >= 0 && image.owner) {
-      auto usage = svc_.repo_.GetProjectUsage(*image.owner);
+    int64_t max_bytes = env_.options.image_size_cap;
+    if (env_.options.quotas.image_size_total >= 0 && image.owner) {
+      auto usage = env_.repo.GetProjectUsage(*image.owner);
       if (!usage.ok()) {
         writer->Abort();
         return usage.status();
       }
-      max_bytes = std::min(max_bytes, std::max<int64_t>(0, svc_.options_.quotas.image_size_total -
+      max_bytes = std::min(max_bytes, std::max<int64_t>(0, env_.options.quotas.image_size_total -
                                                                usage->image_size_total));
     }
-    auto pumped = svc_.Pump(*writer, read, max_bytes, size_hint);
+    auto pumped = data_.Pump(*writer, read, max_bytes, size_hint);
     if (!pumped.ok()) {
       writer->Abort();
       if (pumped.status().code() == StatusCode::kResourceExhausted &&
-          max_bytes < svc_.options_.image_size_cap) {
+          max_bytes < env_.options.image_size_cap) {
         return ResourceExhaustedError("image_size_total quota exceeded: the project may store " +
                                       std::to_string(max_bytes) + " more bytes");
       }
@@ -639,10 +639,10 @@ class ImportHandler::Flow {
   // The end of a write into a store: refuses an unsafe header, commits, runs the deep format
   // check on the first copy and records the location (activating the image on the first).
   Status CommitAndRecord(store::Store& store, const std::string& store_id, const Image& image,
-                         store::Writer& writer_ref, ImageService::Pumped& pumped_ref) {
+                         store::Writer& writer_ref, ImageData::Pumped& pumped_ref) {
     store::Writer* writer = &writer_ref;
     store::Store* target = &store;
-    ImageService::Pumped* pumped = &pumped_ref;
+    ImageData::Pumped* pumped = &pumped_ref;
     if (!copy_ && image.container_format == "bare" && !pumped->stream_failure.empty()) {
       writer->Abort();
       return UnsupportedMediaError("Image failed safety checks: " + pumped->stream_failure);
@@ -652,19 +652,19 @@ class ImportHandler::Flow {
     written_.push_back(*location);
     if (!copy_ && succeeded_.empty()) {
       // The same data goes to every store: one deep format check, on the first copy.
-      Status checked = svc_.CheckFormat(*target, *location, image, *pumped);
+      Status checked = data_.CheckFormat(*target, *location, image, *pumped);
       if (!checked.ok()) return checked;
     }
     const bool first = !copy_ && succeeded_.empty();
     Status recorded = Change([&](Image& img) {
       if (first) {
-        svc_.ApplyPumped(*pumped, img);
+        ImageData::ApplyPumped(*pumped, img);
         img.properties.erase(std::string(kStageDigestProperty));
         img.status = ImageStatus::kActive;
         img.locations.clear();
       }
       img.locations.push_back(
-          domain::Location{store_id, *location, svc_.LocationMetadata(*target)});
+          domain::Location{store_id, *location, data_.LocationMetadata(*target)});
       img.properties.erase(std::string(kUploadLocation));
       auto importing = StoreListProperty(img, kImportingToStores);
       std::erase(importing, store_id);
@@ -684,7 +684,7 @@ class ImportHandler::Flow {
   tasks::Outcome Stop(const Status& st, std::string_view store_id = "") {
     if (st.code() == StatusCode::kCancelled) return {false, std::nullopt, st.message()};
     std::string reason = st.message();
-    if (!store_id.empty() && svc_.stores_.multistore) {
+    if (!store_id.empty() && env_.stores.multistore) {
       reason = "store " + std::string(store_id) + ": " + reason;
     }
     return Failed(Cleanup(reason, store_id), false);
@@ -693,13 +693,13 @@ class ImportHandler::Flow {
   // Undoes the import; returns the task's failure message.
   std::string Cleanup(const std::string& reason, std::string_view /*store_id*/) {
     for (const auto& loc : written_) {
-      if (auto* s = svc_.stores_.ForLocation(loc)) (void)s->Delete(loc);
+      if (auto* s = env_.stores.ForLocation(loc)) (void)s->Delete(loc);
     }
     (void)Staging().Remove(in_.image_id);
     std::vector<std::string> targets = in_.backends;
-    Status st = svc_.ReleaseImport(in_.image_id, task_.id, [&](Image& img) {
+    Status st = imports_.ReleaseImport(in_.image_id, task_.id, [&](Image& img) {
       if (auto it = img.properties.find(std::string(kUploadLocation)); it != img.properties.end()) {
-        if (auto* s = svc_.stores_.ForLocation(it->second)) (void)s->Delete(it->second);
+        if (auto* s = env_.stores.ForLocation(it->second)) (void)s->Delete(it->second);
         img.properties.erase(it);
       }
       std::erase_if(img.locations, [&](const domain::Location& l) {
@@ -716,7 +716,7 @@ class ImportHandler::Flow {
       }
       img.properties.erase(std::string(kImportingToStores));
       img.properties.erase(std::string(kStageDigestProperty));  // the staged file is gone
-      if (svc_.stores_.multistore) {
+      if (env_.stores.multistore) {
         auto failed = StoreListProperty(img, kFailedImport);
         for (const auto& t : targets) {
           if (std::find(failed.begin(), failed.end(), t) == failed.end()) failed.push_back(t);
@@ -738,7 +738,9 @@ class ImportHandler::Flow {
   }
 
   ImportHandler& h_;
-  ImageService& svc_;
+  const ImageEnv& env_;
+  ImageData& data_;
+  ImportCoordinator& imports_;
   tasks::TaskContext& ctx_;
   const domain::Task& task_;
   DecodedImportInput in_;
@@ -748,8 +750,9 @@ class ImportHandler::Flow {
   std::vector<std::string> succeeded_, failed_, written_;
 };
 
-ImportHandler::ImportHandler(ImageService& service, const webdownload::HttpFetcher& fetcher)
-    : service_(service), fetcher_(fetcher) {}
+ImportHandler::ImportHandler(const ImageEnv& env, ImageData& data, ImportCoordinator& imports,
+                             const webdownload::HttpFetcher& fetcher)
+    : env_(env), data_(data), imports_(imports), fetcher_(fetcher) {}
 
 void ImportHandler::AddPlugin(std::string name, StagedPlugin plugin) {
   plugins_[std::move(name)] = std::move(plugin);
@@ -760,7 +763,7 @@ tasks::Outcome ImportHandler::Run(tasks::TaskContext& ctx) {
   // glance-download credentials are dropped when the task ends; an interrupted run keeps them
   // (this node may resume it).
   if (ctx.Cancelled().code() != StatusCode::kCancelled) {
-    service_.DropCredential(ctx.task().id);
+    imports_.DropCredential(ctx.task().id);
   }
   return outcome;
 }
@@ -781,7 +784,7 @@ class IdleContext final : public tasks::TaskContext {
 
 Status ImportHandler::StillWanted(const domain::Task& task) {
   if (!task.image_id) return OkStatus();
-  auto image = service_.repo_.Get(*task.image_id);
+  auto image = env_.repo.Get(*task.image_id);
   if (!image.ok()) {
     if (image.status().code() == StatusCode::kNotFound) {
       return AbortedError("Image " + *task.image_id + " was deleted before the import finished");
@@ -797,12 +800,14 @@ Status ImportHandler::StillWanted(const domain::Task& task) {
 }
 
 void ImportHandler::NodesSilent(const std::vector<std::string>& nodes) {
-  Status st = service_.ReclaimFromSilentNodes(nodes);
+  Status uploads = data_.ReclaimUploadsOf(nodes);
+  Status stages = imports_.ReclaimStagesOf(nodes);
+  Status st = uploads.ok() ? stages : uploads;
   if (!st.ok()) spdlog::warn("uploads of silent nodes: {}", st.ToString());
 }
 
 void ImportHandler::Abandon(const domain::Task& task, std::string_view reason) {
-  service_.DropCredential(task.id);
+  imports_.DropCredential(task.id);
   IdleContext ctx(task);
   Flow(*this, ctx).Abandon(reason);
 }

@@ -16,7 +16,9 @@
 #include <string>
 #include <string_view>
 
-#include "images/image_service.h"
+#include "images/image_data.h"
+#include "images/image_env.h"
+#include "images/import_coordinator.h"
 #include "tasks/task_runner.h"
 #include "webdownload/fetcher.h"
 
@@ -45,8 +47,9 @@ int64_t PluginOutputLimit(const tasks::TaskContext& ctx, int64_t fallback);
 
 class ImportHandler final : public tasks::Handler {
  public:
-  // All borrowed; `service` must have import enabled.
-  ImportHandler(ImageService& service, const webdownload::HttpFetcher& fetcher);
+  // All borrowed.
+  ImportHandler(const ImageEnv& env, ImageData& data, ImportCoordinator& imports,
+                const webdownload::HttpFetcher& fetcher);
 
   // Registers a plugin implementation under a name usable in image_import_plugins.
   void AddPlugin(std::string name, StagedPlugin plugin);
@@ -56,12 +59,15 @@ class ImportHandler final : public tasks::Handler {
   // An import is no longer wanted once its image is deleted or its import lock is no longer
   // the task's (released or taken over): the run stops writing and is failed.
   Status StillWanted(const domain::Task& task) override;
-  // Uploads and stages of dead nodes go back to queued (ImageService::ReclaimFromSilentNodes).
+  // Uploads and stages of dead nodes go back to queued (ImageData::ReclaimUploadsOf,
+  // ImportCoordinator::ReclaimStagesOf).
   void NodesSilent(const std::vector<std::string>& nodes) override;
 
  private:
   class Flow;
-  ImageService& service_;
+  const ImageEnv& env_;
+  ImageData& data_;
+  ImportCoordinator& imports_;
   const webdownload::HttpFetcher& fetcher_;
   std::map<std::string, StagedPlugin> plugins_;
 };

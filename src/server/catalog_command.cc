@@ -88,7 +88,8 @@ int RunCatalogLoad(const CatalogLoadFlags& flags, const std::map<std::string, st
   catalog::FetchOptions fopts;
   fopts.scratch_dir = config->data_dir + "/catalog-tmp";
   catalog::SourceFetcher fetcher(fopts);
-  catalog::CatalogLoader loader((*core)->identity(), (*core)->images(), fetcher);
+  catalog::CatalogLoader loader((*core)->identity(), (*core)->image_records(),
+                                (*core)->image_data(), fetcher);
   catalog::LoadOptions lopts;
   lopts.provider_project_name = flags.provider_project;
   lopts.dry_run = flags.dry_run;

@@ -20,7 +20,11 @@
 #include "domain/policy.h"
 #include "http/server.h"
 #include "identity/identity_service.h"
-#include "images/image_service.h"
+#include "images/image_data.h"
+#include "images/image_env.h"
+#include "images/image_records.h"
+#include "images/image_sharing.h"
+#include "images/import_coordinator.h"
 #include "images/conversion_plugin.h"
 #include "images/import_flow.h"
 #include "platform/clock.h"
@@ -191,7 +195,10 @@ class CoreImpl final : public Core {
  public:
   Status Open(const Config& config, CoreOptions options = {});
   identity::IdentityService& identity() override { return *identity_; }
-  images::ImageService& images() override { return *images_; }
+  images::ImageRecords& image_records() override { return *records_; }
+  images::ImageData& image_data() override { return *data_; }
+  images::ImageSharing& image_sharing() { return *sharing_; }
+  images::ImportCoordinator& imports() { return *imports_; }
   const std::string& admin_project_id() const override { return admin_project_id_; }
   // Set when this start generated (or was given) the admin password.
   const std::string& admin_password() const { return admin_password_; }
@@ -214,11 +221,15 @@ class CoreImpl final : public Core {
   std::unique_ptr<db::TaskRepository> task_repo_;
   std::unique_ptr<staging::StagingArea> staging_;
   std::unique_ptr<webdownload::HttpFetcher> fetcher_;
-  std::unique_ptr<images::ImportHandler> import_handler_;
-  std::unique_ptr<tasks::TaskRunner> runner_;
   std::unique_ptr<policy::RulePolicy> policy_;
   std::unique_ptr<policy::PropertyProtections> property_protections_;
-  std::unique_ptr<images::ImageService> images_;
+  std::unique_ptr<images::ImageEnv> image_env_;  // shared by the image components below
+  std::unique_ptr<images::ImageRecords> records_;
+  std::unique_ptr<images::ImageData> data_;
+  std::unique_ptr<images::ImageSharing> sharing_;
+  std::unique_ptr<images::ImportCoordinator> imports_;
+  std::unique_ptr<images::ImportHandler> import_handler_;
+  std::unique_ptr<tasks::TaskRunner> runner_;  // runs import_handler_: destroyed first
   std::string admin_project_id_;
   std::string admin_password_;
   bool generated_ = false;
@@ -337,8 +348,8 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   }
   sopts.quotas.image_count_uploading = config.quota_image_count_uploading;
   sopts.quotas.image_stage_total = mib(config.quota_image_stage_total_mib);
-  images_ = std::make_unique<images::ImageService>(*image_repo_, std::move(store_set), *policy_,
-                                                   *hash_pool_, platform::Clock::Real(), sopts);
+  image_env_ = std::make_unique<images::ImageEnv>(images::ImageEnv{
+      *image_repo_, std::move(store_set), *policy_, *hash_pool_, platform::Clock::Real(), sopts});
 
   // Interoperable import: tasks in the database, node-local staging, the task runner.
   task_repo_ = db::sql::NewTaskRepository(*db_);
@@ -353,31 +364,37 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   ropts.heartbeat = ropts.lease / 6;
   ropts.task_time_to_live = std::chrono::hours(config.task_time_to_live_hours);
   runner_ = std::make_unique<tasks::TaskRunner>(*task_repo_, platform::Clock::Real(), ropts);
-  images::ImageService::ImportSetup isetup;
-  isetup.tasks = task_repo_.get();
-  isetup.staging = staging_.get();
-  isetup.wake_runner = [this] { runner_->Wake(); };
-  isetup.options.enabled_methods = config.enabled_import_methods;
-  isetup.options.plugins = config.image_import_plugins;
-  isetup.options.inject = config.inject_metadata;
-  isetup.options.inject_ignore_user_roles = config.inject_ignore_user_roles;
-  isetup.options.fetch.url_filter = config.import_filtering;
-  isetup.options.fetch.address_policy = config.import_address_policy;
-  isetup.options.fetch.connect_timeout_ms = config.web_download_connect_timeout_seconds * 1000;
-  isetup.options.fetch.low_speed_time_s = config.web_download_stall_timeout_seconds;
-  isetup.options.fetch.max_bytes = config.image_size_cap;
-  isetup.options.task_time_to_live_seconds = config.task_time_to_live_hours * 3600;
-  isetup.options.glance_download_regions = config.glance_download_regions;
-  isetup.options.glance_download_properties = config.glance_download_properties;
-  images_->EnableImport(std::move(isetup));
-  import_handler_ = std::make_unique<images::ImportHandler>(*images_, *fetcher_);
+  images::ImportOptions import_options;
+  import_options.enabled_methods = config.enabled_import_methods;
+  import_options.plugins = config.image_import_plugins;
+  import_options.inject = config.inject_metadata;
+  import_options.inject_ignore_user_roles = config.inject_ignore_user_roles;
+  import_options.fetch.url_filter = config.import_filtering;
+  import_options.fetch.address_policy = config.import_address_policy;
+  import_options.fetch.connect_timeout_ms = config.web_download_connect_timeout_seconds * 1000;
+  import_options.fetch.low_speed_time_s = config.web_download_stall_timeout_seconds;
+  import_options.fetch.max_bytes = config.image_size_cap;
+  import_options.task_time_to_live_seconds = config.task_time_to_live_hours * 3600;
+  import_options.glance_download_regions = config.glance_download_regions;
+  import_options.glance_download_properties = config.glance_download_properties;
+  records_ = std::make_unique<images::ImageRecords>(*image_env_, staging_.get());
+  data_ = std::make_unique<images::ImageData>(*image_env_);
+  sharing_ = std::make_unique<images::ImageSharing>(*image_env_);
+  imports_ = std::make_unique<images::ImportCoordinator>(
+      *image_env_, *task_repo_, *staging_, std::move(import_options),
+      [this] { runner_->Wake(); });
+  import_handler_ =
+      std::make_unique<images::ImportHandler>(*image_env_, *data_, *imports_, *fetcher_);
   import_handler_->AddPlugin("image_decompression", DecompressPlugin(config.image_size_cap));
   import_handler_->AddPlugin("image_conversion",
                              images::MakeConversionPlugin(config.conversion_output_format,
                                                           hash_pool_.get(),
                                                           config.max_virtual_size));
   runner_->Register(std::string(images::kImportTaskType), import_handler_.get());
-  return options.recover ? images_->RecoverAfterCrash() : OkStatus();
+  if (!options.recover) return OkStatus();
+  // Crash recovery: uploads first (and the stores' incomplete writes), then stages and imports.
+  RETURN_IF_ERROR(data_->RecoverAfterCrash());
+  return imports_->RecoverAfterCrash();
 }
 
 class EmbeddedService final : public Service {
@@ -437,7 +454,10 @@ Status EmbeddedService::Start(const Config& config) {
   aopts.schemas.disk_formats = config.disk_formats;
   aopts.schemas.container_formats = config.container_formats;
   aopts.max_json_body_bytes = static_cast<size_t>(config.max_json_body_bytes);
-  images_api_ = std::make_unique<api::images::ImagesApi>(core_->images(), aopts);
+  images_api_ = std::make_unique<api::images::ImagesApi>(
+      api::images::ImageComponents{core_->image_records(), core_->image_data(),
+                                   core_->image_sharing(), core_->imports()},
+      aopts);
   router_ = std::make_unique<api::Router>(
       core_->identity(), *identity_api_, *images_api_,
       api::RouterOptions{config.public_endpoint, config.healthcheck_disable_file});

@@ -13,7 +13,8 @@ namespace glimmer::identity {
 class IdentityService;
 }
 namespace glimmer::images {
-class ImageService;
+class ImageData;
+class ImageRecords;
 }
 
 namespace glimmer::server {
@@ -25,7 +26,8 @@ class Core {
  public:
   virtual ~Core() = default;
   virtual identity::IdentityService& identity() = 0;
-  virtual images::ImageService& images() = 0;
+  virtual images::ImageRecords& image_records() = 0;
+  virtual images::ImageData& image_data() = 0;
   // The admin project's id (after bootstrap).
   virtual const std::string& admin_project_id() const = 0;
 };

@@ -9,7 +9,7 @@
 
 #include "common/status.h"
 #include "domain/image.h"
-#include "images/image_service.h"
+#include "images/image_records.h"
 
 namespace glimmer::api::images {
 

@@ -14,7 +14,6 @@ namespace glimmer::api::images {
 namespace {
 
 using json = nlohmann::ordered_json;
-using glimmer::images::ImageService;
 
 constexpr std::string_view kPatchV21 = "application/openstack-images-v2.1-json-patch";
 constexpr std::string_view kPatchV20 = "application/openstack-images-v2.0-json-patch";
@@ -127,8 +126,8 @@ bool RejectBody(const http::Request& req) { return req.body && req.body->MayHave
 
 }  // namespace
 
-ImagesApi::ImagesApi(ImageService& service, ImagesApiOptions options)
-    : service_(service), options_(std::move(options)) {}
+ImagesApi::ImagesApi(ImageComponents services, ImagesApiOptions options)
+    : services_(services), options_(std::move(options)) {}
 
 http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContext& ctx,
                                  const std::vector<std::string>& s) {
@@ -163,7 +162,7 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
     }
     if (s.size() == 3 && s[2] == "tasks") {
       if (m != "GET") return MethodNotAllowedResponse("GET", req);
-      auto tasks = service_.ImageTasks(ctx, id);
+      auto tasks = services_.imports.ImageTasks(ctx, id);
       if (!tasks.ok()) return ErrorFromStatus(tasks.status(), req);
       json list = json::array();
       for (const auto& t : *tasks) list.push_back(TaskToJson(t));
@@ -172,13 +171,13 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
     if (s[2] == "members" && s.size() <= 4) return Members(req, ctx, s);
     if (s.size() == 4 && s[2] == "tags") {
       if (m != "PUT" && m != "DELETE") return MethodNotAllowedResponse("PUT, DELETE", req);
-      Status st = m == "PUT" ? service_.AddTag(ctx, id, s[3]) : service_.RemoveTag(ctx, id, s[3]);
+      Status st = m == "PUT" ? services_.records.AddTag(ctx, id, s[3]) : services_.records.RemoveTag(ctx, id, s[3]);
       return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
     }
     if (s.size() == 4 && s[2] == "actions" && (s[3] == "deactivate" || s[3] == "reactivate")) {
       if (m != "POST") return MethodNotAllowedResponse("POST", req);
-      Status st = s[3] == "deactivate" ? service_.Deactivate(ctx, id)
-                                       : service_.Reactivate(ctx, id);
+      Status st = s[3] == "deactivate" ? services_.records.Deactivate(ctx, id)
+                                       : services_.records.Reactivate(ctx, id);
       return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
     }
     return ErrorResponse(404, "", req);
@@ -203,7 +202,7 @@ http::Response ImagesApi::List(http::Request& req, const domain::RequestContext&
   auto query = ParseListQuery(req.query, options_.limits);
   if (!query.ok()) return ErrorFromStatus(query.status(), req);
   int limit = query->limit;
-  auto images = service_.List(ctx, std::move(*query));
+  auto images = services_.records.List(ctx, std::move(*query));
   if (!images.ok()) return ErrorFromStatus(images.status(), req);
   json list = json::array();
   for (const auto& image : *images) list.push_back(ImageToJson(image, options_.render));
@@ -222,18 +221,18 @@ http::Response ImagesApi::Create(http::Request& req, const domain::RequestContex
   if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
   auto fields = ParseCreateBody(*raw);
   if (!fields.ok()) return ErrorFromStatus(fields.status(), req);
-  auto image = service_.Create(ctx, *fields);
+  auto image = services_.records.Create(ctx, *fields);
   if (!image.ok()) return ErrorFromStatus(image.status(), req);
   http::Response r = JsonResponse(201, ImageToJson(*image, options_.render));
   r.headers.Set("Location", req.BaseUrl() + "/v2/images/" + image->id);
-  if (auto methods = service_.ImportMethods(); !methods.empty()) {
+  if (auto methods = services_.imports.ImportMethods(); !methods.empty()) {
     std::string joined;
     for (const auto& m : methods) joined += (joined.empty() ? "" : ",") + m;
     r.headers.Set("OpenStack-image-import-methods", joined);
   }
-  if (service_.stores().multistore) {
+  if (services_.data.stores().multistore) {
     std::string ids;
-    for (const auto* st : service_.stores().stores) ids += (ids.empty() ? "" : ",") + st->info().id;
+    for (const auto* st : services_.data.stores().stores) ids += (ids.empty() ? "" : ",") + st->info().id;
     r.headers.Set("OpenStack-image-store-ids", ids);
   }
   return r;
@@ -242,7 +241,7 @@ http::Response ImagesApi::Create(http::Request& req, const domain::RequestContex
 http::Response ImagesApi::Show(http::Request& req, const domain::RequestContext& ctx,
                                const std::string& id) {
   if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
-  auto image = service_.Get(ctx, id);
+  auto image = services_.records.Get(ctx, id);
   if (!image.ok()) return ErrorFromStatus(image.status(), req);
   return JsonResponse(200, ImageToJson(*image, options_.render));
 }
@@ -260,7 +259,7 @@ http::Response ImagesApi::Patch(http::Request& req, const domain::RequestContext
   bool legacy = type == kPatchV20;
   auto ops = ParsePatchBody(*raw, legacy, options_.render.show_multiple_locations);
   if (!ops.ok()) return ErrorFromStatus(ops.status(), req);
-  auto image = service_.Update(ctx, id, *ops, legacy);
+  auto image = services_.records.Update(ctx, id, *ops, legacy);
   if (!image.ok()) return ErrorFromStatus(image.status(), req);
   return JsonResponse(200, ImageToJson(*image, options_.render));
 }
@@ -268,7 +267,7 @@ http::Response ImagesApi::Patch(http::Request& req, const domain::RequestContext
 http::Response ImagesApi::Delete(http::Request& req, const domain::RequestContext& ctx,
                                  const std::string& id) {
   if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
-  Status st = service_.Delete(ctx, id);
+  Status st = services_.records.Delete(ctx, id);
   return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
 }
 
@@ -289,16 +288,16 @@ http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContex
   }
   // X-Image-Meta-Store (several stores only, as Glance): checked before anything else.
   std::string store_id;
-  if (service_.stores().multistore) {
+  if (services_.data.stores().multistore) {
     if (auto h = req.headers.Get("X-Image-Meta-Store")) {
       store_id = std::string(*h);
-      if (!service_.stores().ById(store_id)) {
+      if (!services_.data.stores().ById(store_id)) {
         return ErrorResponse(400, "Store for identifier " + store_id + " not found", req);
       }
     }
   }
   http::BodyReader& body = *req.body;
-  Status st = service_.Upload(
+  Status st = services_.data.Upload(
       ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, hint, store_id);
   if (!st.ok()) {
     if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kDeadlineExceeded) {
@@ -333,7 +332,7 @@ http::Response ImagesApi::Download(http::Request& req, const domain::RequestCont
       start = comma + 1;
     }
   }
-  auto dl = service_.OpenDownload(ctx, id, prefer);
+  auto dl = services_.data.OpenDownload(ctx, id, prefer);
   if (!dl.ok()) return ErrorFromStatus(dl.status(), req);
   if (!dl->reader) return Empty(204);
   int64_t size = dl->reader->size();
@@ -377,7 +376,7 @@ http::Response ImagesApi::Members(http::Request& req, const domain::RequestConte
   };
   if (s.size() == 3) {
     if (m == "GET") {
-      auto members = service_.ListMembers(ctx, id);
+      auto members = services_.sharing.ListMembers(ctx, id);
       if (!members.ok()) return ErrorFromStatus(members.status(), req);
       json list = json::array();
       for (const auto& member : *members) list.push_back(MemberToJson(member));
@@ -390,7 +389,7 @@ http::Response ImagesApi::Members(http::Request& req, const domain::RequestConte
       if (it == body->end() || !it->is_string() || it->get<std::string>().empty()) {
         return ErrorResponse(400, "Member to be added not specified", req);
       }
-      auto member = service_.AddMember(ctx, id, it->get<std::string>());
+      auto member = services_.sharing.AddMember(ctx, id, it->get<std::string>());
       if (!member.ok()) return ErrorFromStatus(member.status(), req);
       return JsonResponse(200, MemberToJson(*member));
     }
@@ -398,7 +397,7 @@ http::Response ImagesApi::Members(http::Request& req, const domain::RequestConte
   }
   const std::string& member_id = s[3];
   if (m == "GET") {
-    auto member = service_.GetMember(ctx, id, member_id);
+    auto member = services_.sharing.GetMember(ctx, id, member_id);
     if (!member.ok()) return ErrorFromStatus(member.status(), req);
     return JsonResponse(200, MemberToJson(*member));
   }
@@ -411,12 +410,12 @@ http::Response ImagesApi::Members(http::Request& req, const domain::RequestConte
     if (!status) {
       return ErrorResponse(400, "Status must be one of 'accepted', 'rejected' or 'pending'", req);
     }
-    auto member = service_.UpdateMember(ctx, id, member_id, *status);
+    auto member = services_.sharing.UpdateMember(ctx, id, member_id, *status);
     if (!member.ok()) return ErrorFromStatus(member.status(), req);
     return JsonResponse(200, MemberToJson(*member));
   }
   if (m == "DELETE") {
-    Status st = service_.RemoveMember(ctx, id, member_id);
+    Status st = services_.sharing.RemoveMember(ctx, id, member_id);
     return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
   }
   return MethodNotAllowedResponse("GET, PUT, DELETE", req);
@@ -437,7 +436,7 @@ http::Response ImagesApi::Schema(http::Request& req, const std::vector<std::stri
 http::Response ImagesApi::Info(http::Request& req, const domain::RequestContext& ctx,
                                const std::vector<std::string>& s) {
   if (s.size() == 2 && s[1] == "usage") {
-    auto u = service_.GetUsage(ctx);
+    auto u = services_.records.GetUsage(ctx);
     if (!u.ok()) return ErrorFromStatus(u.status(), req);
     constexpr int64_t kMiB = 1 << 20;
     auto mib = [](int64_t bytes) { return bytes < 0 ? bytes : (bytes + kMiB - 1) / kMiB; };
@@ -456,28 +455,28 @@ http::Response ImagesApi::Info(http::Request& req, const domain::RequestContext&
     json body;
     body["import-methods"] = {{"description", "Import methods available."},
                               {"type", "array"},
-                              {"value", service_.ImportMethods()}};
+                              {"value", services_.imports.ImportMethods()}};
     return JsonResponse(200, body);
   }
   if ((s.size() == 2 && s[1] == "stores") ||
       (s.size() == 3 && s[1] == "stores" && s[2] == "detail")) {
     // Multi-store discovery is answered 404 while a single store is configured, as Glance does.
-    if (!service_.stores().multistore) {
+    if (!services_.data.stores().multistore) {
       return ErrorResponse(404, "Multi backend is not supported at this site.", req);
     }
     const bool detail = s.size() == 3;
     if (detail) {
-      Status allowed = service_.AuthorizeStoresDetail(ctx);
+      Status allowed = services_.data.AuthorizeStoresDetail(ctx);
       if (!allowed.ok()) return ErrorFromStatus(allowed, req);
     }
     // Glance's shape: stores in enabled_backends order; `description` only when configured;
     // "default": "true" (a string) on the default store only.
     json list = json::array();
-    for (const auto* st : service_.stores().stores) {
+    for (const auto* st : services_.data.stores().stores) {
       const store::StoreInfo& info = st->info();
       json e = {{"id", info.id}};
       if (!info.description.empty()) e["description"] = info.description;
-      if (st == service_.stores().Default()) e["default"] = "true";
+      if (st == services_.data.stores().Default()) e["default"] = "true";
       if (detail) {
         e["type"] = info.type;
         json props = json::object();
@@ -525,20 +524,20 @@ http::Response ImagesApi::Stage(http::Request& req, const domain::RequestContext
     resume = v;
   }
   http::BodyReader& body = *req.body;
-  Status st = service_.Stage(
+  Status st = services_.imports.Stage(
       ctx, id, [&body](std::span<std::byte> out) { return body.Read(out); }, *hint, resume);
   if (!st.ok()) {
     if (st.code() == StatusCode::kCancelled || st.code() == StatusCode::kDeadlineExceeded) {
       spdlog::warn("stage of image {} failed: {}", id, st.ToString());
     }
     http::Response r = ErrorFromStatus(st, req);
-    if (auto staged = service_.StagedBytes(ctx, id); staged.ok()) {
+    if (auto staged = services_.imports.StagedBytes(ctx, id); staged.ok()) {
       r.headers.Set("Upload-Offset", std::to_string(*staged));
     }
     return r;
   }
   http::Response r = Empty(204);
-  if (auto staged = service_.StagedBytes(ctx, id); staged.ok()) {
+  if (auto staged = services_.imports.StagedBytes(ctx, id); staged.ok()) {
     r.headers.Set("Upload-Offset", std::to_string(*staged));
   }
   return r;
@@ -546,7 +545,7 @@ http::Response ImagesApi::Stage(http::Request& req, const domain::RequestContext
 
 http::Response ImagesApi::StageOffset(http::Request& req, const domain::RequestContext& ctx,
                                       const std::string& id) {
-  auto staged = service_.StagedBytes(ctx, id);
+  auto staged = services_.imports.StagedBytes(ctx, id);
   if (!staged.ok()) return ErrorFromStatus(staged.status(), req);
   http::Response r = Empty(200);
   r.headers.Set("Upload-Offset", std::to_string(*staged));
@@ -561,7 +560,7 @@ http::Response ImagesApi::Import(http::Request& req, const domain::RequestContex
   auto parsed = ParseImportBody(*raw);
   if (!parsed.ok()) return ErrorFromStatus(parsed.status(), req);
   auto h = req.headers.Get("X-Image-Meta-Store");
-  if (h && service_.stores().multistore) {
+  if (h && services_.data.stores().multistore) {
     // Glance (utils.get_stores_from_request): the header goes with neither all_stores nor a
     // `stores` list. With a single store Glance ignores it, and so does Glimmer.
     if (parsed->all_stores) {
@@ -574,7 +573,7 @@ http::Response ImagesApi::Import(http::Request& req, const domain::RequestContex
     }
     if (!h->empty()) parsed->stores.push_back(std::string(*h));
   }
-  auto task = service_.StartImport(ctx, id, *parsed);
+  auto task = services_.imports.StartImport(ctx, id, *parsed);
   if (!task.ok()) return ErrorFromStatus(task.status(), req);
   return Empty(202);
 }
@@ -583,7 +582,7 @@ http::Response ImagesApi::DeleteFromStore(http::Request& req, const domain::Requ
                                           const std::string& store_id,
                                           const std::string& image_id) {
   if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
-  Status st = service_.DeleteFromStore(ctx, store_id, image_id);
+  Status st = services_.data.DeleteFromStore(ctx, store_id, image_id);
   if (!st.ok()) {
     if (st.code() == StatusCode::kInternal) {
       spdlog::error("DELETE /v2/stores/{}/{}: {}", store_id, image_id, st.ToString());
@@ -598,7 +597,7 @@ http::Response ImagesApi::Tasks(http::Request& req, const domain::RequestContext
   const std::string& m = req.method;
   if (s.size() == 2) {
     if (m != "GET") return MethodNotAllowedResponse("GET", req);
-    auto task = service_.GetTask(ctx, s[1]);
+    auto task = services_.imports.GetTask(ctx, s[1]);
     if (!task.ok()) return ErrorFromStatus(task.status(), req);
     return JsonResponse(200, TaskToJson(*task));
   }
@@ -637,7 +636,7 @@ http::Response ImagesApi::Tasks(http::Request& req, const domain::RequestContext
       q.sort_ascending = v == "asc";
     }
   }
-  auto tasks = service_.ListTasks(ctx, q);
+  auto tasks = services_.imports.ListTasks(ctx, q);
   if (!tasks.ok()) return ErrorFromStatus(tasks.status(), req);
   json list = json::array();
   for (const auto& t : *tasks) list.push_back(TaskToJson(t, /*summary=*/true));

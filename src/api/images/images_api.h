@@ -3,7 +3,7 @@
 // requests into the image service's types, renders results as Glance does, maps Status to
 // Glance's error shape.
 //
-// Ownership: borrows the ImageService. Thread-safety: Handle() may be called concurrently.
+// Ownership: borrows the image components. Thread-safety: Handle() may be called concurrently.
 
 #include <string>
 #include <vector>
@@ -13,9 +13,20 @@
 #include "api/schemas.h"
 #include "domain/context.h"
 #include "http/message.h"
-#include "images/image_service.h"
+#include "images/image_data.h"
+#include "images/image_records.h"
+#include "images/image_sharing.h"
+#include "images/import_coordinator.h"
 
 namespace glimmer::api::images {
+
+// The image components the endpoints call (all borrowed).
+struct ImageComponents {
+  glimmer::images::ImageRecords& records;     // /v2/images, tags, actions, /v2/info/usage
+  glimmer::images::ImageData& data;           // /file, /v2/stores, /v2/info/stores
+  glimmer::images::ImageSharing& sharing;     // /members
+  glimmer::images::ImportCoordinator& imports;  // /stage, /import, tasks, /v2/info/import
+};
 
 struct ImagesApiOptions {
   RenderOptions render;
@@ -26,7 +37,7 @@ struct ImagesApiOptions {
 
 class ImagesApi {
  public:
-  ImagesApi(glimmer::images::ImageService& service, ImagesApiOptions options);
+  ImagesApi(ImageComponents services, ImagesApiOptions options);
 
   // `segments` are the path segments after the version prefix ("images", "<id>", ...).
   http::Response Handle(http::Request& req, const domain::RequestContext& ctx,
@@ -61,7 +72,7 @@ class ImagesApi {
   http::Response DeleteFromStore(http::Request& req, const domain::RequestContext& ctx,
                                  const std::string& store_id, const std::string& image_id);
 
-  glimmer::images::ImageService& service_;
+  ImageComponents services_;
   ImagesApiOptions options_;
 };
 

@@ -1,7 +1,7 @@
 #include "api/images/task_json.h"
 
 #include "common/time.h"
-#include "images/image_service.h"
+#include "images/image_records.h"
 
 namespace glimmer::api::images {
 

@@ -1,8 +1,9 @@
-// ImageService: the members (sharing) operations.
+// ImageSharing: the members (sharing) operations.
+#include "images/image_sharing.h"
 
 #include <algorithm>
 
-#include "images/image_service.h"
+#include "images/internal/access.h"
 
 namespace glimmer::images {
 namespace {
@@ -26,32 +27,34 @@ bool IsOwnerOrAdmin(const RequestContext& ctx, const Image& image) {
 
 }  // namespace
 
-StatusOr<Member> ImageService::AddMember(const RequestContext& ctx, std::string_view id,
+ImageSharing::ImageSharing(const ImageEnv& env) : env_(env) {}
+
+StatusOr<Member> ImageSharing::AddMember(const RequestContext& ctx, std::string_view id,
                                          std::string_view member_id) {
-  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
-  RETURN_IF_ERROR(Authorize(ImageAction::kAddMember, ctx, loaded));
+  ASSIGN_OR_RETURN(auto loaded, internal::LoadVisible(env_, ctx, id));
+  RETURN_IF_ERROR(internal::Authorize(env_, ImageAction::kAddMember, ctx, loaded));
   RETURN_IF_ERROR(RequireShared(loaded.image));
   if (member_id.empty() || member_id.size() > 255) {
     return InvalidArgumentError("Member id must be 1 to 255 characters long.");
   }
-  ASSIGN_OR_RETURN(auto members, repo_.ListMembers(id));
+  ASSIGN_OR_RETURN(auto members, env_.repo.ListMembers(id));
   for (const auto& m : members) {
     if (m.member_id == member_id) {
       return AlreadyExistsError("Member " + std::string(member_id) +
                                 " already associated with image " + std::string(id) + ".");
     }
   }
-  if (options_.image_member_quota >= 0 &&
-      static_cast<int>(members.size()) >= options_.image_member_quota) {
+  if (env_.options.image_member_quota >= 0 &&
+      static_cast<int>(members.size()) >= env_.options.image_member_quota) {
     return ResourceExhaustedError("Maximum number of image members exceeded (" +
-                                  std::to_string(options_.image_member_quota) + ")");
+                                  std::to_string(env_.options.image_member_quota) + ")");
   }
   Member m;
   m.image_id = std::string(id);
   m.member_id = std::string(member_id);
   m.status = domain::MemberStatus::kPending;
-  m.created_at = m.updated_at = clock_.Now();
-  Status st = repo_.AddMember(m);
+  m.created_at = m.updated_at = env_.clock.Now();
+  Status st = env_.repo.AddMember(m);
   if (st.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("Member " + std::string(member_id) +
                               " already associated with image " + std::string(id) + ".");
@@ -60,70 +63,71 @@ StatusOr<Member> ImageService::AddMember(const RequestContext& ctx, std::string_
   return m;
 }
 
-StatusOr<std::vector<Member>> ImageService::ListMembers(const RequestContext& ctx,
+StatusOr<std::vector<Member>> ImageSharing::ListMembers(const RequestContext& ctx,
                                                         std::string_view id) {
-  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  ASSIGN_OR_RETURN(auto loaded, internal::LoadVisible(env_, ctx, id));
   RETURN_IF_ERROR(RequireShared(loaded.image));
-  RETURN_IF_ERROR(Authorize(ImageAction::kGetMembers, ctx, loaded));
-  ASSIGN_OR_RETURN(auto members, repo_.ListMembers(id));
+  RETURN_IF_ERROR(internal::Authorize(env_, ImageAction::kGetMembers, ctx, loaded));
+  ASSIGN_OR_RETURN(auto members, env_.repo.ListMembers(id));
   if (!IsOwnerOrAdmin(ctx, loaded.image)) {
     std::erase_if(members, [&](const Member& m) { return m.member_id != ctx.project_id; });
   }
   return members;
 }
 
-StatusOr<Member> ImageService::GetMember(const RequestContext& ctx, std::string_view id,
+StatusOr<Member> ImageSharing::GetMember(const RequestContext& ctx, std::string_view id,
                                          std::string_view member_id) {
   auto not_found = [&] {
     return NotFoundError("Member " + std::string(member_id) + " not found for image " +
                          std::string(id) + ".");
   };
-  auto loaded = LoadVisible(ctx, id);
+  auto loaded = internal::LoadVisible(env_, ctx, id);
   if (!loaded.ok()) return loaded.status();
   if (loaded->image.visibility != Visibility::kShared) return not_found();
   if (!IsOwnerOrAdmin(ctx, loaded->image) && member_id != ctx.project_id) return not_found();
-  if (!Authorize(ImageAction::kGetMember, ctx, *loaded).ok()) return not_found();
-  ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
+  if (!internal::Authorize(env_, ImageAction::kGetMember, ctx, *loaded).ok()) return not_found();
+  ASSIGN_OR_RETURN(auto member, env_.repo.GetMember(id, member_id));
   if (!member) return not_found();
   return *member;
 }
 
-StatusOr<Member> ImageService::UpdateMember(const RequestContext& ctx, std::string_view id,
+StatusOr<Member> ImageSharing::UpdateMember(const RequestContext& ctx, std::string_view id,
                                             std::string_view member_id,
                                             domain::MemberStatus status) {
-  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
+  ASSIGN_OR_RETURN(auto loaded, internal::LoadVisible(env_, ctx, id));
   RETURN_IF_ERROR(RequireShared(loaded.image));
   domain::ImageTarget target{&loaded.image, loaded.caller_is_member};
   target.member_id = member_id;
-  if (!policy_.Allowed(ImageAction::kModifyMember, ctx, target)) {
+  if (!env_.policy.Allowed(ImageAction::kModifyMember, ctx, target)) {
     if (IsOwnerOrAdmin(ctx, loaded.image) || member_id == ctx.project_id) {
-      return PermissionDeniedError("You are not permitted to modify 'status' on this image member.");
+      return PermissionDeniedError(
+          "You are not permitted to modify 'status' on this image member.");
     }
     return NotFoundError("Member " + std::string(member_id) + " not found for image " +
                          std::string(id) + ".");
   }
-  ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
+  ASSIGN_OR_RETURN(auto member, env_.repo.GetMember(id, member_id));
   if (!member) {
     return NotFoundError("Member " + std::string(member_id) + " not found for image " +
                          std::string(id) + ".");
   }
   member->status = status;
-  member->updated_at = clock_.Now();
-  RETURN_IF_ERROR(repo_.UpdateMember(*member));
+  member->updated_at = env_.clock.Now();
+  RETURN_IF_ERROR(env_.repo.UpdateMember(*member));
   return *member;
 }
 
-Status ImageService::RemoveMember(const RequestContext& ctx, std::string_view id,
+Status ImageSharing::RemoveMember(const RequestContext& ctx, std::string_view id,
                                   std::string_view member_id) {
-  ASSIGN_OR_RETURN(auto loaded, LoadVisible(ctx, id));
-  RETURN_IF_ERROR(Authorize(ImageAction::kDeleteMember, ctx, loaded));
+  ASSIGN_OR_RETURN(auto loaded, internal::LoadVisible(env_, ctx, id));
+  RETURN_IF_ERROR(internal::Authorize(env_, ImageAction::kDeleteMember, ctx, loaded));
   RETURN_IF_ERROR(RequireShared(loaded.image));
-  ASSIGN_OR_RETURN(auto member, repo_.GetMember(id, member_id));
+  ASSIGN_OR_RETURN(auto member, env_.repo.GetMember(id, member_id));
   if (!member) {
     return NotFoundError("Member " + std::string(member_id) + " not found for image " +
                          std::string(id) + ".");
   }
-  return repo_.RemoveMember(id, member_id);
+  return env_.repo.RemoveMember(id, member_id);
 }
 
 }  // namespace glimmer::images

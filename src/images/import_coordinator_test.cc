@@ -1,7 +1,9 @@
-// ImageService staging and import bookkeeping (image_import.cc): task visibility and URL
-// redaction, stage size checks and quotas. The import flow itself runs in the integration
+// ImportCoordinator: staging and import bookkeeping: task visibility and URL redaction, stage
+// size checks and quotas, silent nodes' stages. The import flow itself runs in the integration
 // tests (tests/integration/test_import.py); no task runner runs here, so created tasks stay
 // pending.
+#include "images/import_coordinator.h"
+
 #include <cstring>
 #include <filesystem>
 #include <future>
@@ -12,7 +14,7 @@
 #include "db/sql/image_repository.h"
 #include "db/sql/task_repository.h"
 #include "db/sqlite/database.h"
-#include "images/image_service.h"
+#include "images/testing/components.h"
 #include "platform/executor.h"
 #include "store/filesystem/filesystem_store.h"
 
@@ -33,7 +35,7 @@ RequestContext Ctx(std::string project, std::vector<std::string> roles) {
 }
 
 // A body of `size` bytes handed out in reads of at most `chunk`.
-ImageService::ReadFn Body(int64_t size, size_t chunk = 1 << 20) {
+ReadFn Body(int64_t size, size_t chunk = 1 << 20) {
   auto left = std::make_shared<int64_t>(size);
   return [left, chunk](std::span<std::byte> out) -> StatusOr<size_t> {
     size_t n = static_cast<size_t>(std::min<int64_t>(*left, std::min(out.size(), chunk)));
@@ -43,7 +45,7 @@ ImageService::ReadFn Body(int64_t size, size_t chunk = 1 << 20) {
   };
 }
 
-class ImageImportTest : public ::testing::Test {
+class ImportCoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
@@ -54,8 +56,8 @@ class ImageImportTest : public ::testing::Test {
     db_ = std::move(*db::sqlite::SqliteDatabase::Open((dir_ / "db.sqlite").string()));
     repo_ = db::sql::NewImageRepository(*db_);
     tasks_ = db::sql::NewTaskRepository(*db_);
-    store_ = std::move(*store::filesystem::FilesystemStore::Create(
-        "file", (dir_ / "images").string(), false));
+    store_ = std::move(
+        *store::filesystem::FilesystemStore::Create("file", (dir_ / "images").string(), false));
     staging_ = std::move(*staging::StagingArea::Open((dir_ / "staging").string()));
     Make();
   }
@@ -69,12 +71,9 @@ class ImageImportTest : public ::testing::Test {
     o.node_id = "node-a";
     StoreSet stores{{store_.get()}};
     for (auto* extra : extra_stores_) stores.stores.push_back(extra);
-    service_ = std::make_unique<ImageService>(*repo_, std::move(stores), policy_, pool_,
-                                              platform::Clock::Real(), o);
-    ImageService::ImportSetup setup;
-    setup.tasks = tasks_.get();
-    setup.staging = staging_.get();
-    service_->EnableImport(std::move(setup));
+    service_ = std::make_unique<testkit::Components>(
+        ImageEnv{*repo_, std::move(stores), policy_, pool_, platform::Clock::Real(), o},
+        staging_.get(), tasks_.get());
   }
   void TearDown() override {
     service_.reset();
@@ -84,13 +83,20 @@ class ImageImportTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   std::string CreateRaw(const RequestContext& ctx, std::string visibility = "shared") {
-    auto img = service_->Create(ctx, {{"disk_format", Value::String("raw")},
-                                      {"container_format", Value::String("bare")},
-                                      {"visibility", Value::String(visibility)}});
+    auto img = service_->records.Create(ctx, {{"disk_format", Value::String("raw")},
+                                              {"container_format", Value::String("bare")},
+                                              {"visibility", Value::String(visibility)}});
     EXPECT_TRUE(img.ok()) << img.status().ToString();
     return img.ok() ? img->id : "";
   }
-  domain::ProjectUsage Usage(const std::string& project) { return *repo_->GetProjectUsage(project); }
+  domain::ProjectUsage Usage(const std::string& project) {
+    return *repo_->GetProjectUsage(project);
+  }
+  // ImportHandler::NodesSilent: the uploads, then the stages, of the silent nodes.
+  void Reclaim(const std::vector<std::string>& nodes) {
+    EXPECT_TRUE(service_->data.ReclaimUploadsOf(nodes).ok());
+    EXPECT_TRUE(service_->imports->ReclaimStagesOf(nodes).ok());
+  }
 
   fs::path dir_;
   std::unique_ptr<db::sqlite::SqliteDatabase> db_;
@@ -101,7 +107,7 @@ class ImageImportTest : public ::testing::Test {
   domain::DefaultPolicy policy_;
   platform::Executor pool_{"hash-test", 2};
   std::vector<store::Store*> extra_stores_;  // after store_, in Make()
-  std::unique_ptr<ImageService> service_;
+  std::unique_ptr<testkit::Components> service_;
   RequestContext alice_ = Ctx("p-alice", {"member", "reader"});
   RequestContext bob_ = Ctx("p-bob", {"member", "reader"});
   RequestContext admin_ = Ctx("p-admin", {"admin", "member", "reader"});
@@ -140,60 +146,59 @@ TEST(RedactUrlTest, RedactsTheUriOfATaskInput) {
 }
 
 // ---------------------------------------------------------------------------- F4: task visibility
-TEST_F(ImageImportTest, ImageTasksShowOnlyTheCallersProjectsTasksAndRedactForOthers) {
+TEST_F(ImportCoordinatorTest, ImageTasksShowOnlyTheCallersProjectsTasksAndRedactForOthers) {
   const std::string secret_uri = "https://example.invalid/disk.raw?X-Amz-Signature=SECRET123";
   std::string id = CreateRaw(alice_, "community");
   ImportRequest req;
   req.method = "web-download";
   req.uri = secret_uri;
-  auto task = service_->StartImport(alice_, id, req);
+  auto task = service_->imports->StartImport(alice_, id, req);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
 
   // The owner's project sees its task, with the URL as given.
-  auto mine = service_->ImageTasks(alice_, id);
+  auto mine = service_->imports->ImageTasks(alice_, id);
   ASSERT_TRUE(mine.ok());
   ASSERT_EQ(mine->size(), 1u);
   EXPECT_NE(mine->front().input_json.find("SECRET123"), std::string::npos);
 
   // Another project can see the community image, but not its tasks (Glance: empty list).
-  ASSERT_TRUE(service_->Get(bob_, id).ok());
-  auto others = service_->ImageTasks(bob_, id);
+  ASSERT_TRUE(service_->records.Get(bob_, id).ok());
+  auto others = service_->imports->ImageTasks(bob_, id);
   ASSERT_TRUE(others.ok());
   EXPECT_TRUE(others->empty());
 
   // An admin of another project sees the task, without the URL's query.
-  auto admins = service_->ImageTasks(admin_, id);
+  auto admins = service_->imports->ImageTasks(admin_, id);
   ASSERT_TRUE(admins.ok());
   ASSERT_EQ(admins->size(), 1u);
   EXPECT_EQ(admins->front().input_json.find("SECRET123"), std::string::npos);
-  EXPECT_NE(admins->front().input_json.find("https://example.invalid/disk.raw"),
-            std::string::npos);
-  auto one = service_->GetTask(admin_, task->id);
+  EXPECT_NE(admins->front().input_json.find("https://example.invalid/disk.raw"), std::string::npos);
+  auto one = service_->imports->GetTask(admin_, task->id);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->input_json.find("SECRET123"), std::string::npos);
 
   // Messages are redacted for other projects too (the flow already strips queries it writes;
   // this covers messages written before that).
-  ASSERT_TRUE(tasks_->FailUnclaimed(task->id, "web-download of " + secret_uri + " failed",
-                                    platform::Clock::Real().Now(), 1'000'000'000)
+  ASSERT_TRUE(tasks_
+                  ->FailUnclaimed(task->id, "web-download of " + secret_uri + " failed",
+                                  platform::Clock::Real().Now(), 1'000'000'000)
                   .ok());
-  auto failed = service_->ImageTasks(admin_, id);
+  auto failed = service_->imports->ImageTasks(admin_, id);
   ASSERT_TRUE(failed.ok());
-  EXPECT_EQ(failed->front().message,
-            "web-download of https://example.invalid/disk.raw failed");
-  EXPECT_NE(service_->ImageTasks(alice_, id)->front().message.find("SECRET123"),
+  EXPECT_EQ(failed->front().message, "web-download of https://example.invalid/disk.raw failed");
+  EXPECT_NE(service_->imports->ImageTasks(alice_, id)->front().message.find("SECRET123"),
             std::string::npos);
 }
 
 // ---------------------------------------------------------------------------- F16
-TEST_F(ImageImportTest, StageSizeHintNearInt64MaxIsRefusedWithoutOverflow) {
+TEST_F(ImportCoordinatorTest, StageSizeHintNearInt64MaxIsRefusedWithoutOverflow) {
   std::string id = CreateRaw(alice_);
   // One byte staged, then a resumed stage declaring INT64_MAX more.
-  ASSERT_TRUE(service_->Stage(alice_, id, Body(1), 1, std::nullopt).ok());
+  ASSERT_TRUE(service_->imports->Stage(alice_, id, Body(1), 1, std::nullopt).ok());
   auto img = *repo_->Get(id);
   img.status = ImageStatus::kQueued;  // as after an interrupted stage
   ASSERT_TRUE(repo_->Update(img, ImageStatus::kUploading).ok());
-  Status st = service_->Stage(alice_, id, Body(0), std::numeric_limits<int64_t>::max(), 1);
+  Status st = service_->imports->Stage(alice_, id, Body(0), std::numeric_limits<int64_t>::max(), 1);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
   EXPECT_EQ(repo_->Get(id)->status, ImageStatus::kQueued);
   EXPECT_EQ(*staging_->Size(id), 1);
@@ -202,15 +207,15 @@ TEST_F(ImageImportTest, StageSizeHintNearInt64MaxIsRefusedWithoutOverflow) {
 // ---------------------------------------------------------------------------- F5: stage quotas
 constexpr int64_t kMiB = 1 << 20;
 
-TEST_F(ImageImportTest, StageTotalIsCheckedWhenTheStageStarts) {
+TEST_F(ImportCoordinatorTest, StageTotalIsCheckedWhenTheStageStarts) {
   domain::QuotaLimits q;
   q.image_stage_total = 2 * kMiB;
   Make(q);
   std::string a = CreateRaw(alice_), b = CreateRaw(alice_), c = CreateRaw(alice_);
-  ASSERT_TRUE(service_->Stage(alice_, a, Body(kMiB), kMiB, std::nullopt).ok());
-  ASSERT_TRUE(service_->Stage(alice_, b, Body(kMiB), kMiB, std::nullopt).ok());
+  ASSERT_TRUE(service_->imports->Stage(alice_, a, Body(kMiB), kMiB, std::nullopt).ok());
+  ASSERT_TRUE(service_->imports->Stage(alice_, b, Body(kMiB), kMiB, std::nullopt).ok());
   EXPECT_EQ(Usage("p-alice").image_stage_total, 2 * kMiB);
-  Status st = service_->Stage(alice_, c, Body(kMiB), kMiB, std::nullopt);
+  Status st = service_->imports->Stage(alice_, c, Body(kMiB), kMiB, std::nullopt);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
   EXPECT_NE(st.message().find("image_stage_total"), std::string::npos) << st.ToString();
   auto img = *repo_->Get(c);
@@ -219,21 +224,21 @@ TEST_F(ImageImportTest, StageTotalIsCheckedWhenTheStageStarts) {
   EXPECT_EQ(*staging_->Size(c), 0);  // refused before any byte was written
   EXPECT_EQ(Usage("p-alice").image_stage_total, 2 * kMiB);
   // The quota is per project, and creating images is not what it limits.
-  EXPECT_TRUE(service_->Stage(bob_, CreateRaw(bob_), Body(kMiB), kMiB, std::nullopt).ok());
-  EXPECT_TRUE(service_->Create(alice_, {}).ok());
+  EXPECT_TRUE(service_->imports->Stage(bob_, CreateRaw(bob_), Body(kMiB), kMiB, std::nullopt).ok());
+  EXPECT_TRUE(service_->records.Create(alice_, {}).ok());
 }
 
-TEST_F(ImageImportTest, StageWithoutDeclaredSizeStopsAtTheStageTotal) {
+TEST_F(ImportCoordinatorTest, StageWithoutDeclaredSizeStopsAtTheStageTotal) {
   domain::QuotaLimits q;
   q.image_stage_total = 2 * kMiB;
   Make(q);
   std::string a = CreateRaw(alice_), b = CreateRaw(alice_);
-  ASSERT_TRUE(service_->Stage(alice_, a, Body(kMiB + kMiB / 2, 65536), std::nullopt,
-                              std::nullopt)
-                  .ok());
+  ASSERT_TRUE(
+      service_->imports->Stage(alice_, a, Body(kMiB + kMiB / 2, 65536), std::nullopt, std::nullopt)
+          .ok());
   EXPECT_EQ(repo_->Get(a)->size, kMiB + kMiB / 2);  // the reservation was given back
   EXPECT_EQ(Usage("p-alice").image_stage_total, kMiB + kMiB / 2);
-  Status st = service_->Stage(alice_, b, Body(kMiB, 65536), std::nullopt, std::nullopt);
+  Status st = service_->imports->Stage(alice_, b, Body(kMiB, 65536), std::nullopt, std::nullopt);
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
   auto img = *repo_->Get(b);
   EXPECT_EQ(img.status, ImageStatus::kQueued);
@@ -243,33 +248,33 @@ TEST_F(ImageImportTest, StageWithoutDeclaredSizeStopsAtTheStageTotal) {
   EXPECT_EQ(Usage("p-alice").image_stage_total, kMiB + kMiB / 2);
 }
 
-TEST_F(ImageImportTest, CountUploadingCoversStagesAndImports) {
+TEST_F(ImportCoordinatorTest, CountUploadingCoversStagesAndImports) {
   domain::QuotaLimits q;
   q.image_count_uploading = 1;
   Make(q);
   std::string staged = CreateRaw(alice_), other = CreateRaw(alice_);
-  ASSERT_TRUE(service_->Stage(alice_, staged, Body(1000), 1000, std::nullopt).ok());
+  ASSERT_TRUE(service_->imports->Stage(alice_, staged, Body(1000), 1000, std::nullopt).ok());
   // The staged image waits in `uploading` and counts until it is imported.
-  EXPECT_EQ(service_->Stage(alice_, other, Body(1000), 1000, std::nullopt).code(),
+  EXPECT_EQ(service_->imports->Stage(alice_, other, Body(1000), 1000, std::nullopt).code(),
             StatusCode::kResourceExhausted);
   ImportRequest web;
   web.method = "web-download";
   web.uri = "https://example.invalid/disk.raw";
-  EXPECT_EQ(service_->StartImport(alice_, other, web).status().code(),
+  EXPECT_EQ(service_->imports->StartImport(alice_, other, web).status().code(),
             StatusCode::kResourceExhausted);
   EXPECT_EQ(repo_->Get(other)->status, ImageStatus::kQueued);
   EXPECT_FALSE(repo_->Get(other)->properties.count(std::string(kImportTaskProperty)));
   // glance-direct of the staged image: uploading -> importing, no more images in flight.
   ImportRequest direct;
   direct.method = "glance-direct";
-  auto task = service_->StartImport(alice_, staged, direct);
+  auto task = service_->imports->StartImport(alice_, staged, direct);
   ASSERT_TRUE(task.ok()) << task.status().ToString();
   EXPECT_EQ(repo_->Get(staged)->status, ImageStatus::kImporting);
 }
 
 // Six stages of one project at once with room for two: exactly two are admitted (the check and
 // the move to `uploading` are one transaction), and the usage never exceeds the limit.
-TEST_F(ImageImportTest, ConcurrentStagesNeverOvershootTheStageTotal) {
+TEST_F(ImportCoordinatorTest, ConcurrentStagesNeverOvershootTheStageTotal) {
   constexpr int kStages = 6;
   domain::QuotaLimits q;
   q.image_stage_total = 2 * kMiB;
@@ -282,7 +287,7 @@ TEST_F(ImageImportTest, ConcurrentStagesNeverOvershootTheStageTotal) {
   for (const auto& id : ids) {
     runs.push_back(executor.Submit([&, id] {
       start.arrive_and_wait();
-      return service_->Stage(alice_, id, Body(kMiB, 65536), kMiB, std::nullopt);
+      return service_->imports->Stage(alice_, id, Body(kMiB, 65536), kMiB, std::nullopt);
     }));
   }
   int admitted = 0;
@@ -302,7 +307,7 @@ TEST_F(ImageImportTest, ConcurrentStagesNeverOvershootTheStageTotal) {
 // The same without declared sizes: reservations are made as the data arrives; whatever the
 // interleaving, the staged images fit in the quota. (Which ones succeed depends on it: stages
 // that together hold the whole quota before any has finished all fail; nothing overshoots.)
-TEST_F(ImageImportTest, ConcurrentStagesWithoutSizesNeverOvershootTheStageTotal) {
+TEST_F(ImportCoordinatorTest, ConcurrentStagesWithoutSizesNeverOvershootTheStageTotal) {
   constexpr int kStages = 6;
   domain::QuotaLimits q;
   q.image_stage_total = 2 * kMiB;
@@ -315,7 +320,8 @@ TEST_F(ImageImportTest, ConcurrentStagesWithoutSizesNeverOvershootTheStageTotal)
   for (const auto& id : ids) {
     runs.push_back(executor.Submit([&, id] {
       start.arrive_and_wait();
-      return service_->Stage(alice_, id, Body(kMiB / 2, 16384), std::nullopt, std::nullopt);
+      return service_->imports->Stage(alice_, id, Body(kMiB / 2, 16384), std::nullopt,
+                                      std::nullopt);
     }));
   }
   int admitted = 0;
@@ -333,7 +339,7 @@ TEST_F(ImageImportTest, ConcurrentStagesWithoutSizesNeverOvershootTheStageTotal)
   }
 }
 
-TEST_F(ImageImportTest, DeletingTheImageStopsALongStage) {
+TEST_F(ImportCoordinatorTest, DeletingTheImageStopsALongStage) {
   std::string id = CreateRaw(alice_);
   int64_t sent = 0;
   bool deleted = false;
@@ -341,13 +347,13 @@ TEST_F(ImageImportTest, DeletingTheImageStopsALongStage) {
   auto body = [&](std::span<std::byte> out) -> StatusOr<size_t> {
     if (sent >= 8 * kMiB && !deleted) {
       deleted = true;
-      EXPECT_TRUE(service_->Delete(alice_, id).ok());
+      EXPECT_TRUE(service_->records.Delete(alice_, id).ok());
     }
     std::memset(out.data(), 'e', out.size());
     sent += static_cast<int64_t>(out.size());
     return out.size();
   };
-  Status st = service_->Stage(alice_, id, body, std::nullopt, std::nullopt);
+  Status st = service_->imports->Stage(alice_, id, body, std::nullopt, std::nullopt);
   EXPECT_EQ(st.code(), StatusCode::kGone) << st.ToString();
   EXPECT_LE(sent, 128 * kMiB);
   EXPECT_FALSE(staging_->Exists(id));
@@ -378,7 +384,7 @@ class SharedStore final : public store::Store {
   store::StoreInfo info_;
 };
 
-TEST_F(ImageImportTest, UploadsAndStagesOfSilentNodesGoBackToQueued) {
+TEST_F(ImportCoordinatorTest, UploadsAndStagesOfSilentNodesGoBackToQueued) {
   auto shared_fs = std::move(
       *store::filesystem::FilesystemStore::Create("shared-fs", (dir_ / "shared").string(), false));
   SharedStore shared(*shared_fs);
@@ -411,14 +417,14 @@ TEST_F(ImageImportTest, UploadsAndStagesOfSilentNodesGoBackToQueued) {
   const std::string mine = saving("node-a", "");
   // A stage of the dead node, partly staged (staging is node-local: the file stays).
   const std::string stage = CreateRaw(alice_);
-  ASSERT_TRUE(service_->Stage(alice_, stage, Body(1000), 1000, std::nullopt).ok());
+  ASSERT_TRUE(service_->imports->Stage(alice_, stage, Body(1000), 1000, std::nullopt).ok());
   {
     auto img = *repo_->Get(stage);
     img.properties["os_glance_stage_host"] = "node-b";
     ASSERT_TRUE(repo_->Update(img, ImageStatus::kUploading).ok());
   }
 
-  ASSERT_TRUE(service_->ReclaimFromSilentNodes({"node-b", "node-a"}).ok());
+  Reclaim({"node-b", "node-a"});
 
   auto shared_img = *repo_->Get(dead_shared);
   EXPECT_EQ(shared_img.status, ImageStatus::kQueued);
@@ -435,7 +441,7 @@ TEST_F(ImageImportTest, UploadsAndStagesOfSilentNodesGoBackToQueued) {
   EXPECT_EQ(staged.properties.at("os_glance_stage_host"), "node-b");  // resumable there
   EXPECT_EQ(*staging_->Size(stage), 1000);
   // A second pass changes nothing more.
-  ASSERT_TRUE(service_->ReclaimFromSilentNodes({"node-b"}).ok());
+  Reclaim({"node-b"});
   EXPECT_EQ(repo_->Get(alive)->status, ImageStatus::kSaving);
 }
 
