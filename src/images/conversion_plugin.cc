@@ -1,7 +1,5 @@
 #include "images/conversion_plugin.h"
 
-#include <cstdio>
-#include <filesystem>
 #include <limits>
 
 #include <spdlog/spdlog.h>
@@ -9,6 +7,7 @@
 #include "formats/convert.h"
 #include "formats/inspect.h"
 #include "formats/source.h"
+#include "platform/file.h"
 
 namespace glimmer::images {
 namespace {
@@ -43,12 +42,12 @@ class LimitedSink final : public formats::Sink {
 }  // namespace
 
 StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor* pool,
-                                  int64_t max_virtual_size) {
-  return [output_format, pool, max_virtual_size](const std::string& path, domain::Image& image,
-                                                 tasks::TaskContext& ctx) -> Status {
+                                  int64_t max_virtual_size, platform::FileSystem& files) {
+  return [output_format, pool, max_virtual_size, &files](
+             const std::string& path, domain::Image& image, tasks::TaskContext& ctx) -> Status {
     formats::Limits limits;
     limits.max_virtual_size = max_virtual_size;
-    ASSIGN_OR_RETURN(auto src, formats::FileSource::Open(path));
+    ASSIGN_OR_RETURN(auto src, formats::FileSource::Open(path, files));
     ASSIGN_OR_RETURN(formats::Inspection in, formats::Inspect(*src, limits));
     if (!in.safe()) {
       return UnsupportedMediaError("Image failed safety checks: " + in.verdict.check + ": " +
@@ -75,10 +74,10 @@ StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor*
                                     std::to_string(max_output) + " bytes");
     }
     const std::string out_path = path + ".converted";
-    auto cleanup = [&] { std::remove(out_path.c_str()); };
+    auto cleanup = [&] { (void)files.RemoveFile(out_path); };
     cleanup();  // a leftover of a crash would keep its mode
     ASSIGN_OR_RETURN(auto file_sink,
-                     formats::FileSink::Create(out_path, /*sync=*/true, /*mode=*/0600));
+                     formats::FileSink::Create(out_path, /*sync=*/true, /*mode=*/0600, files));
     auto sink = std::make_unique<LimitedSink>(*file_sink, max_output);
     formats::ConvertOptions opts;
     opts.limits = limits;
@@ -104,17 +103,16 @@ StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor*
     file_sink.reset();
     src.reset();
     // Re-inspect the result before it replaces the staged data.
-    ASSIGN_OR_RETURN(auto out_src, formats::FileSource::Open(out_path));
+    ASSIGN_OR_RETURN(auto out_src, formats::FileSource::Open(out_path, files));
     auto out = formats::Inspect(*out_src, limits);
     if (!out.ok() || !out->safe() || out->format != output_format) {
       cleanup();
       return InternalError("the converted image did not pass inspection");
     }
-    std::error_code ec;
-    std::filesystem::rename(out_path, path, ec);
-    if (ec) {
+    Status replaced = files.Rename(out_path, path, platform::RenameMode::kReplace);
+    if (!replaced.ok()) {
       cleanup();
-      return UnavailableError("cannot replace the staged file: " + ec.message());
+      return platform::Annotate("cannot replace the staged file", replaced);
     }
     spdlog::info("image {}: converted {} -> {} ({} bytes virtual)", image.id, declared,
                  output_format, out->virtual_size);

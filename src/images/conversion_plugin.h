@@ -10,11 +10,14 @@
 
 #include "images/import_flow.h"
 #include "platform/executor.h"
+#include "platform/file.h"
 
 namespace glimmer::images {
 
-// `pool` runs the parallel decode/encode (borrowed; must outlive the plugin).
+// `pool` runs the parallel decode/encode (borrowed; must outlive the plugin). `files`: where
+// the staged file is read, converted and replaced (borrowed; must outlive the plugin).
 StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor* pool,
-                                  int64_t max_virtual_size);
+                                  int64_t max_virtual_size,
+                                  platform::FileSystem& files = platform::FileSystem::Default());
 
 }  // namespace glimmer::images

@@ -10,6 +10,7 @@
 
 #include "formats/convert.h"
 #include "formats/source.h"
+#include "platform/testing/fault_injection_file_system.h"
 
 namespace glimmer::images {
 namespace {
@@ -116,6 +117,39 @@ TEST_F(ConversionPluginTest, OutputWithinTheLimitIsPrivate) {
   EXPECT_EQ(image.disk_format, "raw");
   EXPECT_EQ(fs::file_size(path), static_cast<uintmax_t>(8 * kMiB));
   EXPECT_EQ(fs::status(path).permissions(), fs::perms(0600));
+}
+
+// The plugin's files go through the FileSystem it is given: a full disk while converting, or a
+// failed replace, leave the staged file as it was and no converted file behind.
+TEST_F(ConversionPluginTest, FileSystemFaultsLeaveTheStagedFileAlone) {
+  const std::string path = MakeQcow2(8 * kMiB);
+  const auto staged_size = fs::file_size(path);
+  platform::testing::FaultInjectionFileSystem files;
+  auto plugin = MakeConversionPlugin("raw", nullptr, int64_t{1} << 40, files);
+  TestContext ctx(8 * kMiB);
+
+  files.FailWritesAfter(0);  // ENOSPC at the first write of the converted file
+  domain::Image image = Qcow2Image();
+  Status st = plugin(path, image, ctx);
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+  EXPECT_FALSE(fs::exists(path + ".converted"));
+  EXPECT_EQ(fs::file_size(path), staged_size);
+  EXPECT_EQ(image.disk_format, "qcow2");
+  files.ClearFaults();
+
+  files.FailRename();  // EIO replacing the staged file
+  st = plugin(path, image, ctx);
+  EXPECT_EQ(st.code(), StatusCode::kInternal) << st.ToString();
+  EXPECT_EQ(st.message().rfind("cannot replace the staged file: ", 0), 0u) << st.message();
+  EXPECT_EQ(st.message().find(dir_.string()), std::string::npos) << st.message();
+  EXPECT_FALSE(fs::exists(path + ".converted"));
+  EXPECT_EQ(fs::file_size(path), staged_size);
+  EXPECT_EQ(image.disk_format, "qcow2");
+  files.ClearFaults();
+
+  ASSERT_TRUE(plugin(path, image, ctx).ok());
+  EXPECT_EQ(image.disk_format, "raw");
+  EXPECT_EQ(fs::file_size(path), static_cast<uintmax_t>(8 * kMiB));
 }
 
 }  // namespace

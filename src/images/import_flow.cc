@@ -1,11 +1,6 @@
 #include "images/import_flow.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -28,29 +23,6 @@ using internal::StoreListProperty;
 constexpr int64_t kProgressEvery = 64 << 20;
 
 std::string MiB(int64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
-
-// Reads a file sequentially; closes it on destruction.
-class FileReader {
- public:
-  explicit FileReader(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
-    if (fd_ >= 0) ::posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
-  ~FileReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  bool ok() const { return fd_ >= 0; }
-  StatusOr<size_t> Read(std::span<std::byte> out) {
-    for (;;) {
-      ssize_t n = ::read(fd_, out.data(), out.size());
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return UnavailableError(std::string("cannot read staged data: ") +
-                                                  std::strerror(errno));
-    }
-  }
-
- private:
-  int fd_;
-};
 
 // Runs a plugin with an output limit; everything else goes to the task's context.
 class LimitedPluginContext final : public PluginContext {
@@ -568,7 +540,7 @@ class ImportHandler::Flow {
       if (adopted) return *adopted;
     }
     // The source: the staged file, or (copy-image) an existing copy.
-    std::unique_ptr<FileReader> file;
+    std::unique_ptr<platform::SequentialFile> file;
     std::unique_ptr<store::Reader> source;
     int64_t source_offset = 0;
     std::optional<int64_t> size_hint;
@@ -586,9 +558,11 @@ class ImportHandler::Flow {
       if (!source) return NotFoundError("no readable copy of image " + in_.image_id + " to copy");
       size_hint = source->size();
     } else {
-      file = std::make_unique<FileReader>(Staging().PathFor(in_.image_id));
-      if (!file->ok()) return NotFoundError("the staged data of image " + in_.image_id +
-                                            " has disappeared");
+      auto opened = h_.files_.NewSequentialFile(Staging().PathFor(in_.image_id));
+      if (!opened.ok()) {
+        return NotFoundError("the staged data of image " + in_.image_id + " has disappeared");
+      }
+      file = std::move(*opened);
       size_hint = staged_size_;
     }
     ASSIGN_OR_RETURN(auto writer, target->NewWriter(in_.image_id, size_hint));
@@ -597,6 +571,7 @@ class ImportHandler::Flow {
     auto read = [&](std::span<std::byte> out) -> StatusOr<size_t> {
       RETURN_IF_ERROR(ctx_.Cancelled());
       StatusOr<size_t> n = file ? file->Read(out) : source->ReadAt(source_offset, out);
+      if (file && !n.ok()) return platform::Annotate("cannot read staged data", n.status());
       if (n.ok()) {
         source_offset += static_cast<int64_t>(*n);
         done += static_cast<int64_t>(*n);
@@ -751,8 +726,8 @@ class ImportHandler::Flow {
 };
 
 ImportHandler::ImportHandler(const ImageEnv& env, ImageData& data, ImportCoordinator& imports,
-                             const webdownload::HttpFetcher& fetcher)
-    : env_(env), data_(data), imports_(imports), fetcher_(fetcher) {}
+                             const webdownload::HttpFetcher& fetcher, platform::FileSystem& files)
+    : env_(env), data_(data), imports_(imports), fetcher_(fetcher), files_(files) {}
 
 void ImportHandler::AddPlugin(std::string name, StagedPlugin plugin) {
   plugins_[std::move(name)] = std::move(plugin);

@@ -19,6 +19,7 @@
 #include "images/image_data.h"
 #include "images/image_env.h"
 #include "images/import_coordinator.h"
+#include "platform/file.h"
 #include "tasks/task_runner.h"
 #include "webdownload/fetcher.h"
 
@@ -47,9 +48,10 @@ int64_t PluginOutputLimit(const tasks::TaskContext& ctx, int64_t fallback);
 
 class ImportHandler final : public tasks::Handler {
  public:
-  // All borrowed.
+  // All borrowed. `files`: where staged files are read.
   ImportHandler(const ImageEnv& env, ImageData& data, ImportCoordinator& imports,
-                const webdownload::HttpFetcher& fetcher);
+                const webdownload::HttpFetcher& fetcher,
+                platform::FileSystem& files = platform::FileSystem::Default());
 
   // Registers a plugin implementation under a name usable in image_import_plugins.
   void AddPlugin(std::string name, StagedPlugin plugin);
@@ -69,6 +71,7 @@ class ImportHandler final : public tasks::Handler {
   ImageData& data_;
   ImportCoordinator& imports_;
   const webdownload::HttpFetcher& fetcher_;
+  platform::FileSystem& files_;
   std::map<std::string, StagedPlugin> plugins_;
 };
 

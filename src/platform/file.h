@@ -119,7 +119,8 @@ struct FileInfo {
   uint64_t inode = 0;
 };
 
-// Sequential reads of a file opened for reading. One thread at a time.
+// Sequential reads of a file opened for reading (the kernel is told so: larger read-ahead).
+// One thread at a time.
 class SequentialFile {
  public:
   virtual ~SequentialFile() = default;
@@ -247,6 +248,9 @@ class FileSystem {
   // Makes the directory's entries durable (fsync of the directory): after a create, rename or
   // unlink in it that must survive a crash.
   virtual Status SyncDir(const std::string& path) = 0;
+  // Makes a file's data durable by its name (opened read-only, fsync): for a file written
+  // elsewhere (another component, another name) before it is published. NotFound if absent.
+  virtual Status SyncFile(const std::string& path) = 0;
   // The absolute path with symlinks, "." and ".." resolved (realpath(3)). NotFound if absent.
   virtual StatusOr<std::string> RealPath(const std::string& path) = 0;
   // access(2) with `access`'s bits. Unavailable (EACCES, EROFS) when not allowed.
@@ -300,6 +304,7 @@ class FileSystemWrapper : public FileSystem {
     return target_.Link(from, to);
   }
   Status SyncDir(const std::string& path) override { return target_.SyncDir(path); }
+  Status SyncFile(const std::string& path) override { return target_.SyncFile(path); }
   StatusOr<std::string> RealPath(const std::string& path) override {
     return target_.RealPath(path);
   }

@@ -359,6 +359,24 @@ TEST_F(FileTest, HardLinks) {
   EXPECT_EQ(faulty.Link(Path("b"), Path("e")).code(), StatusCode::kUnimplemented);
 }
 
+TEST_F(FileTest, SyncFileByName) {
+  std::ofstream(Path("written")) << "data";
+  EXPECT_TRUE(fs_.SyncFile(Path("written")).ok());
+  Status st = fs_.SyncFile(Path("missing"));
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  ExpectNoPath(st);
+  testing::FaultInjectionFileSystem faulty;
+  faulty.FailSync();
+  st = faulty.SyncFile(Path("written"));
+  EXPECT_EQ(st.code(), StatusCode::kInternal);  // EIO
+  ExpectNoPath(st);
+  faulty.FailSync(ENOSPC);
+  EXPECT_EQ(faulty.SyncFile(Path("written")).code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(faulty.counters().syncs, 2);
+  faulty.ClearFaults();
+  EXPECT_TRUE(faulty.SyncFile(Path("written")).ok());
+}
+
 TEST_F(FileTest, DirectoriesListingAndRemoval) {
   ScopedUmask umask(022);
   ASSERT_TRUE(fs_.CreateDirs(Path("x/y/z"), 0750).ok());

@@ -218,6 +218,7 @@ class PosixFileSystem final : public FileSystem {
  public:
   StatusOr<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     ASSIGN_OR_RETURN(ScopedFd fd, OpenForReading(path));
+    (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);  // read-ahead; a hint only
     return std::unique_ptr<SequentialFile>(
         std::make_unique<PosixSequentialFile>(std::move(fd), std::string(BaseName(path))));
   }
@@ -339,6 +340,12 @@ class PosixFileSystem final : public FileSystem {
   Status SyncDir(const std::string& path) override {
     ScopedFd fd(Retry([&] { return ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); }));
     if (!fd.valid()) return PosixError(Context("open", path), errno);
+    if (::fsync(fd.get()) != 0) return PosixError(Context("fsync", path), errno);
+    return OkStatus();
+  }
+
+  Status SyncFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(ScopedFd fd, OpenForReading(path));
     if (::fsync(fd.get()) != 0) return PosixError(Context("fsync", path), errno);
     return OkStatus();
   }

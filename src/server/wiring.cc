@@ -384,12 +384,12 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
       *image_env_, *task_repo_, *staging_, std::move(import_options),
       [this] { runner_->Wake(); });
   import_handler_ =
-      std::make_unique<images::ImportHandler>(*image_env_, *data_, *imports_, *fetcher_);
+      std::make_unique<images::ImportHandler>(*image_env_, *data_, *imports_, *fetcher_, files);
   import_handler_->AddPlugin("image_decompression", DecompressPlugin(config.image_size_cap));
   import_handler_->AddPlugin("image_conversion",
                              images::MakeConversionPlugin(config.conversion_output_format,
                                                           hash_pool_.get(),
-                                                          config.max_virtual_size));
+                                                          config.max_virtual_size, files));
   runner_->Register(std::string(images::kImportTaskType), import_handler_.get());
   if (!options.recover) return OkStatus();
   // Crash recovery: uploads first (and the stores' incomplete writes), then stages and imports.

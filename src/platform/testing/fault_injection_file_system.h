@@ -38,7 +38,8 @@ class FaultInjectionFileSystem final : public FileSystemWrapper {
     state_->write_budget = bytes;
     state_->write_error = err;
   }
-  void FailSync(int err = EIO) { Set(&State::sync_error, err); }  // WritableFile::Sync
+  // WritableFile::Sync and FileSystem::SyncFile.
+  void FailSync(int err = EIO) { Set(&State::sync_error, err); }
   void FailAllocate(int err = ENOSPC) { Set(&State::allocate_error, err); }
   void FailTruncate(int err = EIO) { Set(&State::truncate_error, err); }
   // WritableFile::Close: the descriptor is closed, then the error is reported (like NFS).
@@ -62,7 +63,7 @@ class FaultInjectionFileSystem final : public FileSystemWrapper {
   }
 
   struct Counters {
-    int syncs = 0;              // WritableFile::Sync calls (failed ones included)
+    int syncs = 0;              // WritableFile::Sync and SyncFile calls (failed ones included)
     int sync_dirs = 0;          // SyncDir calls
     int renames = 0;            // Rename calls
     int64_t bytes_written = 0;  // bytes that reached the target
@@ -123,6 +124,13 @@ class FaultInjectionFileSystem final : public FileSystemWrapper {
       return PosixError("fsync " + std::string(BaseName(path)), *err);
     }
     return target().SyncDir(path);
+  }
+  Status SyncFile(const std::string& path) override {
+    state_->Count([](Counters& c) { ++c.syncs; });
+    if (auto err = state_->Armed(&State::sync_error, path)) {
+      return PosixError("fsync " + std::string(BaseName(path)), *err);
+    }
+    return target().SyncFile(path);
   }
 
  private:

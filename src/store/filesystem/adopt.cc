@@ -1,20 +1,15 @@
 // FilesystemStore::AdoptFile: a staged file becomes an image's data without a second copy.
 //
-// This uses the system calls directly (linkat, renameat2, fsync) rather than platform::FileSystem,
-// which has no link operation yet; it is a small, separate file so that moving it onto that
-// layer later touches nothing else. The steps mirror FilesystemWriter's commit: the data is
-// first linked under .incoming (removed at start-up after a crash, like any unfinished write),
-// then fsynced and renamed into its final name without replacing anything, and the directory
-// fsynced before Commit() returns.
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/stat.h>
-#include <unistd.h>
+// The steps mirror FilesystemWriter's commit, through the store's platform::FileSystem: the data
+// is first hard-linked under .incoming (removed at start-up after a crash, like any unfinished
+// write), then fsynced and renamed into its final name without replacing anything, and the
+// directory fsynced before Commit() returns. Errors are the store's (StoreError).
+#include <string>
+#include <utility>
 
-#include <cerrno>
-#include <cstring>
-
+#include "platform/file.h"
 #include "platform/random.h"
+#include "store/filesystem/errno_status.h"
 #include "store/filesystem/filesystem_store.h"
 #include "store/names.h"
 
@@ -24,20 +19,14 @@ namespace {
 constexpr std::string_view kScheme = "file://";
 constexpr size_t kMaxImageIdLength = 200;
 
-Status SyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
-  if (fd < 0) return InternalError(std::string("adopt: open: ") + std::strerror(errno));
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return InternalError(std::string("adopt: fsync: ") + std::strerror(err));
-  return OkStatus();
-}
-
 class AdoptedWriter final : public Writer {
  public:
-  AdoptedWriter(std::string part, std::string dir, std::string final_path, bool fsync)
-      : part_(std::move(part)), dir_(std::move(dir)), final_(std::move(final_path)),
+  AdoptedWriter(platform::FileSystem& fs, std::string part, std::string dir,
+                std::string final_path, bool fsync)
+      : fs_(fs),
+        part_(std::move(part)),
+        dir_(std::move(dir)),
+        final_(std::move(final_path)),
         fsync_(fsync) {}
   ~AdoptedWriter() override { Abort(); }
 
@@ -47,21 +36,18 @@ class AdoptedWriter final : public Writer {
 
   StatusOr<std::string> Commit() override {
     if (part_.empty()) return FailedPreconditionError("image writer is finished");
-    Status st = fsync_ ? SyncPath(part_, O_RDONLY) : OkStatus();
-    if (st.ok() && ::renameat2(AT_FDCWD, part_.c_str(), AT_FDCWD, final_.c_str(),
-                               RENAME_NOREPLACE) != 0) {
-      st = InternalError(std::string("adopt: rename: ") + std::strerror(errno));
-    }
+    Status st = fsync_ ? fs_.SyncFile(part_) : OkStatus();
+    if (st.ok()) st = fs_.Rename(part_, final_, platform::RenameMode::kNoReplace);
     if (!st.ok()) {
       Abort();
-      return st;
+      return StoreError(st);
     }
     part_.clear();
     if (fsync_) {
-      Status synced = SyncPath(dir_, O_RDONLY | O_DIRECTORY);
+      Status synced = fs_.SyncDir(dir_);
       if (!synced.ok()) {
-        ::unlink(final_.c_str());  // not durable: not committed
-        return synced;
+        (void)fs_.RemoveFile(final_);  // not durable: not committed
+        return StoreError(synced);
       }
     }
     return std::string(kScheme) + final_;
@@ -69,7 +55,7 @@ class AdoptedWriter final : public Writer {
 
   void Abort() override {
     if (!part_.empty()) {
-      ::unlink(part_.c_str());
+      (void)fs_.RemoveFile(part_);
       part_.clear();
     }
   }
@@ -77,6 +63,7 @@ class AdoptedWriter final : public Writer {
   std::string location() const override { return std::string(kScheme) + final_; }
 
  private:
+  platform::FileSystem& fs_;
   std::string part_;  // empty once renamed or removed
   std::string dir_;
   std::string final_;
@@ -92,27 +79,23 @@ StatusOr<std::unique_ptr<Writer>> FilesystemStore::AdoptFile(std::string_view im
   }
   const std::string id(image_id);
   const std::string part = incoming_ + "/" + id + "." + platform::RandomHex(8) + ".part";
-  if (::linkat(AT_FDCWD, path.c_str(), AT_FDCWD, part.c_str(), 0) != 0) {
-    int err = errno;
-    if (err == ENOENT && ::access(path.c_str(), F_OK) == 0) {
-      RETURN_IF_ERROR(EnsureDirectories());
-      if (::linkat(AT_FDCWD, path.c_str(), AT_FDCWD, part.c_str(), 0) == 0) err = 0;
-      else err = errno;
-    }
-    if (err != 0) {
-      // EXDEV (another filesystem), EPERM (links refused), ...: the caller copies instead.
-      return UnimplementedError(std::string("cannot link the file into the store: ") +
-                                std::strerror(err));
-    }
+  Status linked = fs_.Link(path, part);
+  if (linked.code() == StatusCode::kNotFound && fs_.Exists(path)) {
+    // The file is there: .incoming is not (removed since the store opened).
+    RETURN_IF_ERROR(EnsureDirectories());
+    linked = fs_.Link(path, part);
+  }
+  if (!linked.ok()) {
+    // Another filesystem (EXDEV), links refused (EPERM), ...: the caller copies instead.
+    return UnimplementedError("cannot link the file into the store: " + linked.message());
   }
   std::string final_path = dir_prefix_ + id;
-  struct stat st;
-  if (::lstat(final_path.c_str(), &st) == 0) {
+  if (fs_.StatNoFollow(final_path).ok()) {
     final_path += '.';
     final_path += platform::RandomHex(6);
   }
   return std::unique_ptr<Writer>(
-      std::make_unique<AdoptedWriter>(part, dir_, std::move(final_path), fsync_));
+      std::make_unique<AdoptedWriter>(fs_, part, dir_, std::move(final_path), fsync_));
 }
 
 }  // namespace glimmer::store::filesystem

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/testing/fault_injection_file_system.h"
 #include "store/filesystem/filesystem_store.h"
 
 namespace glimmer::store::filesystem {
@@ -89,6 +90,58 @@ TEST_F(AdoptTest, NeverReplacesCommittedDataAndRefusesBadInput) {
   EXPECT_EQ(store_->AdoptFile("img-4", (root_ / "missing").string()).status().code(),
             StatusCode::kUnimplemented);
   EXPECT_EQ(IncomingEntries(), 0u);
+}
+
+// Faults through the store's platform::FileSystem: every failure leaves the staged file as it
+// was and nothing in the store or .incoming.
+TEST_F(AdoptTest, FileSystemFaultsLeaveNothingBehind) {
+  platform::testing::FaultInjectionFileSystem faulty;
+  auto opened = FilesystemStore::Create("faulty", (root_ / "images").string(), /*fsync=*/true,
+                                        faulty);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  auto& store = **opened;
+  const fs::path final_path = root_ / "images" / "img-5";
+
+  faulty.FailLink();  // EXDEV: the staged file is on another filesystem
+  auto refused = store.AdoptFile("img-5", staged_.string());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(refused.status().message().find(root_.string()), std::string::npos);
+  faulty.ClearFaults();
+
+  faulty.FailSync();  // fsync of the adopted file: EIO
+  auto writer = store.AdoptFile("img-5", staged_.string());
+  ASSERT_TRUE(writer.ok());
+  auto location = (*writer)->Commit();
+  EXPECT_EQ(location.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(location.status().message().find(root_.string()), std::string::npos);
+  EXPECT_EQ(IncomingEntries(), 0u);
+  EXPECT_FALSE(fs::exists(final_path));
+  faulty.FailSync(ENOSPC);  // the store's wording for a full disk
+  writer = store.AdoptFile("img-5", staged_.string());
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ((*writer)->Commit().status().code(), StatusCode::kResourceExhausted);
+  faulty.ClearFaults();
+
+  faulty.FailSyncDir();  // the rename may not survive a crash: not committed
+  writer = store.AdoptFile("img-5", staged_.string());
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ((*writer)->Commit().status().code(), StatusCode::kInternal);
+  EXPECT_FALSE(fs::exists(final_path));
+  faulty.ClearFaults();
+
+  faulty.FailRename();
+  writer = store.AdoptFile("img-5", staged_.string());
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ((*writer)->Commit().status().code(), StatusCode::kInternal);
+  EXPECT_EQ(IncomingEntries(), 0u);
+  EXPECT_FALSE(fs::exists(final_path));
+  faulty.ClearFaults();
+
+  writer = store.AdoptFile("img-5", staged_.string());
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Commit().ok());
+  EXPECT_EQ(Inode(final_path), Inode(staged_));
+  EXPECT_GE(faulty.counters().syncs, 4);
 }
 
 }  // namespace
