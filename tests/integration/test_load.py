@@ -101,14 +101,6 @@ def p99(values):
     return v[min(len(v) - 1, int(len(v) * 0.99))]
 
 
-# Known gaps on the distributed backend, found by this suite and not fixed yet: 100 slow RBD
-# readers each keep the RBD reader's read-ahead (peak RSS ~3.4 GiB, probe stalls), and kill -9
-# between an RBD image's creation and its incomplete-marker can leave an unmarked RBD image.
-embedded_only = pytest.mark.skipif(
-    lib.distributed(), reason="known gap on RBD (see the comment above): embedded backend only")
-
-
-@embedded_only
 def test_crowd_does_not_stall_a_well_behaved_client(glimmer_factory):
     srv = glimmer_factory("load")
     admin = make_principal(srv.admin_env())
@@ -164,6 +156,9 @@ def test_crowd_does_not_stall_a_well_behaved_client(glimmer_factory):
     # never served, and the peak RSS below shows nothing was buffered for it.
     assert stats["bombs"] > 0 and stats["bomb_answers"].get("400", 0) > 0, stats
     assert set(stats["bomb_answers"]) <= {"400", "reset"}, stats
+    # Same bound on both backends: ~60 MiB measured on the embedded one, 184-188 MiB on RBD
+    # (librados' own ~95 MiB included; the slow readers are served by direct reads and share one
+    # open RBD image: 3.2 GiB when each kept its own 4-object read-ahead window).
     assert peak < 256 * 1024, f"peak RSS {peak // 1024} MiB"
 
     # Afterwards: the same server serves normally, and the trickled uploads rolled back.
@@ -223,7 +218,6 @@ def test_connections_beyond_the_cap_are_refused_without_spinning(glimmer_factory
     assert r.status_code == 200
 
 
-@embedded_only
 def test_sigkill_during_100_concurrent_uploads(glimmer_factory):
     srv = glimmer_factory("crash-100")
     admin = make_principal(srv.admin_env())

@@ -1,6 +1,7 @@
 #include "store/rbd/rbd_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <exception>
 #include <list>
 #include <map>
+#include <mutex>
 #include <rados/librados.hpp>
 #include <rbd/librbd.hpp>
 #include <set>
@@ -24,6 +26,18 @@ namespace glimmer::store::rbd {
 
 namespace internal {
 
+// A read-only handle of one image at one snapshot, shared by the Readers of that snapshot (an
+// open librbd image costs ~0.4 MiB and several round trips; librbd takes reads from several
+// threads at once). Closed when the last Reader goes.
+struct OpenImage {
+  librbd::Image image;
+  std::string id;  // the RBD image id: a name removed and created again gets a new one
+  int64_t size = 0;
+  uint64_t object_size = 0;
+
+  ~OpenImage() { image.close(); }
+};
+
 // The connection to the cluster, shared by the store and its Writers/Readers. librados::IoCtx
 // may be used for I/O from several threads at once; its settings are never changed after
 // Create().
@@ -32,6 +46,11 @@ struct Cluster {
   librados::IoCtx io;
   std::string fsid;  // lowercase
   std::string pool;
+  std::string intents;  // the intent object of this node: glimmer_incomplete.<node id>
+  // Bytes of read-ahead the Readers may still take (read_ahead_budget_mib in all).
+  std::atomic<int64_t> read_ahead_left{0};
+  std::mutex open_images_mutex;
+  std::map<std::string, std::weak_ptr<OpenImage>> open_images;  // by "<image>@<snapshot>"
 
   ~Cluster() {
     io.close();
@@ -44,9 +63,11 @@ struct Cluster {
 namespace {
 
 using internal::Cluster;
+using internal::OpenImage;
 
 constexpr const char* kSnapshotName = "snap";
 constexpr const char* kIncompleteKey = "glimmer.incomplete";
+constexpr const char* kIntentObjectPrefix = "glimmer_incomplete.";
 // How librbd keeps image metadata in the image header object (cls_rbd, format 2). Only used to
 // find candidates quickly in CleanupIncomplete(); the decision is made through librbd.
 constexpr const char* kHeaderPrefix = "rbd_header.";
@@ -54,6 +75,15 @@ constexpr const char* kHeaderMetadataPrefix = "metadata_";
 constexpr size_t kMaxImageIdLength = 80;
 constexpr uint64_t kMaxGrowStep = uint64_t{1} << 30;
 constexpr int kRemoveAttempts = 5;
+// Read-ahead unit (at most one object): small enough that a download that just started, or a
+// store with many downloads, holds little; large enough that librbd reads at full speed.
+constexpr uint64_t kMaxReadUnit = uint64_t{2} << 20;
+// A consumer that comes back for more only after this long reads slower than ~5 MiB/s in the
+// server's 256 KiB hops: direct reads keep up with it, and read-ahead would sit idle in memory.
+constexpr auto kSlowConsumerGap = std::chrono::milliseconds(50);
+// Read-ahead starts once a consumer read this much sequentially while keeping up: a download
+// whose client is slow also reads quickly at first, until the socket's buffers are full.
+constexpr uint64_t kReadAheadAfter = uint64_t{4} << 20;
 
 // Runs fn(), turning any exception thrown by librados/librbd (or bad_alloc) into Internal.
 template <typename Fn>
@@ -95,6 +125,7 @@ class Completion {
   librbd::RBD::AioCompletion* get() { return c_; }
   // Call once the operation was accepted (the aio_* call returned 0).
   void set_submitted() { submitted_ = true; }
+  bool IsComplete() { return c_->is_complete(); }
   // Waits for the operation; its result (bytes or negative errno).
   ssize_t Wait() {
     c_->wait_for_complete();
@@ -156,6 +187,19 @@ Status WaitUntilClosedByOthers(librados::IoCtx& io, const std::string& name) {
   }
   return UnavailableError("rbd image " + name + " is in use (open by " + std::to_string(watchers) +
                           " client(s))");
+}
+
+// The intent log (see rbd_store.h): names of the RBD images this node is creating, as omap keys
+// of its intent object, so that an image is known before it exists.
+int AddIntent(librados::IoCtx& io, const std::string& object, const std::string& name) {
+  std::map<std::string, ceph::bufferlist> keys;
+  keys[name];  // the key is the record; no value
+  return io.omap_set(object, keys);
+}
+
+int RemoveIntent(librados::IoCtx& io, const std::string& object, const std::string& name) {
+  const int r = io.omap_rm_keys(object, std::set<std::string>{name});
+  return r == -ENOENT ? 0 : r;
 }
 
 class RbdWriter final : public Writer {
@@ -220,9 +264,10 @@ class RbdWriter final : public Writer {
         image_->close();
         image_.reset();
       }
-      // On failure the image keeps its glimmer.incomplete mark: CleanupIncomplete() removes it
-      // at the next start of this node.
-      RemoveImage(cluster_->io, name_);
+      // On failure the image keeps its glimmer.incomplete mark and intent: CleanupIncomplete()
+      // removes it at the next start of this node.
+      const int r = RemoveImage(cluster_->io, name_);
+      if (r == 0 || r == -ENOENT) RemoveIntent(cluster_->io, cluster_->intents, name_);
       return OkStatus();
     });
   }
@@ -313,9 +358,12 @@ class RbdWriter final : public Writer {
     if (r < 0) return RbdErrorToStatus(r, "protect rbd snapshot");
     r = image_->metadata_remove(kIncompleteKey);
     if (r < 0) return RbdErrorToStatus(r, "unmark rbd image");
-    // Committed: a failing close() cannot lose anything (the data is flushed and snapshotted).
+    // Committed: a failing close() cannot lose anything (the data is flushed and snapshotted),
+    // and an intent left behind is dropped by CleanupIncomplete(), which keeps the image for its
+    // protected snapshot.
     image_->close();
     image_.reset();
+    RemoveIntent(cluster_->io, cluster_->intents, name_);
     return OkStatus();
   }
 
@@ -337,19 +385,47 @@ class RbdWriter final : public Writer {
   bool finished_ = false;
 };
 
+// Read-ahead data a Reader holds, taken from the store-wide budget and given back when the
+// chunk goes.
+class BudgetShare {
+ public:
+  BudgetShare() = default;
+  BudgetShare(const BudgetShare&) = delete;
+  BudgetShare& operator=(const BudgetShare&) = delete;
+  ~BudgetShare() {
+    if (cluster_ != nullptr) cluster_->read_ahead_left.fetch_add(bytes_);
+  }
+
+  // Takes `bytes` if that much is left.
+  bool Take(Cluster& cluster, int64_t bytes) {
+    int64_t left = cluster.read_ahead_left.load();
+    do {
+      if (left < bytes) return false;
+    } while (!cluster.read_ahead_left.compare_exchange_weak(left, left - bytes));
+    cluster_ = &cluster;
+    bytes_ = bytes;
+    return true;
+  }
+
+ private:
+  Cluster* cluster_ = nullptr;
+  int64_t bytes_ = 0;
+};
+
 class RbdReader final : public Reader {
  public:
-  RbdReader(std::shared_ptr<Cluster> cluster, std::unique_ptr<librbd::Image> image, int64_t size,
-            uint64_t unit, int depth)
+  RbdReader(std::shared_ptr<Cluster> cluster, std::shared_ptr<OpenImage> open, uint64_t unit,
+            size_t max_ahead)
       : cluster_(std::move(cluster)),
-        image_(std::move(image)),
-        size_(size),
+        open_(std::move(open)),
+        image_(&open_->image),
+        size_(open_->size),
         unit_(unit),
-        depth_(static_cast<size_t>(depth)) {}
+        max_ahead_(max_ahead) {}
   ~RbdReader() override {
     (void)Guarded("close rbd image", [&]() -> Status {
       window_.clear();  // waits for each read
-      image_->close();
+      open_.reset();
       return OkStatus();
     });
   }
@@ -362,17 +438,29 @@ class RbdReader final : public Reader {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(out.size(), size_ - offset));
     const uint64_t pos = static_cast<uint64_t>(offset);
     return Guarded("read image data", [&]() -> StatusOr<size_t> {
-      const bool sequential = depth_ > 0 && (pos == next_sequential_ || InWindow(pos));
+      // Read-ahead only pays for a consumer that keeps up with it (see rbd_store.h).
+      const bool keeps_up = Clock::now() - last_return_ < kSlowConsumerGap;
+      const bool sequential = pos == next_sequential_ || InWindow(pos);
       next_sequential_ = pos + n;
-      if (!sequential) return ReadDirect(pos, out.first(n));
-      StatusOr<size_t> done = ReadThroughWindow(pos, out.first(n));
-      if (!done.ok()) window_.clear();
+      keeping_up_bytes_ = keeps_up && sequential ? keeping_up_bytes_ + n : 0;
+      StatusOr<size_t> done = size_t{0};
+      if (max_ahead_ > 0 && keeping_up_bytes_ > kReadAheadAfter) {
+        done = ReadThroughWindow(pos, out.first(n));
+        if (!done.ok()) DropWindow();
+      } else {
+        DropWindow();
+        done = ReadDirect(pos, out.first(n));
+      }
+      last_return_ = Clock::now();
       return done;
     });
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   struct Chunk {
+    BudgetShare share;  // declared first: given back once the data below is gone
     uint64_t index = 0;
     uint64_t offset = 0;
     uint64_t length = 0;
@@ -387,6 +475,12 @@ class RbdReader final : public Reader {
            pos < window_.back()->offset + window_.back()->length;
   }
 
+  // Gives the window's memory back; the next read-ahead starts again one unit deep.
+  void DropWindow() {
+    window_.clear();  // waits for each read
+    ahead_ = 1;
+  }
+
   StatusOr<size_t> ReadDirect(uint64_t pos, std::span<std::byte> out) {
     ceph::bufferlist bl;
     const ssize_t r = image_->read(pos, out.size(), bl);
@@ -396,21 +490,24 @@ class RbdReader final : public Reader {
     return got;
   }
 
-  Status Issue(uint64_t index) {
+  // Starts reading chunk `index`; false (nothing started) when the budget has no room for it.
+  StatusOr<bool> Issue(uint64_t index) {
     auto chunk = std::make_unique<Chunk>();
     chunk->index = index;
     chunk->offset = index * unit_;
     chunk->length = std::min<uint64_t>(unit_, size_ - chunk->offset);
+    if (!chunk->share.Take(*cluster_, static_cast<int64_t>(chunk->length))) return false;
     const int r =
         image_->aio_read(chunk->offset, chunk->length, chunk->data, chunk->completion.get());
     if (r < 0) return RbdErrorToStatus(r, "read image data");
     chunk->completion.set_submitted();
     window_.push_back(std::move(chunk));
-    return OkStatus();
+    return true;
   }
 
-  // Serves [pos, pos + out.size()) from object-sized chunks read ahead with aio_read; the window
-  // holds the chunk at the read position and up to depth_ chunks after it.
+  // Serves [pos, pos + out.size()) from unit-sized chunks read ahead with aio_read; the window
+  // holds the chunk at the read position and up to ahead_ chunks after it, as far as the budget
+  // allows. Without room for the chunk at the read position, the rest is read directly.
   StatusOr<size_t> ReadThroughWindow(uint64_t pos, std::span<std::byte> out) {
     size_t done = 0;
     while (done < out.size()) {
@@ -418,14 +515,23 @@ class RbdReader final : public Reader {
       const uint64_t index = at / unit_;
       while (!window_.empty() && window_.front()->index < index) window_.pop_front();
       if (!window_.empty() && window_.front()->index != index) window_.clear();
-      if (window_.empty()) RETURN_IF_ERROR(Issue(index));
-      while (window_.size() <= depth_) {
+      if (window_.empty()) {
+        ASSIGN_OR_RETURN(const bool issued, Issue(index));
+        if (!issued) {
+          ASSIGN_OR_RETURN(const size_t got, ReadDirect(at, out.subspan(done)));
+          return done + got;
+        }
+      }
+      while (window_.size() <= ahead_) {
         const uint64_t next = window_.back()->index + 1;
         if (next * unit_ >= static_cast<uint64_t>(size_)) break;
-        RETURN_IF_ERROR(Issue(next));
+        ASSIGN_OR_RETURN(const bool issued, Issue(next));
+        if (!issued) break;
       }
       Chunk& chunk = *window_.front();
       if (!chunk.done) {
+        // The consumer caught up with the reads: one more chunk ahead from now on.
+        if (!chunk.completion.IsComplete()) ahead_ = std::min(ahead_ + 1, max_ahead_);
         const ssize_t r = chunk.completion.Wait();
         if (r < 0) return RbdErrorToStatus(static_cast<int>(r), "read image data");
         if (chunk.data.length() < chunk.length) return InternalError("short rbd read");
@@ -446,11 +552,15 @@ class RbdReader final : public Reader {
   }
 
   std::shared_ptr<Cluster> cluster_;  // keeps the connection up while the image is open
-  std::unique_ptr<librbd::Image> image_;
+  std::shared_ptr<OpenImage> open_;
+  librbd::Image* image_;  // open_->image
   int64_t size_;
-  uint64_t unit_;  // read-ahead unit: the image's object size
-  size_t depth_;   // chunks read ahead of the current one
+  uint64_t unit_;     // read-ahead unit: kMaxReadUnit, or the object size if smaller
+  size_t max_ahead_;  // the deepest read-ahead, in units (0: none)
+  size_t ahead_ = 1;  // chunks read ahead of the current one, now
   uint64_t next_sequential_ = 0;
+  uint64_t keeping_up_bytes_ = 0;  // read sequentially by this consumer while it kept up
+  Clock::time_point last_return_{};  // when the last ReadAt returned (never: long ago)
   std::deque<std::unique_ptr<Chunk>> window_;  // consecutive chunks
 };
 
@@ -472,6 +582,9 @@ Status ValidateOptions(const RbdStoreOptions& o) {
   if (o.write_in_flight < 1 || o.write_in_flight > 64 || o.read_ahead_objects < 0 ||
       o.read_ahead_objects > 64) {
     return InvalidArgumentError("rbd store: write_in_flight must be 1..64, read_ahead 0..64");
+  }
+  if (o.read_ahead_budget_mib < 0 || o.read_ahead_budget_mib > 4096) {
+    return InvalidArgumentError("rbd store: read_ahead_budget_mib must be 0..4096");
   }
   return OkStatus();
 }
@@ -534,6 +647,8 @@ StatusOr<std::unique_ptr<RbdStore>> RbdStore::Create(RbdStoreOptions options) {
     std::transform(cluster->fsid.begin(), cluster->fsid.end(), cluster->fsid.begin(),
                    [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; });
     cluster->pool = options.pool;
+    cluster->intents = kIntentObjectPrefix + options.node_id;
+    cluster->read_ahead_left = int64_t{options.read_ahead_budget_mib} << 20;
     return std::unique_ptr<RbdStore>(new RbdStore(std::move(options), std::move(cluster)));
   });
 }
@@ -577,14 +692,28 @@ StatusOr<std::unique_ptr<Writer>> RbdStore::NewWriter(std::string_view image_id,
     image_options.set(RBD_IMAGE_OPTION_ORDER, static_cast<uint64_t>(order));
     // The cluster's rbd_default_features, and layering in any case (clones need it).
     image_options.set(RBD_IMAGE_OPTION_FEATURES_SET, uint64_t{RBD_FEATURE_LAYERING});
+    // The intent goes first: a crash at any point after it leaves a name that
+    // CleanupIncomplete() follows, whether or not the image got its mark.
     std::string name(image_id);
-    int r = rbd.create4(io, name.c_str(), size, image_options);
+    int r = AddIntent(io, cluster_->intents, name);
+    if (r < 0) return RbdErrorToStatus(r, "record rbd image creation");
+    r = rbd.create4(io, name.c_str(), size, image_options);
     if (r == -EEXIST) {
-      // Committed data (or another upload) holds the name: never touch it.
+      // Committed data (or another upload) holds the name: never touch it. (A crash before the
+      // intent is gone leaves it naming that image; CleanupIncomplete() keeps committed or
+      // other nodes' images.)
+      r = RemoveIntent(io, cluster_->intents, name);
+      if (r < 0) return RbdErrorToStatus(r, "record rbd image creation");
       name += "." + platform::RandomHex(6);
+      r = AddIntent(io, cluster_->intents, name);
+      if (r < 0) return RbdErrorToStatus(r, "record rbd image creation");
       r = rbd.create4(io, name.c_str(), size, image_options);
     }
-    if (r < 0) return RbdErrorToStatus(r, "create rbd image");
+    if (r < 0) {
+      RemoveIntent(io, cluster_->intents, name);
+      return RbdErrorToStatus(r, "create rbd image");
+    }
+    if (options_.test_hook) options_.test_hook("created");
     auto image = std::make_unique<librbd::Image>();
     r = rbd.open(io, *image, name.c_str());
     if (r >= 0) {
@@ -592,7 +721,9 @@ StatusOr<std::unique_ptr<Writer>> RbdStore::NewWriter(std::string_view image_id,
       if (r < 0) image->close();
     }
     if (r < 0) {
-      RemoveImage(io, name);
+      // Left for CleanupIncomplete() (by the intent) if it cannot be removed now.
+      const int removed = RemoveImage(io, name);
+      if (removed == 0 || removed == -ENOENT) RemoveIntent(io, cluster_->intents, name);
       return RbdErrorToStatus(r, "prepare rbd image");
     }
     return std::unique_ptr<Writer>(std::make_unique<RbdWriter>(
@@ -600,25 +731,73 @@ StatusOr<std::unique_ptr<Writer>> RbdStore::NewWriter(std::string_view image_id,
   });
 }
 
+namespace {
+
+// The id of the image named `name` (format 2: the `rbd_id.<name>` object holds it as a
+// length-prefixed string); NotFound if there is none.
+StatusOr<std::string> ImageId(librados::IoCtx& io, const std::string& name) {
+  ceph::bufferlist bl;
+  const int r = io.read("rbd_id." + name, bl, 0, 0);
+  if (r < 0) return RbdErrorToStatus(r, "look up rbd image id");
+  std::string raw = bl.to_str();
+  if (raw.size() < 4) return InternalError("bad rbd image id object");
+  uint32_t length = 0;
+  std::memcpy(&length, raw.data(), 4);  // little-endian (ceph's encoding), as every host here
+  if (length != raw.size() - 4) return InternalError("bad rbd image id object");
+  return raw.substr(4);
+}
+
+// A read-only handle at the location's snapshot: the one already open for it, if that is still
+// the image now named so, else a new one (the short form, at the head, is never shared).
+StatusOr<std::shared_ptr<OpenImage>> OpenShared(Cluster& cluster, const RbdLocation& loc) {
+  const bool shareable = !loc.snapshot.empty();
+  const std::string key = loc.image + "@" + loc.snapshot;
+  if (shareable) {
+    std::shared_ptr<OpenImage> open;
+    {
+      std::lock_guard lock(cluster.open_images_mutex);
+      auto it = cluster.open_images.find(key);
+      if (it != cluster.open_images.end()) open = it->second.lock();
+    }
+    if (open != nullptr) {
+      StatusOr<std::string> id = ImageId(cluster.io, loc.image);
+      if (id.ok() && *id == open->id) return open;
+      if (id.status().code() == StatusCode::kNotFound) {
+        return NotFoundError("image data not found in the rbd store");
+      }
+    }
+  }
+  auto open = std::make_shared<OpenImage>();
+  int r = librbd::RBD().open_read_only(cluster.io, open->image, loc.image.c_str(),
+                                       shareable ? loc.snapshot.c_str() : nullptr);
+  if (r == -ENOENT) return NotFoundError("image data not found in the rbd store");
+  if (r < 0) return RbdErrorToStatus(r, "open rbd image");
+  librbd::image_info_t info{};
+  r = open->image.stat(info, sizeof info);
+  if (r < 0) return RbdErrorToStatus(r, "stat rbd image");
+  r = open->image.get_id(&open->id);
+  if (r < 0) return RbdErrorToStatus(r, "read rbd image id");
+  open->size = static_cast<int64_t>(info.size);
+  open->object_size = std::max<uint64_t>(info.obj_size, 4096);
+  if (shareable) {
+    std::lock_guard lock(cluster.open_images_mutex);
+    std::erase_if(cluster.open_images, [](const auto& entry) { return entry.second.expired(); });
+    cluster.open_images[key] = open;
+  }
+  return open;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Reader>> RbdStore::Open(std::string_view location) {
   ASSIGN_OR_RETURN(const RbdLocation loc, Resolve(*cluster_, location));
   return Guarded("open rbd image", [&]() -> StatusOr<std::unique_ptr<Reader>> {
-    librbd::RBD rbd;
-    auto image = std::make_unique<librbd::Image>();
-    const char* snapshot = loc.snapshot.empty() ? nullptr : loc.snapshot.c_str();
-    int r = rbd.open_read_only(cluster_->io, *image, loc.image.c_str(), snapshot);
-    if (r == -ENOENT) return NotFoundError("image data not found in the rbd store");
-    if (r < 0) return RbdErrorToStatus(r, "open rbd image");
-    librbd::image_info_t info{};
-    r = image->stat(info, sizeof info);
-    if (r < 0) {
-      image->close();
-      return RbdErrorToStatus(r, "stat rbd image");
-    }
-    const uint64_t unit = std::max<uint64_t>(info.obj_size, 4096);
-    return std::unique_ptr<Reader>(std::make_unique<RbdReader>(cluster_, std::move(image),
-                                                               static_cast<int64_t>(info.size),
-                                                               unit, options_.read_ahead_objects));
+    ASSIGN_OR_RETURN(std::shared_ptr<OpenImage> open, OpenShared(*cluster_, loc));
+    const uint64_t object = open->object_size;
+    const uint64_t unit = std::min(object, kMaxReadUnit);
+    const size_t max_ahead = static_cast<size_t>(options_.read_ahead_objects) * (object / unit);
+    return std::unique_ptr<Reader>(
+        std::make_unique<RbdReader>(cluster_, std::move(open), unit, max_ahead));
   });
 }
 
@@ -676,19 +855,26 @@ Status RbdStore::Delete(std::string_view location) {
 
 namespace {
 
-// Removes `name` if it still carries node_id's incomplete mark and has no protected snapshot.
-Status RemoveIfIncomplete(librados::IoCtx& io, const std::string& name,
-                          const std::string& node_id) {
+// Removes `name` if it has no protected snapshot and carries node_id's incomplete mark, or no
+// mark at all when `intended` (named by node_id's intent: created, then killed before marking).
+// With `intended`, an image that cannot be opened is removed too (librbd removes what a killed
+// creation left of it).
+Status RemoveIfIncomplete(librados::IoCtx& io, const std::string& name, const std::string& node_id,
+                          bool intended) {
   librbd::RBD rbd;
   {
     librbd::Image image;
     int r = rbd.open(io, image, name.c_str());
-    if (r == -ENOENT) return OkStatus();
+    if (r == -ENOENT && !intended) return OkStatus();
+    if (r == -ENOENT) {
+      r = RemoveImage(io, name);
+      return r == 0 || r == -ENOENT ? OkStatus() : RbdErrorToStatus(r, "remove rbd image " + name);
+    }
     if (r < 0) return RbdErrorToStatus(r, "open rbd image " + name);
     std::string mark;
     r = image.metadata_get(kIncompleteKey, &mark);
-    if (r == -ENOENT || (r == 0 && mark != node_id)) return OkStatus();
-    if (r < 0) return RbdErrorToStatus(r, "read metadata of rbd image " + name);
+    if ((r == -ENOENT && !intended) || (r == 0 && mark != node_id)) return OkStatus();
+    if (r < 0 && r != -ENOENT) return RbdErrorToStatus(r, "read metadata of rbd image " + name);
     std::vector<librbd::snap_info_t> snapshots;
     r = image.snap_list(snapshots);
     if (r < 0) return RbdErrorToStatus(r, "list snapshots of rbd image " + name);
@@ -714,13 +900,32 @@ Status RemoveIfIncomplete(librados::IoCtx& io, const std::string& name,
 Status RbdStore::CleanupIncomplete() {
   return Guarded("clean up incomplete rbd images", [&]() -> Status {
     librados::IoCtx& io = cluster_->io;
+    Status first_error;
+    // The images this node was creating (marked or not); each intent dealt with is forgotten.
+    std::string after;
+    for (bool more = true; more;) {
+      std::set<std::string> names;
+      int r = io.omap_get_keys2(cluster_->intents, after, 1000, &names, &more);
+      if (r == -ENOENT) break;  // this node never created an image
+      if (r < 0) return RbdErrorToStatus(r, "read the rbd creation intents");
+      if (names.empty()) break;
+      after = *names.rbegin();
+      for (const std::string& name : names) {
+        Status status = RemoveIfIncomplete(io, name, options_.node_id, /*intended=*/true);
+        if (status.ok()) {
+          const int forgot = RemoveIntent(io, cluster_->intents, name);
+          if (forgot < 0) status = RbdErrorToStatus(forgot, "forget an rbd creation intent");
+        }
+        if (!status.ok() && first_error.ok()) first_error = status;
+      }
+    }
+    // Marked images without an intent (written before intents were recorded).
     librbd::RBD rbd;
     std::vector<librbd::image_spec_t> images;
     int r = rbd.list2(io, &images);
     if (r < 0) return RbdErrorToStatus(r, "list rbd images");
     const std::string key = std::string(kHeaderMetadataPrefix) + kIncompleteKey;
     const std::set<std::string> keys = {key};
-    Status first_error;
     for (const librbd::image_spec_t& spec : images) {
       // Opening every image of a large pool is slow: read the mark straight from the header
       // object first; an unreadable header falls back to librbd.
@@ -735,7 +940,7 @@ Status RbdStore::CleanupIncomplete() {
         }
       }
       if (!candidate) continue;
-      Status status = RemoveIfIncomplete(io, spec.name, options_.node_id);
+      Status status = RemoveIfIncomplete(io, spec.name, options_.node_id, /*intended=*/false);
       if (!status.ok() && first_error.ok()) first_error = status;
     }
     return first_error;

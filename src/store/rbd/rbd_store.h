@@ -10,6 +10,11 @@
 // `snap` and protects it; the location is Glance's `rbd://<fsid>/<pool>/<image>/snap`
 // (components percent-encoded as Glance does). While a write is in progress the image carries
 // the image-metadata key `glimmer.incomplete` = node id; it is removed once `snap` is protected.
+// Creating an image and marking it are two steps, so the intent comes first: before creating an
+// image a node adds its name as a key to the omap of the RADOS object
+// `glimmer_incomplete.<node id>` in the pool, and removes it once the image is committed or
+// removed. A process killed anywhere in between leaves a key that CleanupIncomplete() follows,
+// marked image or not.
 //
 // Locations are untrusted text (they come back from the database) and are parsed strictly (see
 // rbd_location.h): `rbd://<fsid>/<pool>/<image>/<snap>` with fsid == this cluster's, pool == this
@@ -25,6 +30,15 @@
 // and Delete()/CleanupIncomplete() still work. Data operations on OSDs that stop answering
 // block unless osd_op_timeout_seconds is set (librados' default).
 //
+// Memory: a Writer holds up to write_in_flight + 1 objects. A Reader reads ahead only for a
+// consumer that keeps up (it has read 4 MiB sequentially, each time coming back for more within
+// 50 ms; a slower one is served by direct reads of what it asks for, which hold nothing between
+// calls), in units of up to 2 MiB, starting one unit ahead and going one deeper each time the
+// consumer had to wait, up to read_ahead_objects objects; all the Readers of a store share
+// read_ahead_budget_mib (a Reader that finds it used up reads directly). The Readers of one
+// snapshot share one open librbd image (~0.4 MiB each otherwise). So 100 slow downloads of an
+// image hold next to nothing, and a fast one reads at full speed.
+//
 // Ownership and thread-safety: Create() connects to the cluster; the connection is shared by the
 // store and every Writer/Reader it returned (each may outlive the store; the connection closes
 // when the last of them goes). All RbdStore methods may be called concurrently; a Writer or
@@ -32,6 +46,7 @@
 // none. Several Glimmer nodes may share one pool: each must have its own node_id.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,7 +78,11 @@ struct RbdStoreOptions {
   // progress so that CleanupIncomplete() removes only its own leftovers. Required.
   std::string node_id;
   int write_in_flight = 4;     // object-sized aio writes in flight per Writer (>= 1)
-  int read_ahead_objects = 3;  // object-sized aio reads ahead of a sequential Reader (>= 0)
+  int read_ahead_objects = 3;  // the deepest read-ahead of a Reader, in objects (0..64)
+  int read_ahead_budget_mib = 64;  // read-ahead data all the Readers may hold at once (0..4096)
+  // Tests only: called at named points of NewWriter, so that a test can kill the process there:
+  // "created" (the RBD image exists, its intent is recorded, it is not marked yet).
+  std::function<void(std::string_view point)> test_hook;
 };
 
 class RbdStore final : public Store {
@@ -80,7 +99,8 @@ class RbdStore final : public Store {
   void set_weight(int64_t weight) { info_.weight = weight; }
 
   const StoreInfo& info() const override { return info_; }
-  // Creates the RBD image (size = size_hint, or 0) and marks it incomplete. The image grows as
+  // Records the intent, creates the RBD image (size = size_hint, or 0) and marks it incomplete
+  // (see the layout above). The image grows as
   // data arrives; Commit() sets its exact size, creates and protects `snap`, and returns the
   // location. Memory per Writer is bounded by (write_in_flight + 1) objects. InvalidArgument
   // for an image id that is not [A-Za-z0-9._-]{1,80} not starting with '.' or for a negative
@@ -88,8 +108,8 @@ class RbdStore final : public Store {
   StatusOr<std::unique_ptr<Writer>> NewWriter(std::string_view image_id,
                                               std::optional<int64_t> size_hint) override;
   // Opens the image read-only at the location's snapshot (short form: at the head). Sequential
-  // ReadAt calls are served by a read-ahead window of read_ahead_objects objects; other offsets
-  // are read directly. NotFound if the image or snapshot is gone; InvalidArgument if not a
+  // ReadAt calls of a consumer that keeps up are served by read-ahead (see Memory above); other
+  // reads are direct. NotFound if the image or snapshot is gone; InvalidArgument if not a
   // location of this store; Unavailable, Internal.
   StatusOr<std::unique_ptr<Reader>> Open(std::string_view location) override;
   // Unprotects and removes the snapshot (`snap` for the short form), then removes the image.
@@ -100,9 +120,11 @@ class RbdStore final : public Store {
   // NotFound if already gone; InvalidArgument if not a location of this store.
   Status Delete(std::string_view location) override;
   bool Owns(std::string_view location) const override;
-  // Removes the images of this pool whose `glimmer.incomplete` is this node's id and that have
-  // no protected snapshot. Other nodes' uploads in progress are never touched; must not run
-  // while this node has Writers open. Returns the first error (and goes on with the others).
+  // Removes the images of this pool that have no protected snapshot and either carry this
+  // node's `glimmer.incomplete` mark or are named in this node's intent object without another
+  // node's mark (a process killed between creating an image and marking it); then forgets the
+  // intents that were dealt with. Other nodes' uploads in progress are never touched; must not
+  // run while this node has Writers open. Returns the first error (and goes on with the others).
   Status CleanupIncomplete() override;
 
   const std::string& fsid() const;

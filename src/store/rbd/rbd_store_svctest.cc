@@ -4,7 +4,11 @@
 //   build/src/store/rbd/store_rbd_svctest
 // Every image this binary creates is named glimmer-svctest-<random>-..., and is removed at the end
 // of each test whatever happened, so several runs (and other users of the pool) do not interfere.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -13,10 +17,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <rados/librados.hpp>
 #include <random>
 #include <rbd/librbd.hpp>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "platform/random.h"
@@ -28,6 +35,10 @@ namespace {
 
 constexpr int64_t kMiB = int64_t{1} << 20;
 constexpr const char* kIncompleteKey = "glimmer.incomplete";
+constexpr const char* kIntentObjectPrefix = "glimmer_incomplete.";  // + node id (rbd_store.h)
+// Set for the child process of KilledBetweenCreationAndMarkingIsRemovedAtRestart.
+constexpr const char* kChildNodeEnv = "GLIMMER_RBD_SVCTEST_CHILD_NODE";
+constexpr const char* kChildImageEnv = "GLIMMER_RBD_SVCTEST_CHILD_IMAGE";
 
 std::string EnvOr(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
@@ -129,11 +140,13 @@ class RbdStoreTest : public ::testing::Test {
         rbd.remove(io_, spec.name.c_str());
       }
     }
+    for (const std::string& node : nodes_) io_.remove(kIntentObjectPrefix + node);
     io_.close();
     rados_.shutdown();
   }
 
-  RbdStoreOptions Options(const std::string& node, int chunk_mib) const {
+  RbdStoreOptions Options(const std::string& node, int chunk_mib) {
+    nodes_.insert(node);
     RbdStoreOptions o;
     o.store_id = "ceph";
     o.conf_file = conf_;
@@ -197,6 +210,21 @@ class RbdStoreTest : public ::testing::Test {
     return r == 0;
   }
 
+  // The names in `node`'s intent object.
+  std::set<std::string> Intents(const std::string& node) {
+    std::set<std::string> names;
+    bool more = false;
+    const int r = io_.omap_get_keys2(kIntentObjectPrefix + node, "", 1000, &names, &more);
+    EXPECT_TRUE(r == 0 || r == -ENOENT) << r;
+    return names;
+  }
+
+  void AddIntent(const std::string& node, const std::string& name) {
+    std::map<std::string, ceph::bufferlist> keys;
+    keys[name];
+    ASSERT_EQ(io_.omap_set(kIntentObjectPrefix + node, keys), 0);
+  }
+
   // Creates an image the way a crashed writer would have left it.
   void CreateRaw(const std::string& name, const std::string& mark, bool snapshot, bool protect) {
     librbd::RBD rbd;
@@ -220,6 +248,7 @@ class RbdStoreTest : public ::testing::Test {
   std::string pool_;
   std::string prefix_;
   std::string node_;
+  std::set<std::string> nodes_;  // whose intent objects TearDown removes
   librados::Rados rados_;
   librados::IoCtx io_;
   std::unique_ptr<RbdStore> store_;
@@ -601,6 +630,144 @@ TEST_F(RbdStoreTest, CleanupIncompleteRemovesOnlyThisNodesLeftovers) {
   EXPECT_TRUE(ImageExists(NameOf(*location)));
   EXPECT_TRUE(ImageExists(mine_protected));
   EXPECT_TRUE(ImageExists(foreign));
+}
+
+// A process killed with SIGKILL between creating an RBD image and marking it incomplete: the
+// image has no mark, and nothing but the intent says whose it is. The restart removes it.
+TEST_F(RbdStoreTest, KilledBetweenCreationAndMarkingIsRemovedAtRestart) {
+  const std::string id = NewId("killed");
+  const std::string node = "node-" + platform::RandomHex(6);
+  nodes_.insert(node);
+  const std::string filter = "--gtest_filter=RbdStoreCrashChild.CreateThenGetKilled";
+  const std::string self = "/proc/self/exe";
+  std::vector<char*> argv = {const_cast<char*>(self.c_str()), const_cast<char*>(filter.c_str()),
+                             nullptr};
+  std::vector<std::string> env_strings = {std::string(kChildNodeEnv) + "=" + node,
+                                          std::string(kChildImageEnv) + "=" + id};
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t quiet;  // the child's gtest output is of no interest
+  posix_spawn_file_actions_init(&quiet);
+  posix_spawn_file_actions_addopen(&quiet, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, self.c_str(), &quiet, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&quiet);
+  ASSERT_EQ(spawned, 0);
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(wstatus) && WTERMSIG(wstatus) == SIGKILL) << wstatus;
+
+  // What the kill left: an unmarked image, named by the node's intent.
+  ASSERT_TRUE(ImageExists(id));
+  {
+    librbd::RBD rbd;
+    librbd::Image image;
+    ASSERT_EQ(rbd.open_read_only(io_, image, id.c_str(), nullptr), 0);
+    std::string mark;
+    EXPECT_EQ(image.metadata_get(kIncompleteKey, &mark), -ENOENT);
+    image.close();
+  }
+  EXPECT_EQ(Intents(node), std::set<std::string>{id});
+
+  // Another node's clean-up leaves it alone; the restarted node removes it.
+  std::unique_ptr<RbdStore> other = MakeStore("other-" + platform::RandomHex(6), 1);
+  ASSERT_NE(other, nullptr);
+  EXPECT_TRUE(other->CleanupIncomplete().ok());
+  EXPECT_TRUE(ImageExists(id));
+  std::unique_ptr<RbdStore> restarted = MakeStore(node, 1);
+  ASSERT_NE(restarted, nullptr);
+  Status cleaned = restarted->CleanupIncomplete();
+  EXPECT_TRUE(cleaned.ok()) << cleaned.ToString();
+  EXPECT_FALSE(ImageExists(id));
+  EXPECT_TRUE(Intents(node).empty());
+}
+
+// The other states an intent can be left in by a crash: before the image was created (nothing
+// to remove), after it was committed (kept), naming an image another upload holds (kept).
+TEST_F(RbdStoreTest, CleanupFollowsIntentsAndKeepsWhatIsNotItsOwn) {
+  const std::string never_created = NewId("never-created");
+  const std::string committed_data = RandomData(kMiB + 3, 8);
+  const std::string committed = NameOf(Put(*store_, NewId("committed"), committed_data, 1));
+  const std::string other_node = "other-" + platform::RandomHex(6);
+  nodes_.insert(other_node);
+  const std::string others = NewId("others");
+  CreateRaw(others, other_node, false, false);
+  const std::string mine_unmarked = NewId("mine-unmarked");
+  CreateRaw(mine_unmarked, "", true, false);  // crash after a snapshot, before protecting it
+  for (const std::string& name : {never_created, committed, others, mine_unmarked}) {
+    AddIntent(node_, name);
+  }
+  EXPECT_TRUE(Intents(node_).size() == 4);
+
+  Status cleaned = store_->CleanupIncomplete();
+  EXPECT_TRUE(cleaned.ok()) << cleaned.ToString();
+  EXPECT_TRUE(Intents(node_).empty());
+  EXPECT_FALSE(ImageExists(never_created));
+  EXPECT_TRUE(ImageExists(others));
+  EXPECT_FALSE(ImageExists(mine_unmarked));
+  EXPECT_TRUE(Get(*store_, FormatRbdLocation(store_->fsid(), store_->pool(), committed, "snap")) ==
+              committed_data);
+}
+
+TEST_F(RbdStoreTest, WritersLeaveNoIntentBehind) {
+  const std::string data = RandomData(2 * kMiB + 5, 9);
+  const std::string committed = Put(*store_, NewId("intent-commit"), data, std::nullopt);
+  ASSERT_FALSE(committed.empty());
+  StatusOr<std::unique_ptr<Writer>> aborted = store_->NewWriter(NewId("intent-abort"), 1);
+  ASSERT_TRUE(aborted.ok());
+  ASSERT_TRUE((*aborted)->Append(Bytes(data)).ok());
+  (*aborted)->Abort();
+  // A name taken by committed data: the writer goes to another name, and forgets both.
+  const std::string taken = NameOf(committed);
+  const std::string second = Put(*store_, taken, data, std::nullopt);
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(NameOf(second), taken);
+  EXPECT_TRUE(Intents(node_).empty());
+}
+
+// Readers of one snapshot share one open image; each still reads its own way, from threads of
+// its own, and one that goes away does not disturb the others.
+TEST_F(RbdStoreTest, ConcurrentReadersOfOneImage) {
+  const std::string data = RandomData(6 * kMiB + 99, 10);
+  const std::string location = Put(*store_, NewId("shared"), data, std::nullopt);
+  ASSERT_FALSE(location.empty());
+  std::vector<std::string> got(6);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] { got[i] = Get(*store_, location, i % 2 ? 300 * 1024 : kMiB); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& g : got) EXPECT_TRUE(g == data);
+  StatusOr<std::unique_ptr<Reader>> first = store_->Open(location);
+  ASSERT_TRUE(first.ok());
+  {
+    StatusOr<std::unique_ptr<Reader>> second = store_->Open(location);
+    ASSERT_TRUE(second.ok());
+    EXPECT_TRUE(ReadAll(**second, kMiB).value() == data);
+  }
+  EXPECT_TRUE(ReadAll(**first, kMiB).value() == data);
+}
+
+// The child process of KilledBetweenCreationAndMarkingIsRemovedAtRestart: starts an upload and
+// gets itself killed with SIGKILL right after the RBD image is created. Skipped otherwise.
+TEST(RbdStoreCrashChild, CreateThenGetKilled) {
+  const char* node = std::getenv(kChildNodeEnv);
+  const char* image = std::getenv(kChildImageEnv);
+  if (node == nullptr || image == nullptr) GTEST_SKIP() << "run by another test";
+  RbdStoreOptions o;
+  o.conf_file = EnvOr("CEPH_CONF", "");
+  o.pool = EnvOr("CEPH_RBD_POOL", "rbd");
+  o.chunk_size_mib = 1;
+  o.node_id = node;
+  o.test_hook = [](std::string_view point) {
+    if (point == "created") raise(SIGKILL);
+  };
+  StatusOr<std::unique_ptr<RbdStore>> store = RbdStore::Create(o);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  (void)(*store)->NewWriter(image, std::nullopt);
+  ADD_FAILURE() << "not killed";
 }
 
 // --- locations -------------------------------------------------------------------------------
