@@ -74,6 +74,11 @@ http::Response Router::Handle(http::Request& req) {
   }
   ctx->request_id = req.request_id;
   ctx->auth_token = std::string(*token);
+  // Glance routes no path with a trailing slash below the version ("/v2/images/" is not the
+  // list, and "DELETE /v2/images/" is not a delete with an empty id).
+  if (segments.size() >= 2 && req.path.ends_with('/')) {
+    return ErrorResponse(404, "The resource could not be found.", req);
+  }
   segments.erase(segments.begin());
   return images_api_.Handle(req, *ctx, segments);
 }

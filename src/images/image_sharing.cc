@@ -16,7 +16,9 @@ using domain::Visibility;
 
 Status RequireShared(const Image& image) {
   if (image.visibility != Visibility::kShared) {
-    return PermissionDeniedError("Only shared images have members.");
+    return PermissionDeniedError(
+        "Only shared images have members. Make the image shared first: "
+        "openstack image set --shared " + image.id);
   }
   return OkStatus();
 }

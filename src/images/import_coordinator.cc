@@ -319,9 +319,10 @@ StatusOr<domain::Task> ImportCoordinator::StartImport(const RequestContext& ctx,
                                   valid.message());
     }
   }
-  if (!copy && (!req.stores.empty() || req.all_stores) && !env_.stores.multistore) {
-    // Accept the default store named explicitly; anything else needs multistore.
-    if (req.all_stores || req.stores.size() != 1 || !env_.stores.ById(req.stores[0]) ||
+  if (!copy && !req.stores.empty() && !env_.stores.multistore) {
+    // Accept the default store named explicitly; anything else needs multistore. all_stores
+    // means the one store there is (Glance ignores it here, and Tempest's client sends it).
+    if (req.stores.size() != 1 || !env_.stores.ById(req.stores[0]) ||
         env_.stores.ById(req.stores[0]) != env_.stores.Default()) {
       return InvalidArgumentError(
           "Import into specific stores needs several stores "

@@ -41,6 +41,7 @@ struct HopState {
   const FetchSink* sink = nullptr;
   CURL* handle = nullptr;
   std::string host;
+  AddressPolicyOptions address_policy;  // for this hop (see ListedInAllowedHosts)
   std::vector<PinnedAddress> pinned;
   std::string reason;            // reason phrase of the last status line
   std::string location;          // Location header of the last response
@@ -170,7 +171,7 @@ curl_socket_t OpenSocketCallback(void* user, curlsocktype purpose, curl_sockaddr
                                              " of host " + st->host + " refused");
     return CURL_SOCKET_BAD;
   }
-  Status s = CheckAddress(&address->addr, st->options->address_policy, st->host);
+  Status s = CheckAddress(&address->addr, st->address_policy, st->host);
   if (!s.ok()) {
     st->socket_status = std::move(s);
     return CURL_SOCKET_BAD;
@@ -292,7 +293,13 @@ StatusOr<FetchResult> HttpFetcher::Fetch(std::string_view url, const FetchOption
       return InvalidArgumentError("URL rejected: scheme '" + v.scheme +
                                   "' cannot be downloaded (only http and https)");
     }
-    auto resolved = ResolveAndCheck(v, options.address_policy);
+    // A host the operator lists in allowed_hosts is vouched for: its private addresses are
+    // allowed. Redirect targets get the plain policy.
+    AddressPolicyOptions policy = options.address_policy;
+    if (hop == 0 && ListedInAllowedHosts(v.host, options.url_filter)) {
+      policy.allow_private_addresses = true;
+    }
+    auto resolved = ResolveAndCheck(v, policy);
     if (!resolved.ok()) {
       if (hop == 0) return resolved.status();
       return Status(resolved.status().code(),
@@ -308,6 +315,7 @@ StatusOr<FetchResult> HttpFetcher::Fetch(std::string_view url, const FetchOption
     st.sink = &sink;
     st.handle = h;
     st.host = v.host;
+    st.address_policy = policy;
     st.pinned = pinned;
 
     CurlSlist resolve;

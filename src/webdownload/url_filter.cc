@@ -201,6 +201,11 @@ StatusOr<ValidatedUrl> ParseAndValidateUrl(std::string_view url, const UrlFilter
   return out;
 }
 
+bool ListedInAllowedHosts(std::string_view host, const UrlFilterOptions& options) {
+  return std::any_of(options.allowed_hosts.begin(), options.allowed_hosts.end(),
+                     [&](const std::string& h) { return NormalizeHostEntry(h) == host; });
+}
+
 Status ValidateUrl(std::string_view url, const UrlFilterOptions& options) {
   auto result = ParseAndValidateUrl(url, options);
   return result.ok() ? OkStatus() : result.status();

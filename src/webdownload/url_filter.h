@@ -57,4 +57,10 @@ Status ValidateUrl(std::string_view url, const UrlFilterOptions& options);
 // Same checks; on success returns the normalised parts the fetcher connects to.
 StatusOr<ValidatedUrl> ParseAndValidateUrl(std::string_view url, const UrlFilterOptions& options);
 
+// Whether the operator lists `host` (as normalised in ValidatedUrl::host) in allowed_hosts by
+// name or address: such a host is vouched for, so its private addresses may be reached (the
+// first request only; redirect targets are always checked). Metadata and reserved addresses
+// still need allowed_cidrs.
+bool ListedInAllowedHosts(std::string_view host, const UrlFilterOptions& options);
+
 }  // namespace glimmer::webdownload
