@@ -516,3 +516,37 @@ def test_no_token_in_any_dashboard_response_and_headers_everywhere(srv, people):
             assert hashlib.sha256(m.group(1)).hexdigest() not in digests, r.url
         checked += 1
     assert checked >= 15
+
+
+def test_upload_started_before_the_session_expires_finishes(glimmer_factory):
+    """Authentication is checked when a request starts (as Glance with keystonemiddleware): an
+    upload through the edge that outlives its token still completes; the next call is 401."""
+    import time
+
+    srv = glimmer_factory("dashboard-expiry",
+                          extra_env={"GLIMMER_GLIMMER__TOKEN_EXPIRATION": "60",
+                                     "GLIMMER_GLIMMER__TOKEN_CACHE_SECONDS": "0"})
+    b = Browser(srv.base_url)
+    b.sign_in("admin", password=srv.admin_password, project="admin")
+    r = b.post("/dashboard/api/v2/images", json={"name": "slow", "disk_format": "raw",
+                                                 "container_format": "bare"})
+    assert r.status_code == 201, r.text
+    image_id = r.json()["id"]
+    expires = time.monotonic() + 60
+    chunk = b"\x5a" * (256 << 10)
+    sent = 0
+
+    def body():
+        nonlocal sent
+        while time.monotonic() < expires + 5:  # keep sending past the token's expiry
+            yield chunk
+            sent += len(chunk)
+            time.sleep(0.25)
+
+    r = b.put(f"/dashboard/api/v2/images/{image_id}/file", data=body(),
+              headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 204, r.text
+    assert b.get("/dashboard/api/session").status_code == 401
+    admin = lib.Api(srv.base_url, lib.token_and_body(srv.admin_env())[0])
+    image = admin.image(image_id)
+    assert image["status"] == "active" and image["size"] == sent
