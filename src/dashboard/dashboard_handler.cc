@@ -414,10 +414,17 @@ class DashboardHandler::Call {
   http::Response Proxy(const Session& s, const domain::RequestContext&) {
     req_.path.erase(0, kApiPrefix.size());
     if (req_.target.starts_with(kApiPrefix)) req_.target.erase(0, kApiPrefix.size());
-    if (req_.segments.size() >= 2) req_.segments.erase(req_.segments.begin(), req_.segments.begin() + 2);
+    if (req_.segments.size() >= 2) {
+      req_.segments.erase(req_.segments.begin(), req_.segments.begin() + 2);  // dashboard, api
+    }
     std::vector<std::string> parts;
     for (const auto& seg : req_.segments) {
       if (!seg.empty()) parts.push_back(Lower(seg));
+    }
+    // Dot segments are not resolved by the Router; refusing them keeps the checks below exact.
+    if (std::any_of(parts.begin(), parts.end(),
+                    [](const std::string& p) { return p == "." || p == ".."; })) {
+      return Error(404, "No such dashboard API.");
     }
     // Tokens are issued and shown only through the session endpoints.
     if (parts.size() >= 4 && parts[0] == "identity" && parts[2] == "auth" &&

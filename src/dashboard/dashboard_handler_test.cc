@@ -329,7 +329,9 @@ TEST_F(DashboardHandlerTest, AuthTokensIsRefusedAtTheEdge) {
   const std::string cookie = SignIn();
   for (const char* path : {"/dashboard/api/identity/v3/auth/tokens",
                            "/dashboard/api/identity/v3/auth/tokens/",
-                           "/dashboard/api/identity//v3/AUTH/tokens"}) {
+                           "/dashboard/api/identity//v3/AUTH/tokens",
+                           "/dashboard/api/v2/../identity/v3/auth/tokens",
+                           "/dashboard/api/v2/./images"}) {
     seen_ = http::Request();
     Reply r = Call("GET", path, {{"Cookie", Cookie(cookie)}});
     EXPECT_EQ(r.status, 404) << path;
@@ -428,9 +430,8 @@ TEST_F(DashboardHandlerTest, RescopeRotatesCookieAndCsrf) {
 
 TEST_F(DashboardHandlerTest, GarbageCookiesAre401) {
   for (const char* v : {"x", "!!!", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}) {
-    EXPECT_EQ(Call("GET", "/dashboard/api/session", {{"Cookie", std::string("glimmer_session=") + v}})
-                  .status,
-              401);
+    const std::string cookie = std::string("glimmer_session=") + v;
+    EXPECT_EQ(Call("GET", "/dashboard/api/session", {{"Cookie", cookie}}).status, 401);
   }
 }
 

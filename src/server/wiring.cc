@@ -482,9 +482,10 @@ Status EmbeddedService::Start(const Config& config) {
         core_->dashboard_sessions(), platform::Clock::Real(), sopts);
     dashboard::DashboardOptions dopts;
     dopts.public_endpoint = config.public_endpoint;
-    dopts.secure_cookie = config.dashboard_secure_cookie == "true"    ? dashboard::SecureCookie::kAlways
-                          : config.dashboard_secure_cookie == "false" ? dashboard::SecureCookie::kNever
-                                                                      : dashboard::SecureCookie::kAuto;
+    using dashboard::SecureCookie;
+    dopts.secure_cookie = config.dashboard_secure_cookie == "true"    ? SecureCookie::kAlways
+                          : config.dashboard_secure_cookie == "false" ? SecureCookie::kNever
+                                                                      : SecureCookie::kAuto;
     dopts.trusted_proxies = config.dashboard_trusted_proxies;
     dopts.assets = dashboard::EmbeddedAssets();
     dashboard_ = std::make_unique<dashboard::DashboardHandler>(
@@ -532,7 +533,9 @@ Status EmbeddedService::Start(const Config& config) {
       if (!st.ok()) spdlog::warn("token purge failed: {}", st.ToString());
       if (dashboard_sessions_) {
         auto purged = dashboard_sessions_->PurgeExpired();
-        if (!purged.ok()) spdlog::warn("dashboard session purge failed: {}", purged.status().ToString());
+        if (!purged.ok()) {
+          spdlog::warn("dashboard session purge failed: {}", purged.status().ToString());
+        }
       }
     }
   });
