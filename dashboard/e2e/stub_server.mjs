@@ -49,7 +49,7 @@ function fakeImages(count) {
   return Array.from({length: count}, (_, i) => {
     const visibility = ['private', 'shared', 'public', 'community'][i % 4];
     const [os_distro, os_version, os_admin_user] = distros[i % distros.length];
-    const size = (i + 1) * 37_748_736;
+    const size = ((i % 40) + 1) * 8 * 1024 * 1024 + i * 4096;
     return {
       id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       name: `image-${String(i).padStart(4, '0')}`,

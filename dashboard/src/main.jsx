@@ -8,7 +8,7 @@ import {Toasts, toast} from './components/toast.jsx';
 import {UploadTray} from './components/uploads.jsx';
 import {explain, loadSession, setUnauthorizedHandler, signOut, switchProject} from './lib/api.js';
 import {navigate, useRoute} from './lib/router.js';
-import {runningJobs} from './lib/uploads.js';
+import {clearJobs, runningJobs} from './lib/uploads.js';
 import {ApiAccess} from './pages/api_access.jsx';
 import {ImageDetail} from './pages/image_detail.jsx';
 import {ImagesPanel} from './pages/images.jsx';
@@ -89,6 +89,7 @@ function Shell({session, setSession}) {
     } catch (err) {
       toast(explain(err, 'sign out cleanly'), 'error');
     }
+    clearJobs();
     setSession(null);
   }
 

@@ -4,7 +4,7 @@ import {useEffect, useState} from 'preact/hooks';
 import {explain, patchImage} from '../lib/api.js';
 import {percentOf, progressText} from '../lib/progress_math.js';
 import {humanDuration, humanSize} from '../lib/units.js';
-import {cancel, deleteFailed, dismiss, elapsedSeconds, isRunning, useUploads} from '../lib/uploads.js';
+import {cancel, deleteFailed, dismiss, dismissFinished, elapsedSeconds, isRunning, useUploads} from '../lib/uploads.js';
 import {toast} from './toast.jsx';
 
 const PHASES = {
@@ -89,14 +89,35 @@ export function UploadProgress({job}) {
   );
 }
 
-/** Every running or finished creation, on every page, until dismissed. */
+/**
+ * Every running or finished creation, on every page, until dismissed. Open while something runs;
+ * once all are finished it folds into a one-line bar so it does not cover the page.
+ */
 export function UploadTray() {
   const jobs = useUploads();
+  const running = jobs.filter(isRunning).length;
+  const [open, setOpen] = useState(true);
+  useEffect(() => { if (running) setOpen(true); }, [running]);
+  useEffect(() => {
+    const t = !running && open ? setTimeout(() => setOpen(false), 8000) : null;
+    return () => clearTimeout(t);
+  }, [running, open]);
+  useEffect(() => {
+    document.body.classList.toggle('has-tray', jobs.length > 0);
+  }, [jobs.length]);
   if (!jobs.length) return null;
+  const summary = running ? `${running} running, ${jobs.length - running} finished` : `${jobs.length} finished`;
   return (
-    <aside class="tray" aria-label="Uploads and imports">
-      <h2 class="tray-title">Uploads and imports</h2>
-      {jobs.map((job) => (
+    <aside class={`tray ${open ? 'open' : 'folded'}`} aria-label="Uploads and imports">
+      <div class="tray-head">
+        <h2 class="tray-title">
+          <button type="button" class="link" aria-expanded={open} onClick={() => setOpen(!open)}>
+            Uploads and imports</button> <span class="muted">({summary})</span></h2>
+        {jobs.some((j) => !isRunning(j)) && (
+          <button type="button" class="link" onClick={dismissFinished}>Clear finished</button>
+        )}
+      </div>
+      {open && jobs.map((job) => (
         <div class="tray-item" key={job.key}>
           <UploadProgress job={job} />
           {!isRunning(job) && (

@@ -220,6 +220,22 @@ export async function deleteFailed(job) {
   emit();
 }
 
+/** On sign-out: stops running uploads (the server rolls them back) and forgets every job. */
+export function clearJobs() {
+  for (const job of jobs.values()) {
+    job.cancelled = true;
+    job.xhr?.abort();
+  }
+  jobs.clear();
+  emit();
+}
+
+/** Forgets the jobs that have finished (done, failed or cancelled). */
+export function dismissFinished() {
+  for (const job of [...jobs.values()]) if (!isRunning(job)) jobs.delete(job.key);
+  emit();
+}
+
 export function elapsedSeconds(job) {
   return (Date.now() - job.startedAt) / 1000;
 }

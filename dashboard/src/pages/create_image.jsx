@@ -63,6 +63,10 @@ export function CreateImage({session, onClose}) {
   const [jobKey, setJobKey] = useState(null);
   const job = useUploads().find((j) => j.key === jobKey);
 
+  // The job went away (its empty image was deleted from the progress view): nothing left to show.
+  useEffect(() => {
+    if (jobKey !== null && !job) onClose();
+  }, [jobKey, job]);
   useEffect(() => {
     getImportMethods().then(setMethods, () => setMethods([]));
     getDiskFormatEnum().then(setFormatEnum);
