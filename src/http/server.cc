@@ -78,6 +78,51 @@ auto RunVia(std::function<void(std::function<void()>)> post, std::function<R()> 
       net::use_awaitable, std::move(post), std::move(fn));
 }
 
+// Responses with an in-memory body up to this size are written in one piece (header and body
+// together), from the handler's fiber when possible.
+constexpr size_t kSmallResponseBytes = 64 * 1024;
+
+bool HasBody(int status) {
+  return !(status == 204 || status == 304 || (status >= 100 && status < 200));
+}
+
+// The status line and header fields of `response` as sent.
+bhttp::response<bhttp::empty_body> HeaderOf(const Response& response, bool keep_alive) {
+  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), 11};
+  for (const auto& [k, v] : response.headers.fields()) res.insert(k, v);
+  res.keep_alive(keep_alive);
+  if (response.stream) {
+    if (response.stream_length) {
+      res.content_length(*response.stream_length);
+    } else {
+      res.chunked(true);
+    }
+  } else if (HasBody(response.status)) {
+    res.content_length(response.body.size());
+  }
+  return res;
+}
+
+// Header and body of a small in-memory response as one buffer; nullopt for other responses.
+std::optional<std::string> SmallWire(const Response& response, bool head, bool keep_alive) {
+  if (response.stream || response.body.size() > kSmallResponseBytes) return std::nullopt;
+  auto res = HeaderOf(response, keep_alive);
+  bhttp::response_serializer<bhttp::empty_body> sr(res);
+  std::string wire;
+  error_code ec;
+  while (!ec && !sr.is_header_done()) {
+    sr.next(ec, [&](error_code&, const auto& buffers) {
+      for (auto b : beast::buffers_range_ref(buffers)) {
+        wire.append(static_cast<const char*>(b.data()), b.size());
+      }
+      sr.consume(beast::buffer_bytes(buffers));
+    });
+  }
+  if (ec) return std::nullopt;
+  if (!head && HasBody(response.status)) wire += response.body;
+  return wire;
+}
+
 std::string_view Reason(int status) {
   return bhttp::obsolete_reason(static_cast<bhttp::status>(status));
 }
@@ -247,6 +292,20 @@ class Server::Impl::Session : public std::enable_shared_from_this<Session> {
   net::awaitable<bool> HandleOne(Parser& parser);
   net::awaitable<error_code> WriteResponse(Response& response, bool head, bool keep_alive,
                                            uint64_t& bytes_sent);
+  // What a handler's fiber hands back: the response, and for a small in-memory one its bytes
+  // on the wire and how many of them the fiber already wrote to the socket.
+  struct Handled {
+    Response response;
+    std::optional<std::string> wire;
+    size_t wire_sent = 0;
+    int send_errno = 0;
+    bool keep_alive = false;
+  };
+  // On the handler's fiber, right after the handler: a small in-memory response to a request
+  // whose body is fully read is serialized and written with non-blocking send(2) from here, so
+  // the client has its answer without waiting for the io thread to wake up. What the socket
+  // does not take at once is written by the io side.
+  void WriteFromFiber(Handled& h, const Request& req, bool head, bool keep_alive);
   net::awaitable<error_code> SendFile(const BodySource::FileRange& range, uint64_t& bytes_sent);
   net::awaitable<void> WriteSimple(int status, std::string body, const std::string& request_id);
   // Waits until the socket is readable (or writable) or `deadline`; false on timeout.
@@ -698,19 +757,48 @@ net::awaitable<bool> Server::Impl::Session::HandleOne(Parser& parser) {
       if (ec) co_return false;  // client gone, too slow or failed: the connection ends
     }
     Handler& handler = server_.handler_;
-    response = co_await RunVia<Response>(
+    const bool keep_alive_wanted = msg.keep_alive() && server_.options_.keep_alive;
+    auto handled = co_await RunVia<std::shared_ptr<Handled>>(
         [this](std::function<void()> job) { server_.SpawnOnFiber(std::move(job)); },
-        [&handler, &req]() -> Response {
+        [this, &handler, &req, &body, head, keep_alive_wanted]() {
+          auto h = std::make_shared<Handled>();
           try {
-            return handler(req);
+            h->response = handler(req);
           } catch (const std::exception& e) {
             spdlog::error("handler threw: {}", e.what());
-            Response r;
-            r.status = 500;
-            r.body = "Internal Server Error";
-            return r;
+            h->response = Response{};
+            h->response.status = 500;
+            h->response.body = "Internal Server Error";
           }
+          if (body.done() && !body.failed()) {
+            WriteFromFiber(*h, req, head, keep_alive_wanted && !server_.draining_);
+          }
+          return h;
         });
+    if (handled->wire) {
+      // Already (at least partly) on the wire: finish it here.
+      response = std::move(handled->response);
+      uint64_t body_bytes = head || !HasBody(response.status) ? 0 : response.body.size();
+      if (handled->send_errno != 0) {
+        ec = error_code(handled->send_errno, boost::system::system_category());
+      } else if (handled->wire_sent < handled->wire->size()) {
+        stream_.expires_after(server_.options_.body_timeout);
+        auto [wec, wn] = co_await net::async_write(
+            stream_, net::buffer(handled->wire->data() + handled->wire_sent,
+                                 handled->wire->size() - handled->wire_sent),
+            kAwait);
+        ec = wec;
+      }
+      uint64_t bytes_sent = ec ? 0 : body_bytes;
+      if (response.on_complete) response.on_complete(!ec);
+      if (server_.options_.access_log) {
+        double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        spdlog::info("{} \"{} {}\" {} {} {:.1f}ms {}", remote_, req.method, req.target,
+                     response.status, bytes_sent, ms, req.request_id);
+      }
+      co_return !ec && handled->keep_alive;
+    }
+    response = std::move(handled->response);
   }
 
   // Decide whether the connection can carry another request.
@@ -802,25 +890,41 @@ net::awaitable<error_code> Server::Impl::Session::SendFile(const BodySource::Fil
   co_return error_code{};
 }
 
+void Server::Impl::Session::WriteFromFiber(Handled& h, const Request& req, bool head,
+                                           bool keep_alive) {
+  if (!h.response.headers.Has("x-openstack-request-id")) {
+    h.response.headers.Set("x-openstack-request-id", req.request_id);
+  }
+  h.wire = SmallWire(h.response, head, keep_alive);
+  if (!h.wire) return;
+  h.keep_alive = keep_alive;
+  const int sock = stream_.socket().native_handle();
+  while (h.wire_sent < h.wire->size()) {
+    ssize_t n = ::send(sock, h.wire->data() + h.wire_sent, h.wire->size() - h.wire_sent,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n > 0) {
+      h.wire_sent += static_cast<size_t>(n);
+      continue;
+    }
+    const int err = LastErrno();
+    if (n < 0 && err == EINTR) continue;
+    if (n < 0 && err != EAGAIN && err != EWOULDBLOCK) h.send_errno = err;
+    break;  // the rest (if any) is written by the io side
+  }
+}
+
 net::awaitable<error_code> Server::Impl::Session::WriteResponse(Response& response, bool head,
                                                                 bool keep_alive,
                                                                 uint64_t& bytes_sent) {
-  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(response.status), 11};
-  for (const auto& [k, v] : response.headers.fields()) res.insert(k, v);
-  res.keep_alive(keep_alive);
-  bool has_body = !(response.status == 204 || response.status == 304 ||
-                    (response.status >= 100 && response.status < 200));
-  bool chunked = false;
-  if (response.stream) {
-    if (response.stream_length) {
-      res.content_length(*response.stream_length);
-    } else {
-      res.chunked(true);
-      chunked = true;
-    }
-  } else if (has_body) {
-    res.content_length(response.body.size());
+  if (auto wire = SmallWire(response, head, keep_alive)) {
+    stream_.expires_after(server_.options_.body_timeout);
+    auto [wec, wn] = co_await net::async_write(stream_, net::buffer(*wire), kAwait);
+    if (!wec && !head && HasBody(response.status)) bytes_sent += response.body.size();
+    co_return wec;
   }
+  auto res = HeaderOf(response, keep_alive);
+  const bool has_body = HasBody(response.status);
+  const bool chunked = response.stream && !response.stream_length;
   stream_.expires_after(server_.options_.body_timeout);
   bhttp::response_serializer<bhttp::empty_body> sr(res);
   auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, kAwait);
