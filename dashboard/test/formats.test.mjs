@@ -9,11 +9,11 @@ test('raw is offered first and marked recommended', () => {
   assert.deepEqual(DISK_FORMATS[0], ['raw', 'Raw (recommended)']);
 });
 
-test('container format derived as Horizon does', () => {
+test('container format derived as Horizon does (VHD: bare, not ovf)', () => {
   assert.deepEqual(formatsFor('raw'), {disk_format: 'raw', container_format: 'bare'});
   assert.deepEqual(formatsFor('qcow2'), {disk_format: 'qcow2', container_format: 'bare'});
   assert.deepEqual(formatsFor('ami'), {disk_format: 'ami', container_format: 'ami'});
-  assert.deepEqual(formatsFor('vhd'), {disk_format: 'vhd', container_format: 'ovf'});
+  assert.deepEqual(formatsFor('vhd'), {disk_format: 'vhd', container_format: 'bare'});
   assert.deepEqual(formatsFor('docker'), {disk_format: 'raw', container_format: 'docker'});
   assert.deepEqual(formatsFor('ova'), {disk_format: 'vmdk', container_format: 'ova'});
 });

@@ -131,7 +131,7 @@ test('min disk rounds the virtual size up to GiB, else the file size', () => {
   assert.equal(minDiskGiB(0, 0), 0);
 });
 
-test('container format as Horizon derives it', () => {
+test('container format as Horizon derives it, but bare for VHD so that the server inspects it', () => {
   assert.deepEqual(['aki', 'vhd', 'ova', 'qcow2'].map(containerFormatFor),
-                   ['aki', 'ovf', 'ova', 'bare']);
+                   ['aki', 'bare', 'ova', 'bare']);
 });

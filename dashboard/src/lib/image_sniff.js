@@ -108,11 +108,14 @@ export function minDiskGiB(virtualSize, fileSize) {
   return Math.ceil(bytes / (KIB * KIB * KIB));
 }
 
-/** Container format for a disk format, as Horizon derives it. */
+/**
+ * Container format for a disk format, as Horizon derives it except for VHD: Horizon sends `ovf`,
+ * but a VHD file is a bare disk, and the server inspects the data (format check, virtual size
+ * for the min-disk check) only for container format `bare`.
+ */
 export function containerFormatFor(diskFormat) {
   if (['ami', 'aki', 'ari'].includes(diskFormat)) return diskFormat;
   if (diskFormat === 'ova') return 'ova';
-  if (diskFormat === 'vhd') return 'ovf';
   return 'bare';
 }
 
