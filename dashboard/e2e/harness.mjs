@@ -1,9 +1,14 @@
 // End-to-end walk through every page: Debian's headless Chromium driven by playwright-core (no
 // browser download), against the dashboard served by e2e/stub_server.mjs, or against an
-// already-running glimmer with GLIMMER_URL=http://127.0.0.1:9292 (E2E_USER, E2E_PASSWORD,
-// E2E_PROJECT, E2E_OTHER_PROJECT name the accounts; checks that need the stub's seeded images are
-// skipped there). Saves a screenshot of each page (and at phone width) to e2e/artifacts/, and
-// prints "N passed, N failed, N skipped".
+// already-running glimmer with GLIMMER_URL=http://127.0.0.1:9292. Against a real server the data
+// must be there first (tests/integration/test_dashboard_e2e.py seeds it): E2E_USER / E2E_PASSWORD
+// (default alice / secret), a member of E2E_PROJECT (demo) and E2E_OTHER_PROJECT (o'brien lab);
+// E2E_ADMIN_USER / E2E_ADMIN_PASSWORD, an admin; images in E2E_PROJECT (at least E2E_MIN_IMAGES,
+// some active qcow2 of 100 MiB or more), public images with os_distro set, quotas set; web-download
+// allowed to 127.0.0.1:E2E_SOURCE_PORT (the local HTTP server's port). Checks that need the real
+// openstack CLI run only against a real server ("skip" in stub mode). Saves a screenshot of each
+// page (and at phone width) to E2E_ARTIFACTS (default e2e/artifacts/), and prints
+// "N passed, N failed, N skipped".
 // Usage: node build.mjs && node e2e/harness.mjs
 import assert from 'node:assert/strict';
 import {execFileSync} from 'node:child_process';
@@ -28,31 +33,45 @@ const user = process.env.E2E_USER ?? 'alice';
 const password = process.env.E2E_PASSWORD ?? 'secret';
 const project = process.env.E2E_PROJECT ?? 'demo';
 const otherProject = process.env.E2E_OTHER_PROJECT ?? "o'brien lab";
+const adminUser = process.env.E2E_ADMIN_USER ?? 'admin';
+const adminPassword = process.env.E2E_ADMIN_PASSWORD ?? password;
+const minImages = Number(process.env.E2E_MIN_IMAGES ?? 0);
+const rawMiB = Number(process.env.E2E_RAW_MIB ?? 300);
 const run = Date.now().toString(36);
 
-// Test files: a raw disk with an MBR, a qcow2 of 5 GiB virtual size (qemu-img), a larger file
-// for cancel, and a local HTTP server for web-download.
+// Test files: a raw disk of 300 MiB with an MBR, a qcow2 of 5 GiB virtual size (qemu-img), a
+// file for cancel, and a local HTTP server for web-download (with a small raw disk).
+// A raw disk with one Linux partition from LBA 2048 to the end: a valid MBR (the server's safety
+// check, like Glance's, refuses an MBR signature without partitions).
+function rawDisk(size) {
+  const disk = Buffer.alloc(size);
+  for (let i = 0; i < disk.length; i += 4096) disk[i] = i & 0xff;
+  disk[446 + 4] = 0x83;
+  disk.writeUInt32LE(2048, 446 + 8);
+  disk.writeUInt32LE(disk.length / 512 - 2048, 446 + 12);
+  disk[510] = 0x55; disk[511] = 0xaa;
+  return disk;
+}
 const rawPath = join(work, 'disk.raw');
-const raw = Buffer.alloc(24 * MiB);
-for (let i = 0; i < raw.length; i += 4096) raw[i] = i & 0xff;
-raw[510] = 0x55; raw[511] = 0xaa;
+const raw = rawDisk(rawMiB * MiB);
 writeFileSync(rawPath, raw);
+const small = rawDisk(4 * MiB);
 const qcowPath = join(work, 'disk.qcow2');
 execFileSync('qemu-img', ['create', '-q', '-f', 'qcow2', qcowPath, '5G']);
 const bigPath = join(work, 'big.raw');
 writeFileSync(bigPath, Buffer.alloc(96 * MiB, 1));
 const source = createServer((req, res) => {
-  if (req.url === '/cirros.img') { res.writeHead(200, {'Content-Length': raw.length}); res.end(raw); } else { res.writeHead(404); res.end('no'); }
+  if (req.url === '/cirros.img') { res.writeHead(200, {'Content-Length': small.length}); res.end(small); } else { res.writeHead(404); res.end('no'); }
 });
-await new Promise((r) => source.listen(0, '127.0.0.1', r));
+await new Promise((r) => source.listen(Number(process.env.E2E_SOURCE_PORT ?? 0), '127.0.0.1', r));
 const sourceUrl = `http://127.0.0.1:${source.address().port}`;
 
 const browser = await ui.launch();
 let page = await ui.newPage(browser);
 
 const results = [];
-async function check(name, fn, {stubOnly = false} = {}) {
-  if (stubOnly && !stub) { results.push([name, 'skip']); console.log(`skip ${name} (needs the stub's data)`); return; }
+async function check(name, fn, {realOnly = false} = {}) {
+  if (realOnly && stub) { results.push([name, 'skip']); console.log(`skip ${name} (needs a real server)`); return; }
   const t0 = performance.now();
   try {
     await fn();
@@ -66,6 +85,7 @@ async function check(name, fn, {stubOnly = false} = {}) {
     for (let i = 0; i < 3 && await page.locator('dialog[open]').count(); i++) await page.keyboard.press('Escape');
   }
 }
+let openrcPath = null;
 const shot = (name) => ui.shot(page, artifacts, name);
 const phone = (name) => ui.phoneShot(page, artifacts, `${name}-phone`);
 
@@ -136,7 +156,7 @@ await check('tabs: arrow keys move between tabs; Public adds OS and login user',
   await page.locator('table.images td[data-label=OS]', {hasText: /ubuntu|debian|fedora|windows/}).first().waitFor();
   await shot('images-public');
   await ui.selectTab(page, 'Project');
-}, {stubOnly: true});
+});
 
 await check('filters map to the query and live in the URL (reload keeps them)', async () => {
   const request = page.waitForRequest((r) => r.url().includes('/v2/images?') && r.url().includes('size_min='));
@@ -153,7 +173,7 @@ await check('filters map to the query and live in the URL (reload keeps them)', 
   assert.deepEqual(await ui.listedNames(page), names);
   await shot('images-filtered');
   await ui.clearFilters(page);
-}, {stubOnly: true});
+});
 
 await check('a bad size is explained next to the field and not sent', async () => {
   const form = page.getByRole('search', {name: 'Filter images'});
@@ -176,7 +196,48 @@ await check('paging: Next, Next, Previous, with markers in the URL', async () =>
   assert.deepEqual(await ui.listedNames(page), second);
   await ui.previousPage(page);
   assert.deepEqual(await ui.listedNames(page), first);
-}, {stubOnly: true});
+});
+
+await check(`page through every image of the project, 100 a page (at least ${minImages}); find one by name`, async () => {
+  await page.getByLabel('Per page').selectOption('100');
+  await page.getByText('Page 1', {exact: true}).waitFor();
+  const ids = [];
+  let middle = null;
+  for (let n = 1; ; n++) {
+    await page.locator('table.images[aria-busy=false]').waitFor();
+    const links = page.locator('table.images tbody td[data-label=Name] a');
+    const hrefs = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(hrefs.length <= 100, `page ${n} has ${hrefs.length} rows`);
+    ids.push(...hrefs);
+    if (n === 2) middle = (await links.allTextContents())[37];
+    if (await page.getByRole('button', {name: 'Next'}).isDisabled()) break;
+    await ui.nextPage(page);
+  }
+  assert.equal(new Set(ids).size, ids.length, 'an image was listed twice');
+  const expected = await page.evaluate(async () => {
+    const session = await (await fetch('/dashboard/api/session')).json();
+    let url = `/dashboard/api/v2/images?owner=${session.project.id}&limit=1000`;
+    let count = 0;
+    while (url) {
+      const body = await (await fetch(url)).json();
+      count += body.images.length;
+      url = body.next ? `/dashboard/api${body.next}` : null;
+    }
+    return count;
+  });
+  assert.equal(ids.length, expected);
+  assert.ok(ids.length >= minImages, `${ids.length} images listed, expected at least ${minImages}`);
+  await shot('images-last-page');
+  await page.getByLabel('Per page').selectOption('25');
+  await page.getByText('Page 1', {exact: true}).waitFor();
+  if (middle) {
+    await ui.filterImages(page, {name: middle});
+    const found = await ui.listedNames(page);
+    assert.ok(found.length >= 1 && found.every((n) => n === middle), `filter by ${middle}: ${found}`);
+    await ui.clearFilters(page);
+    await page.locator('table.images[aria-busy=false]').waitFor();
+  }
+});
 
 await check('sorting by name asks the server', async () => {
   const request = page.waitForRequest((r) => r.url().includes('sort=name%3Aasc'));
@@ -225,9 +286,15 @@ await check('a qcow2: the format is detected and min disk pre-filled from its 5 
   assert.equal(await dialog.getByLabel('Format', {exact: true}).inputValue(), 'qcow2');
   assert.equal(await dialog.getByLabel('Minimum disk (GiB)').inputValue(), '5');
   await dialog.getByText('virtual size in the QCOW2 header').waitFor();
+  const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/v2/images'));
   const job = await ui.submitCreate(dialog, `qcow-${run}`);
+  const id = (await (await created).json()).id;
   await ui.waitForPhase(job, 'Active');
   assert.equal(await job.locator('.warning').count(), 0, 'no min-disk warning expected');
+  const image = await page.evaluate(async (i) => (await fetch(`/dashboard/api/v2/images/${i}`)).json(), id);
+  const md5 = (await import('node:crypto')).createHash('md5').update(readFileSync(qcowPath)).digest('hex');
+  assert.equal(image.checksum, md5);
+  assert.equal(image.virtual_size, 5 * 1024 * MiB);
   await ui.closeDialog(page);
 });
 
@@ -268,6 +335,11 @@ await check('missing fields are explained next to them', async () => {
 });
 
 await check('cancel an upload: the image is deleted and GET answers 404', async () => {
+  // A real server takes 96 MiB from loopback in well under a second: the browser's own network
+  // throttling keeps the upload running until Cancel is pressed (the stub is slow by itself).
+  const cdp = stub ? null : await page.context().newCDPSession(page);
+  await cdp?.send('Network.enable');
+  await cdp?.send('Network.emulateNetworkConditions', {offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 * MiB});
   const dialog = await ui.openCreateDialog(page);
   await ui.fillCreate(dialog, {file: bigPath, name: `slow-cancel-${run}`});
   const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/v2/images'));
@@ -279,6 +351,8 @@ await check('cancel an upload: the image is deleted and GET answers 404', async 
   await job.getByRole('button', {name: 'Cancel upload'}).click();
   assert.equal((await del).status(), 204);
   await ui.waitForPhase(job, 'Cancelled', 15_000);
+  await cdp?.send('Network.emulateNetworkConditions', {offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1});
+  await cdp?.detach();
   const status = await page.evaluate(async (i) => (await fetch(`/dashboard/api/v2/images/${i}`)).status, id);
   assert.equal(status, 404);
   await ui.closeDialog(page);
@@ -290,7 +364,7 @@ await check('create from a URL (web-download): task progress, then active', asyn
   const job = await ui.submitCreate(dialog, `url-${run}`);
   await ui.waitForPhase(job, 'Active', 30_000);
   await ui.closeDialog(page);
-}, {stubOnly: true});
+});
 
 await check('a bad URL shows the task\'s message', async () => {
   const dialog = await ui.openCreateDialog(page);
@@ -302,7 +376,7 @@ await check('a bad URL shows the task\'s message', async () => {
   await job.getByRole('button', {name: 'Delete the empty image'}).click();
   await page.locator('dialog[open]').waitFor({state: 'detached'});
   await page.locator('.toast', {hasText: `Deleted "badurl-${run}"`}).waitFor();
-}, {stubOnly: true});
+});
 
 // ---- detail: edit, deactivate, reactivate, delete -----------------------------------------------
 
@@ -383,14 +457,14 @@ await check('usage page: a meter per limited quota, unlimited ones said so', asy
   await page.getByText('unlimited').first().waitFor();
   await shot('usage');
   await phone('usage');
-}, {stubOnly: true});
+});
 
 await check('API access: the openrc downloads, passes bash -n, and sources with a password', async () => {
   await ui.nav(page, 'API access');
   await page.getByText('openstack image list').waitFor();
   await shot('api-access');
   await phone('api-access');
-  const path = await ui.downloadOpenrc(page, work);
+  const path = openrcPath = await ui.downloadOpenrc(page, work);
   execFileSync('bash', ['-n', path], {env: {PATH: process.env.PATH}});
   const text = readFileSync(path, 'utf8');
   assert.doesNotMatch(text, new RegExp(password));
@@ -401,9 +475,26 @@ await check('API access: the openrc downloads, passes bash -n, and sources with 
 
 // ---- session: expiry overlay, project switch, sign out -----------------------------------------
 
+await check('the downloaded openrc drives the openstack CLI: `openstack image list` shows the image', async () => {
+  const out = execFileSync('bash', ['-c', `. '${openrcPath}' >/dev/null && exec openstack image list -f value -c Name`],
+                           {input: `${password}\n`, env: {PATH: '/usr/bin:/bin', HOME: work, LANG: 'C.UTF-8'},
+                            timeout: 120_000}).toString();
+  const names = out.split('\n');
+  assert.ok(names.includes(`qcow-${run}`), `qcow-${run} not in the ${names.length - 1} names listed`);
+  assert.ok(names.length > minImages, `${names.length - 1} names listed`);
+}, {realOnly: true});
+
 await check('a 401 mid-session shows the sign-in overlay and keeps the page', async () => {
-  if (!stub) throw new Error('needs the stub to expire the session');
-  stub.state.sessions.clear();
+  if (stub) {
+    stub.state.sessions.clear();
+  } else {
+    // The session ends elsewhere (signed out in another tab): the server revokes its token.
+    const status = await page.evaluate(async () => {
+      const {csrf_token: csrf} = await (await fetch('/dashboard/api/session')).json();
+      return (await fetch('/dashboard/api/session', {method: 'DELETE', headers: {'X-Glimmer-CSRF': csrf}})).status;
+    });
+    assert.equal(status, 204);
+  }
   await ui.nav(page, 'Usage');
   const overlay = page.getByRole('dialog', {name: 'Your session has ended'});
   await overlay.waitFor();
@@ -412,18 +503,18 @@ await check('a 401 mid-session shows the sign-in overlay and keeps the page', as
   await overlay.getByRole('button', {name: 'Sign in'}).click();
   await overlay.waitFor({state: 'detached'});
   await page.getByRole('heading', {name: 'Usage', level: 1}).waitFor();
-}, {stubOnly: true});
+});
 
 await check('admins get the All tab with owner names', async () => {
   await ui.signOut(page);
-  await ui.signIn(page, {user: 'admin', password});
+  await ui.signIn(page, {user: adminUser, password: adminPassword});
   await ui.expectSignedIn(page);
   assert.equal(await page.locator('.tray').count(), 0, "the previous user's uploads must not show");
   await ui.nav(page, 'Images');
   await ui.selectTab(page, 'All');
   await page.locator('table.images td[data-label=Owner]', {hasText: 'demo'}).first().waitFor();
   await shot('images-all-admin');
-}, {stubOnly: true});
+});
 
 await check('sign out returns to the sign-in form', async () => {
   await ui.signOut(page);

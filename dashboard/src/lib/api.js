@@ -30,11 +30,18 @@ export function csrfHeaders() {
   return csrfToken ? {'X-Glimmer-CSRF': csrfToken} : {};
 }
 
-/** The server's message from an error body (Glance: {"message": …}; Keystone: {"error": {…}}). */
+/**
+ * The server's message from an error body (Glance: {"message": …}; Keystone: {"error": {…}}).
+ * Glance's messages carry webob's HTML joint: "detail<br /><br />\n\n\n", or
+ * "explanation\n<br /><br />\ndetail"; the pieces are kept, the markup dropped.
+ */
 export function messageFromBody(text, fallback) {
   try {
     const body = JSON.parse(text);
-    return body.message ?? body.error?.message ?? body.title ?? fallback;
+    const message = body.message ?? body.error?.message ?? body.title;
+    if (typeof message !== 'string') return fallback;
+    const clean = message.split(/<br\s*\/?>/i).map((p) => p.replace(/\s+/g, ' ').trim()).filter(Boolean).join(' ');
+    return clean || body.title || fallback;
   } catch {
     const stripped = String(text ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
     return stripped && stripped.length < 300 ? stripped : fallback;
