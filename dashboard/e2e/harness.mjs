@@ -117,6 +117,7 @@ await check('sign in shows the images panel', async () => {
   await page.getByRole('heading', {name: 'Images', level: 1}).waitFor();
   await ui.imageRows(page).first().waitFor();
   await shot('images-panel');
+  await ui.shot(page, artifacts, 'images-panel-1280x800', false);  // the README's screenshot
   await phone('images-panel');
 });
 
@@ -286,6 +287,8 @@ await check('a qcow2: the format is detected and min disk pre-filled from its 5 
   assert.equal(await dialog.getByLabel('Format', {exact: true}).inputValue(), 'qcow2');
   assert.equal(await dialog.getByLabel('Minimum disk (GiB)').inputValue(), '5');
   await dialog.getByText('virtual size in the QCOW2 header').waitFor();
+  await dialog.getByLabel('Minimum disk (GiB)').scrollIntoViewIfNeeded();
+  await ui.shot(page, artifacts, 'create-dialog-1280x800', false);  // the README's screenshot
   const created = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/v2/images'));
   const job = await ui.submitCreate(dialog, `qcow-${run}`);
   const id = (await (await created).json()).id;
