@@ -18,6 +18,7 @@ import {tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {humanSize} from '../src/lib/units.js';
 import * as ui from './pages.mjs';
 import {startStub} from './stub_server.mjs';
 
@@ -262,12 +263,20 @@ await check('create from a raw file: progress to 100 %, then active; checksum ma
   assert.equal(await dialog.getByLabel('Format', {exact: true}).inputValue(), 'raw');
   assert.equal(await dialog.getByLabel('Minimum disk (GiB)').inputValue(), '1');
   const put = page.waitForRequest((r) => r.method() === 'PUT' && r.url().endsWith('/file'));
+  await ui.recordProgress(page, `raw-${run}`);
   const job = await ui.submitCreate(dialog, `raw-${run}`);
   const headers = (await put).headers();
   assert.equal(headers['x-openstack-image-size'], String(raw.length));
   assert.equal(headers['content-type'], 'application/octet-stream');
   assert.ok(headers['x-glimmer-csrf']);
   await ui.waitForPhase(job, 'Active');
+  // The bar went up to 100 % of the file's size, never backwards.
+  const seen = await ui.recordedProgress(page);
+  const percents = seen.map((t) => Number(t.split(' %')[0]));
+  assert.deepEqual(percents, [...percents].sort((a, b) => a - b), `progress went backwards: ${seen}`);
+  const whole = humanSize(raw.length);
+  assert.ok(seen.some((t) => t.startsWith(`100 %, ${whole} of ${whole}`)), `no 100 % in ${seen.join(' | ')}`);
+  console.log(`     progress: ${seen.length} values, ${seen.slice(0, 2).concat(seen.slice(-1)).join(' | ')}`);
   await shot('create-done');
   await ui.closeDialog(page);
   await ui.selectTab(page, 'Project');

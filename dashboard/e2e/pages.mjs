@@ -176,6 +176,22 @@ export async function waitForPhase(job, phase, timeout = 120_000) {
   await job.locator('.phase', {hasText: phase}).waitFor({timeout});
 }
 
+/** Starts recording every distinct text of the upload bar of `name` (see recordedProgress). */
+export async function recordProgress(page, name) {
+  await page.evaluate((label) => {
+    const seen = window.__progress = [];
+    const look = () => {
+      const text = document.querySelector(`progress[aria-label="${CSS.escape(label)}"]`)?.getAttribute('aria-valuetext');
+      if (text && seen[seen.length - 1] !== text) seen.push(text);
+    };
+    new MutationObserver(look).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                       attributeFilter: ['aria-valuetext']});
+  }, `Upload of ${name}`);
+}
+
+/** The texts recorded since recordProgress. */
+export const recordedProgress = (page) => page.evaluate(() => window.__progress ?? []);
+
 export async function closeDialog(page) {
   await page.locator('dialog[open] .dialog-foot').getByRole('button', {name: /^Close/}).click();
 }
