@@ -39,16 +39,13 @@ PROJECT, OTHER = "demo", "o'brien lab"
 MiB = 1024 ** 2
 
 
-def _missing_tools():
-    if not os.path.exists(CHROMIUM):
-        return f"{CHROMIUM} is missing (scripts/install-deps.sh --test installs Debian's chromium)"
-    if not shutil.which("node"):
-        return "node is missing (scripts/install-deps.sh installs it)"
-    return None
-
-
 @pytest.fixture(scope="module")
 def source_port():
+    """Checked first: without the browser or node nothing is started or seeded."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing (scripts/install-deps.sh --test installs Debian's chromium)")
+    if not shutil.which("node"):
+        pytest.skip("node is missing (scripts/install-deps.sh installs it)")
     return lib.free_port()
 
 
@@ -149,9 +146,6 @@ def seeded(srv, tmp_path_factory):
 
 
 def test_every_page_in_headless_chromium(srv, seeded, source_port):
-    missing = _missing_tools()
-    if missing:
-        pytest.skip(missing)
     backend = "distributed" if lib.distributed() else "embedded"
     artifacts = pathlib.Path(lib.glimmer_bin()).resolve().parent / "dashboard-artifacts" / backend
     shutil.rmtree(artifacts, ignore_errors=True)
