@@ -10,6 +10,12 @@ build_pkgs=(build-essential cmake ninja-build pkg-config
 test_pkgs=(libgtest-dev libgmock-dev python3-openstackclient python3-glanceclient
   python3-openstacksdk python3-pytest python3-requests qemu-utils curl gzip zip zstd xz-utils clang
   postgresql ceph-mon ceph-osd radosgw ceph-common python3-rados python3-rbd python3-boto3)
+# node (>= 18) and npm build the dashboard (dashboard/, embedded in the binary): Debian's nodejs
+# and npm, unless a node and an npm are already on PATH (e.g. nodesource's nodejs, which bundles
+# npm and conflicts with Debian's npm package).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then build_pkgs+=(nodejs npm); fi
+# Headless Chromium for the dashboard's end-to-end tests (driven by playwright-core from npm).
+test_pkgs+=(chromium)
 pkgs=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then pkgs+=("${test_pkgs[@]}"); fi
 missing=()

@@ -2,9 +2,11 @@
 # Second command of the README: installs what is missing (build and test packages), builds
 # everything, starts a throwaway PostgreSQL and single-node Ceph on loopback (stopped by PID at
 # the end), runs the unit tests (ctest: the repository contract tests on SQLite and PostgreSQL,
-# the RBD and S3 store tests against the cluster), the integration tests twice (pytest with the
+# the RBD and S3 store tests against the cluster), the dashboard's front-end unit tests (node
+# --test), the integration tests twice (pytest with the
 # real openstack/glance CLIs against the real server binary: once on the embedded default,
-# SQLite + filesystem, once on PostgreSQL + RBD with the two-node tests), the disk-format tests
+# SQLite + filesystem, once on PostgreSQL + RBD with the two-node tests; each pass includes the
+# dashboard's end-to-end run in headless Chromium), the disk-format tests
 # (glimmer-img against qemu-img and a hostile corpus), the format parsers under ASan+UBSan, and
 # a short fuzz run of every parser.
 set -euo pipefail
@@ -21,6 +23,8 @@ export GLIMMER_TEST_REQUIRE_PG=1  # the PostgreSQL contract tests must not skip 
 
 echo "== unit tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
+echo "== dashboard front-end unit tests (node --test)"
+(cd dashboard && node --test test/)
 echo "== integration tests: embedded default (SQLite, filesystem store)"
 GLIMMER_BIN="$PWD/build/glimmer" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
 echo "== integration tests: distributed (PostgreSQL, Ceph RBD; two nodes with RBD and S3)"

@@ -590,6 +590,25 @@ const std::vector<OptionDef>& Options() {
          return OkStatus();
        }},
       {"glimmer", "access_log", BoolOpt(&Config::access_log)},
+      {"dashboard", "enabled", BoolOpt(&Config::dashboard_enabled)},
+      {"dashboard", "secure_cookie",
+       [](Config& c, std::string_view v) -> Status {
+         std::string mode = Lower(Trim(v));
+         if (mode == "auto") {
+           c.dashboard_secure_cookie = mode;
+           return OkStatus();
+         }
+         ASSIGN_OR_RETURN(bool on, ParseBool(mode));
+         c.dashboard_secure_cookie = on ? "true" : "false";
+         return OkStatus();
+       }},
+      {"dashboard", "trusted_proxies",
+       [](Config& c, std::string_view v) -> Status {
+         std::vector<std::string> items = ParseList(v);
+         for (const std::string& item : items) RETURN_IF_ERROR(ValidateHost(item));
+         c.dashboard_trusted_proxies = std::move(items);
+         return OkStatus();
+       }},
   };
   return *options;
 }

@@ -112,6 +112,14 @@ struct Config {
   int64_t quota_image_count_uploading = -1;  // concurrent uploads/imports per project
   int64_t quota_image_stage_total_mib = -1;  // staged data per project, MiB
 
+  // ---- [dashboard] (Glimmer-only; docs/design/dashboard.md) ----
+  bool dashboard_enabled = true;  // serve /dashboard/ and redirect browsers from /
+  // Secure attribute of the session cookie: "auto" (when the request came over TLS or from a
+  // trusted proxy with X-Forwarded-Proto: https), "true" or "false".
+  std::string dashboard_secure_cookie = "auto";
+  // Peer IP addresses whose X-Forwarded-Proto header the dashboard believes (none by default).
+  std::vector<std::string> dashboard_trusted_proxies;
+
   // ---- [glimmer] (Glimmer-only) ----
   std::string data_dir = "./data";
   // ---- [DEFAULT] eventlet-era HTTP options of Glance that Glimmer applies ----

@@ -13,8 +13,12 @@
 #include "api/identity/identity_api.h"
 #include "api/images/images_api.h"
 #include "api/router.h"
+#include "dashboard/assets.h"
+#include "dashboard/dashboard_handler.h"
+#include "dashboard/session_store.h"
 #include "db/sql/identity_repository.h"
 #include "db/sql/image_repository.h"
+#include "db/sql/session_repository.h"
 #include "db/sql/task_repository.h"
 #include "decompress/decompress.h"
 #include "domain/policy.h"
@@ -204,6 +208,8 @@ class CoreImpl final : public Core {
   const std::string& admin_password() const { return admin_password_; }
   bool generated_password() const { return generated_; }
   tasks::TaskRunner& task_runner() { return *runner_; }
+  const domain::Policy& policy() const { return *policy_; }
+  db::SessionRepository& dashboard_sessions() { return *session_repo_; }
 
   platform::Executor& hash_pool() { return *hash_pool_; }
 
@@ -216,6 +222,7 @@ class CoreImpl final : public Core {
   std::unique_ptr<db::sql::Database> db_;
   std::unique_ptr<db::ImageRepository> image_repo_;
   std::unique_ptr<db::IdentityRepository> identity_repo_;
+  std::unique_ptr<db::SessionRepository> session_repo_;  // the dashboard's sessions
   std::unique_ptr<identity::IdentityService> identity_;
   std::vector<std::unique_ptr<store::Store>> stores_;
   std::unique_ptr<db::TaskRepository> task_repo_;
@@ -251,6 +258,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
                db_->schema_version());
   image_repo_ = db::sql::NewImageRepository(*db_);
   identity_repo_ = db::sql::NewIdentityRepository(*db_);
+  session_repo_ = db::sql::NewSessionRepository(*db_);
 
   identity::IdentityOptions iopts;
   iopts.token_ttl = config.token_expiration * 1'000'000;
@@ -424,6 +432,8 @@ class EmbeddedService final : public Service {
   std::unique_ptr<api::identity::IdentityApi> identity_api_;
   std::unique_ptr<api::images::ImagesApi> images_api_;
   std::unique_ptr<api::Router> router_;
+  std::unique_ptr<dashboard::SessionStore> dashboard_sessions_;
+  std::unique_ptr<dashboard::DashboardHandler> dashboard_;  // null with [dashboard] enabled=false
   std::unique_ptr<http::Server> server_;
   // Housekeeping: drops expired tokens from the database once an hour.
   std::mutex janitor_mu_;
@@ -462,6 +472,27 @@ Status EmbeddedService::Start(const Config& config) {
       core_->identity(), *identity_api_, *images_api_,
       api::RouterOptions{config.public_endpoint, config.healthcheck_disable_file});
 
+  // The dashboard (docs/design/dashboard.md): in front of the Router, which it calls for every
+  // request that is not its own and, with the session's token, for its API edge.
+  http::Handler handler = [this](http::Request& req) { return router_->Handle(req); };
+  if (config.dashboard_enabled) {
+    dashboard::SessionStoreOptions sopts;
+    sopts.cache_max_age = config.token_cache_seconds * 1'000'000;
+    dashboard_sessions_ = std::make_unique<dashboard::SessionStore>(
+        core_->dashboard_sessions(), platform::Clock::Real(), sopts);
+    dashboard::DashboardOptions dopts;
+    dopts.public_endpoint = config.public_endpoint;
+    using dashboard::SecureCookie;
+    dopts.secure_cookie = config.dashboard_secure_cookie == "true"    ? SecureCookie::kAlways
+                          : config.dashboard_secure_cookie == "false" ? SecureCookie::kNever
+                                                                      : SecureCookie::kAuto;
+    dopts.trusted_proxies = config.dashboard_trusted_proxies;
+    dopts.assets = dashboard::EmbeddedAssets();
+    dashboard_ = std::make_unique<dashboard::DashboardHandler>(
+        core_->identity(), core_->policy(), *dashboard_sessions_, handler, std::move(dopts));
+    handler = [this](http::Request& req) { return dashboard_->Handle(req); };
+  }
+
   http::ServerOptions hopts;
   hopts.host = config.bind_host;
   hopts.port = static_cast<uint16_t>(config.bind_port);
@@ -481,9 +512,8 @@ Status EmbeddedService::Start(const Config& config) {
   hopts.io_threads = config.io_threads;
   hopts.access_log = config.access_log;
   hopts.inline_handler = [this](const http::Request& req) { return router_->HandleInline(req); };
-  server_ = std::make_unique<http::Server>(
-      hopts, [this](http::Request& req) { return router_->Handle(req); }, *handler_pool_,
-      stream_pool_.get());
+  server_ = std::make_unique<http::Server>(hopts, std::move(handler), *handler_pool_,
+                                           stream_pool_.get());
   // openrc-admin is in place before the first request is answered, so that whoever sees the
   // server up can use it at once (with port 0 the port is only known once listening).
   const bool write_openrc = !core_->admin_password().empty();
@@ -501,6 +531,12 @@ Status EmbeddedService::Start(const Config& config) {
     while (!janitor_cv_.wait_for(lock, std::chrono::hours(1), [this] { return janitor_stop_; })) {
       Status st = core_->identity().PurgeExpiredTokens();
       if (!st.ok()) spdlog::warn("token purge failed: {}", st.ToString());
+      if (dashboard_sessions_) {
+        auto purged = dashboard_sessions_->PurgeExpired();
+        if (!purged.ok()) {
+          spdlog::warn("dashboard session purge failed: {}", purged.status().ToString());
+        }
+      }
     }
   });
   if (core_->generated_password()) {

@@ -294,4 +294,16 @@ inline constexpr char kPurgeExpiredTasks[] =
     "DELETE FROM tasks WHERE expires_at IS NOT NULL AND expires_at < ?1";
 #undef GLIMMER_TASK_COLUMNS
 
+// ---- Dashboard sessions ----
+inline constexpr char kInsertDashboardSession[] =
+    "INSERT INTO dashboard_sessions (id_digest, sealed_token, nonce, csrf_digest, user_id, "
+    "project_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr char kSelectDashboardSession[] =
+    "SELECT id_digest, sealed_token, nonce, csrf_digest, user_id, project_id, created_at, "
+    "expires_at FROM dashboard_sessions WHERE id_digest = ?1";
+inline constexpr char kDeleteDashboardSession[] =
+    "DELETE FROM dashboard_sessions WHERE id_digest = ?1";
+inline constexpr char kPurgeExpiredDashboardSessions[] =
+    "DELETE FROM dashboard_sessions WHERE expires_at <= ?1";
+
 }  // namespace glimmer::db::sql::queries
