@@ -107,20 +107,6 @@ StatusOr<std::string> Base64UrlDecode(std::string_view text) {
   return out;
 }
 
-std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
-}
-
 std::string DeriveCsrfToken(std::string_view secret) {
   auto key = Hkdf(secret, kCsrfLabel);
   if (!key.ok()) return {};  // libcrypto failure: the empty token matches nothing (see csrf.cc)

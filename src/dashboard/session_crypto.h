@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "identity/password_hash.h"
 
 namespace glimmer::dashboard {
 
@@ -21,8 +22,8 @@ inline constexpr size_t kSecretBytes = 32;
 std::string Base64UrlEncode(std::string_view bytes);
 StatusOr<std::string> Base64UrlDecode(std::string_view text);
 
-// Lowercase hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
+// Lowercase hex SHA-256 of `data` (the identity service's: token digests are made the same way).
+using identity::Sha256Hex;
 
 // The session's CSRF token: base64url of 32 bytes derived from the secret.
 std::string DeriveCsrfToken(std::string_view secret);
