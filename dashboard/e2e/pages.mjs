@@ -92,7 +92,18 @@ export async function filterImages(page, filters) {
     if (selects[key]) await form.getByLabel(selects[key], {exact: true}).selectOption(String(value));
     else await form.getByLabel(inputs[key], {exact: true}).fill(String(value));
   }
+  // When the filters change the list state (the URL), wait for the list request the click makes
+  // (not the 2 s refresh of changing rows) and its answer: right after the click the table is
+  // not busy yet and still shows the old rows. Unchanged filters make no request.
+  const before = await page.evaluate(() => location.hash);
+  const listRequest = page.waitForRequest((r) => /\/dashboard\/api\/v2\/images\?/.test(r.url()) &&
+                                                 !/[?&]id=in(:|%3A)/i.test(r.url()))
+      .catch(() => null);
   await form.getByRole('button', {name: 'Apply filters'}).click();
+  if (await page.evaluate(() => location.hash) !== before) {
+    const request = await listRequest;
+    if (request) await request.response();
+  }
   await page.locator('table.images[aria-busy=false]').waitFor();
 }
 
