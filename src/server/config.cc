@@ -541,7 +541,7 @@ const std::vector<OptionDef>& Options() {
        Int64Opt(&Config::quota_image_stage_total_mib, -1, std::numeric_limits<int32_t>::max())},
       {"glimmer", "data_dir", StrOpt(&Config::data_dir, ValidateNonEmpty)},
       {"glimmer", "admin_password", StrOpt(&Config::admin_password)},
-      {"glimmer", "token_expiration", Int64Opt(&Config::token_expiration, 60, 31536000)},
+      {"glimmer", "token_expiration", Int64Opt(&Config::token_expiration, 10, 31536000)},
       {"glimmer", "token_cache_seconds", Int64Opt(&Config::token_cache_seconds, 0, 3600)},
       {"glimmer", "login_throttle_user_failures",
        IntOpt(&Config::login_throttle_user_failures, 0, 1000000)},

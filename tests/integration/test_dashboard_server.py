@@ -524,7 +524,7 @@ def test_upload_started_before_the_session_expires_finishes(glimmer_factory):
     import time
 
     srv = glimmer_factory("dashboard-expiry",
-                          extra_env={"GLIMMER_GLIMMER__TOKEN_EXPIRATION": "60",
+                          extra_env={"GLIMMER_GLIMMER__TOKEN_EXPIRATION": "10",
                                      "GLIMMER_GLIMMER__TOKEN_CACHE_SECONDS": "0"})
     b = Browser(srv.base_url)
     b.sign_in("admin", password=srv.admin_password, project="admin")
@@ -532,7 +532,7 @@ def test_upload_started_before_the_session_expires_finishes(glimmer_factory):
                                                  "container_format": "bare"})
     assert r.status_code == 201, r.text
     image_id = r.json()["id"]
-    expires = time.monotonic() + 60
+    expires = time.monotonic() + 10
     chunk = b"\x5a" * (256 << 10)
     sent = 0
 
