@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "http/testing/string_body.h"
 #include "identity/testing/test_repository.h"
 #include "platform/clock.h"
 
@@ -21,22 +22,7 @@ namespace svc = ::glimmer::identity;
 
 constexpr UnixMicros kStart = 1'800'000'000LL * 1'000'000;
 
-class StringBody final : public http::BodyReader {
- public:
-  explicit StringBody(std::string data) : data_(std::move(data)) {}
-  StatusOr<size_t> Read(std::span<std::byte> out) override {
-    size_t n = std::min(out.size(), data_.size() - pos_);
-    std::memcpy(out.data(), data_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-  std::optional<uint64_t> content_length() const override { return data_.size(); }
-  bool chunked() const override { return false; }
-
- private:
-  std::string data_;
-  size_t pos_ = 0;
-};
+using http::testing::StringBody;
 
 struct Reply {
   int status = 0;
