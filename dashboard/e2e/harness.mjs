@@ -201,8 +201,7 @@ await check('paging: Next, Next, Previous, with markers in the URL', async () =>
 });
 
 await check(`page through every image of the project, 100 a page (at least ${minImages}); find one by name`, async () => {
-  await page.getByLabel('Per page').selectOption('100');
-  await page.getByText('Page 1', {exact: true}).waitFor();
+  await ui.perPage(page, 100);
   const ids = [];
   let middle = null;
   for (let n = 1; ; n++) {
@@ -230,8 +229,7 @@ await check(`page through every image of the project, 100 a page (at least ${min
   assert.equal(ids.length, expected);
   assert.ok(ids.length >= minImages, `${ids.length} images listed, expected at least ${minImages}`);
   await shot('images-last-page');
-  await page.getByLabel('Per page').selectOption('25');
-  await page.getByText('Page 1', {exact: true}).waitFor();
+  await ui.perPage(page, 25);
   if (middle) {
     await ui.filterImages(page, {name: middle});
     const found = await ui.listedNames(page);
@@ -248,7 +246,7 @@ await check('sorting by name asks the server', async () => {
   await page.locator('th[aria-sort=ascending]').waitFor();
   const names = await ui.listedNames(page);
   assert.deepEqual(names, [...names].sort());
-  await page.getByRole('button', {name: /^Created/}).click();
+  await ui.changeList(page, () => page.getByRole('button', {name: /^Created/}).click());
   await page.locator('th[aria-sort=ascending]', {hasText: 'Created'}).waitFor();
 });
 

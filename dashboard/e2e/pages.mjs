@@ -92,23 +92,32 @@ export async function filterImages(page, filters) {
     if (selects[key]) await form.getByLabel(selects[key], {exact: true}).selectOption(String(value));
     else await form.getByLabel(inputs[key], {exact: true}).fill(String(value));
   }
-  // When the filters change the list state (the URL), wait for the list request the click makes
-  // (not the 2 s refresh of changing rows) and its answer: right after the click the table is
-  // not busy yet and still shows the old rows. Unchanged filters make no request.
+  await changeList(page, () => form.getByRole('button', {name: 'Apply filters'}).click());
+}
+
+export async function clearFilters(page) {
+  await changeList(page, () => page.getByRole('button', {name: 'Clear filters'}).click());
+}
+
+/**
+ * Runs `action` (a click that may change the list's state, the URL) and returns once the table
+ * shows the rows of the new state. A changed state makes one list request (not the 2 s refresh of
+ * changing rows, `id=in:`), sent after the render that marks the table busy; an unchanged state
+ * makes none.
+ */
+export async function changeList(page, action) {
   const before = await page.evaluate(() => location.hash);
   const listRequest = page.waitForRequest((r) => /\/dashboard\/api\/v2\/images\?/.test(r.url()) &&
                                                  !/[?&]id=in(:|%3A)/i.test(r.url()))
       .catch(() => null);
-  await form.getByRole('button', {name: 'Apply filters'}).click();
-  if (await page.evaluate(() => location.hash) !== before) {
-    const request = await listRequest;
-    if (request) await request.response();
-  }
+  await action();
+  if (await page.evaluate(() => location.hash) !== before) await listRequest;
   await page.locator('table.images[aria-busy=false]').waitFor();
 }
 
-export async function clearFilters(page) {
-  await page.getByRole('button', {name: 'Clear filters'}).click();
+export async function perPage(page, n) {
+  await changeList(page, () => page.getByLabel('Per page').selectOption(String(n)));
+  await page.getByText('Page 1', {exact: true}).waitFor();
 }
 
 export async function nextPage(page) {

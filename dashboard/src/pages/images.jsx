@@ -50,7 +50,9 @@ export function OwnerName({id, names}) {
 
 export function ImagesPanel({session, params}) {
   const state = useMemo(() => listStateFromParams(params), [params.toString()]);
-  const [page, setPage] = useState({images: [], next: null, loading: true, error: ''});
+  // `page.key` names the fetch the rows answer: until the rows of the current one arrive
+  // (a click on Next changes the URL at once, the fetch starts after the render) the table is busy.
+  const [page, setPage] = useState({images: [], next: null, key: null, error: ''});
   const [creating, setCreating] = useState(false);
   const [reload, setReload] = useState(0);
   const names = useProjectNames(session);
@@ -67,15 +69,15 @@ export function ImagesPanel({session, params}) {
 
   // The page of images.
   const query = imagesQuery(state, session.project.id).toString();
+  const fetchKey = `${query}#${reload}#${doneJobs}`;
   useEffect(() => {
     const abort = new AbortController();
-    setPage((p) => ({...p, loading: true, error: ''}));
     listImages(query, {signal: abort.signal}).then(
-        (r) => setPage({...r, loading: false, error: ''}),
+        (r) => setPage({...r, key: fetchKey, error: ''}),
         (e) => e.name !== 'AbortError' &&
-               setPage({images: [], next: null, loading: false, error: explain(e, 'list the images')}));
+               setPage({images: [], next: null, key: fetchKey, error: explain(e, 'list the images')}));
     return () => abort.abort();
-  }, [query, reload, doneJobs]);
+  }, [fetchKey]);
 
   // Rows in a transitional state: one GET ?id=in:… every 2 s.
   const changing = page.images.filter((i) => TRANSITIONAL.has(i.status)).map((i) => i.id);
@@ -94,6 +96,7 @@ export function ImagesPanel({session, params}) {
     return () => clearTimeout(timer);
   }, [changingKey, page]);
 
+  const loading = page.key !== fetchKey;
   const rows = state.tab === 'shared'
     ? page.images.filter((i) => i.owner !== session.project.id) : page.images;
   const withOs = state.tab === 'public';
@@ -134,7 +137,7 @@ export function ImagesPanel({session, params}) {
         <Filters state={state} go={go} />
         {page.error && <p class="error" role="alert">{page.error}</p>}
         <div class="table-wrap">
-          <table class="images" aria-busy={page.loading ? 'true' : 'false'} aria-describedby="images-caption">
+          <table class="images" aria-busy={loading ? 'true' : 'false'} aria-describedby="images-caption">
             <caption id="images-caption" class="visually-hidden">
               {TABS.find((t) => t.id === state.tab).label} images, sorted by {sortKey} {sortDir}ending</caption>
             <thead>
@@ -184,7 +187,7 @@ export function ImagesPanel({session, params}) {
             </tbody>
           </table>
         </div>
-        {!page.loading && rows.length === 0 && !page.error && (
+        {!loading && rows.length === 0 && !page.error && (
           <p class="empty">{activeFilters(state).length ? 'No image matches these filters.'
             : state.tab === 'shared' ? `No ${state.member === 'all' ? '' : `${state.member} `}invitations.` : 'No images here yet.'}</p>
         )}
