@@ -7,6 +7,7 @@
 #include "formats/convert.h"
 #include "formats/inspect.h"
 #include "formats/source.h"
+#include "images/format_acceptance.h"
 #include "platform/file.h"
 
 namespace glimmer::images {
@@ -48,28 +49,24 @@ StagedPlugin MakeConversionPlugin(std::string output_format, platform::Executor*
     formats::Limits limits;
     limits.max_virtual_size = max_virtual_size;
     ASSIGN_OR_RETURN(auto src, formats::FileSource::Open(path, files));
-    ASSIGN_OR_RETURN(formats::Inspection in, formats::Inspect(*src, limits));
-    if (!in.safe()) {
-      return UnsupportedMediaError("Image failed safety checks: " + in.verdict.check + ": " +
-                                   in.verdict.message);
-    }
-    std::string detected = in.format == "gpt" ? "raw" : in.format;
-    const std::string declared = image.disk_format.value_or("");
-    if (declared == "iso" && (detected == "iso" || in.format == "gpt")) return OkStatus();
-    if (detected != declared) {
-      return UnsupportedMediaError("Image format mismatch: disk_format is " + declared +
-                                   " but the staged data is " + in.format);
-    }
-    if (detected == output_format) {
+    ASSIGN_OR_RETURN(AcceptedFormat accepted,
+                     AcceptFormat(
+                         image.disk_format, image.container_format,
+                         [&] { return formats::Inspect(*src, limits); },
+                         FormatUse::kConversionInput));
+    const std::string& declared = accepted.format;
+    if (declared == "iso") return OkStatus();  // ISO images are not converted
+    if (declared == output_format) {
       image.container_format = "bare";
-      if (in.virtual_size >= 0) image.virtual_size = in.virtual_size;
+      if (accepted.virtual_size) image.virtual_size = *accepted.virtual_size;
       return OkStatus();
     }
     // What the import may still store (image_size_cap, the project's quota left).
     const int64_t max_output = PluginOutputLimit(ctx, std::numeric_limits<int64_t>::max());
-    if (output_format == "raw" && in.virtual_size > max_output) {
+    const int64_t virtual_size = accepted.virtual_size.value_or(-1);
+    if (output_format == "raw" && virtual_size > max_output) {
       return ResourceExhaustedError("the converted raw image would be " +
-                                    std::to_string(in.virtual_size) +
+                                    std::to_string(virtual_size) +
                                     " bytes, larger than the limit of " +
                                     std::to_string(max_output) + " bytes");
     }

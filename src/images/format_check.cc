@@ -4,6 +4,7 @@
 
 #include "formats/inspect.h"
 #include "formats/source.h"
+#include "images/format_acceptance.h"
 
 namespace glimmer::images {
 namespace {
@@ -21,39 +22,24 @@ class StoreSource final : public formats::Source {
   store::Reader& r_;
 };
 
-bool NotInspectable(const std::string& f) {
-  return f == "ami" || f == "aki" || f == "ari" || f == "ploop";
-}
-
 }  // namespace
 
 StatusOr<std::optional<int64_t>> CheckStoredFormat(store::Reader& data,
                                                    const domain::Image& image,
                                                    const FormatCheckOptions& options) {
-  if (image.container_format != "bare" || !image.disk_format) return std::optional<int64_t>();
-  const std::string& declared = *image.disk_format;
-  StoreSource src(data);
-  formats::Limits limits;
-  limits.max_virtual_size = options.max_virtual_size;
-  ASSIGN_OR_RETURN(formats::Inspection in, formats::Inspect(src, limits));
-  std::string detected = in.format;
-  if (declared == "iso" && detected == "gpt") detected = "iso";
-  if (!in.safe()) {
-    return UnsupportedMediaError("Image failed safety checks: " + in.verdict.check + ": " +
-                                 in.verdict.message);
-  }
-  if (detected == declared) {
-    if (in.virtual_size >= 0) return std::optional<int64_t>(in.virtual_size);
-    return std::optional<int64_t>();
-  }
-  if (detected == "raw" && NotInspectable(declared)) return std::optional<int64_t>();
-  if (declared == "raw") {
+  auto inspect = [&]() -> StatusOr<formats::Inspection> {
+    StoreSource src(data);
+    formats::Limits limits;
+    limits.max_virtual_size = options.max_virtual_size;
+    return formats::Inspect(src, limits);
+  };
+  ASSIGN_OR_RETURN(AcceptedFormat accepted, AcceptFormat(image.disk_format, image.container_format,
+                                                         inspect, FormatUse::kUpload));
+  if (!accepted.raw_holds.empty()) {
     spdlog::warn("image {}: declared raw but the data is {}; accepted as Glance does", image.id,
-                 detected);
-    return std::optional<int64_t>(data.size());
+                 accepted.raw_holds);
   }
-  return UnsupportedMediaError("Image disk_format is " + declared +
-                               " but the data is detected as " + detected);
+  return accepted.virtual_size;
 }
 
 }  // namespace glimmer::images

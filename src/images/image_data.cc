@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "formats/inspector.h"
+#include "images/format_acceptance.h"
 #include "images/format_check.h"
 #include "images/internal/access.h"
 #include "images/internal/locations.h"
@@ -94,9 +95,9 @@ Status ImageData::Upload(const RequestContext& ctx, std::string_view id, const R
     (*writer)->Abort();
     return fail(pumped.status());
   }
-  if (image.container_format == "bare" && !pumped->stream_failure.empty()) {
+  if (InspectsContainer(image.container_format) && !pumped->stream_failure.empty()) {
     (*writer)->Abort();
-    return fail(UnsupportedMediaError("Image failed safety checks: " + pumped->stream_failure));
+    return fail(SafetyCheckFailed(pumped->stream_failure));
   }
   auto location = (*writer)->Commit();
   if (!location.ok()) return fail(location.status());
@@ -323,7 +324,7 @@ void ImageData::ApplyPumped(const Pumped& pumped, Image& image) {
 Status ImageData::CheckFormat(store::Store& target, const std::string& location, const Image& image,
                               Pumped& pumped) const {
   pumped.virtual_size.reset();
-  if (image.container_format != "bare") return OkStatus();
+  if (!InspectsContainer(image.container_format)) return OkStatus();
   ASSIGN_OR_RETURN(auto reader, target.Open(location));
   FormatCheckOptions opts;
   opts.max_virtual_size = env_.options.max_virtual_size;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "images/format_acceptance.h"
 #include "images/internal/stage_digest.h"
 #include "images/internal/store_list_property.h"
 #include "images/internal/upload_marks.h"
@@ -618,9 +619,9 @@ class ImportHandler::Flow {
     store::Writer* writer = &writer_ref;
     store::Store* target = &store;
     ImageData::Pumped* pumped = &pumped_ref;
-    if (!copy_ && image.container_format == "bare" && !pumped->stream_failure.empty()) {
+    if (!copy_ && InspectsContainer(image.container_format) && !pumped->stream_failure.empty()) {
       writer->Abort();
-      return UnsupportedMediaError("Image failed safety checks: " + pumped->stream_failure);
+      return SafetyCheckFailed(pumped->stream_failure);
     }
     auto location = writer->Commit();
     if (!location.ok()) return location.status();
