@@ -18,6 +18,7 @@
 #include "images/image_env.h"
 #include "images/image_records.h"
 #include "platform/executor.h"
+#include "policy/testing/default_rule_policy.h"
 #include "store/filesystem/filesystem_store.h"
 
 namespace glimmer::catalog {
@@ -106,7 +107,7 @@ class CatalogLoaderTest : public ::testing::Test {
   std::unique_ptr<db::IdentityRepository> identity_repo_;
   std::unique_ptr<identity::IdentityService> identity_;
   std::unique_ptr<store::filesystem::FilesystemStore> store_;
-  domain::DefaultPolicy policy_;
+  const domain::Policy& policy_ = policy::testing::DefaultRulePolicy();
   platform::Executor pool_{"hash", 2};
   std::unique_ptr<images::ImageEnv> env_;
   std::unique_ptr<images::ImageRecords> records_;

@@ -53,49 +53,4 @@ bool CanSee(const RequestContext& ctx, const Image& image, bool caller_is_member
   return false;
 }
 
-bool DefaultPolicy::Allowed(ImageAction action, const RequestContext& ctx,
-                            const ImageTarget& t) const {
-  if (ctx.IsAdmin()) return true;
-  const Image* img = t.image;
-  auto owner_member = [&] { return img && ctx.IsMember() && IsOwner(ctx, *img); };
-  switch (action) {
-    case ImageAction::kGetImages:
-      return ctx.IsReader();
-    case ImageAction::kGetImage:
-      return img && CanSee(ctx, *img, t.caller_is_member);
-    case ImageAction::kGetMember:
-    case ImageAction::kGetMembers:
-      return img && ctx.IsReader() && (!img->owner || IsOwner(ctx, *img) || t.caller_is_member);
-    case ImageAction::kAddImage:
-      return ctx.IsMember() && t.owner == ctx.project_id;
-    case ImageAction::kModifyImage:
-    case ImageAction::kDeleteImage:
-    case ImageAction::kUploadImage:
-    case ImageAction::kDeactivate:
-    case ImageAction::kReactivate:
-    case ImageAction::kAddMember:
-    case ImageAction::kDeleteMember:
-      return owner_member();
-    case ImageAction::kDownloadImage:
-    case ImageAction::kDownloadFromStore:
-      return img && ctx.IsMember() &&
-             (IsOwner(ctx, *img) || !img->owner || t.caller_is_member ||
-              img->visibility == Visibility::kPublic || img->visibility == Visibility::kCommunity);
-    case ImageAction::kGetImageLocation:
-      return img && ctx.IsReader() && IsOwner(ctx, *img);
-    case ImageAction::kStoresInfoDetail:
-      return ctx.HasRole("service");
-    case ImageAction::kPublicizeImage:
-    case ImageAction::kCopyImage:
-    case ImageAction::kTasksApiAccess:
-    case ImageAction::kDeleteImageLocation:
-      return false;  // admin only
-    case ImageAction::kCommunitizeImage:
-      return owner_member();
-    case ImageAction::kModifyMember:
-      return ctx.IsMember() && t.member_id == ctx.project_id;
-  }
-  return false;
-}
-
 }  // namespace glimmer::domain

@@ -1,7 +1,7 @@
 #pragma once
-// Authorization decisions for image operations, with Glance's default ("secure RBAC") rules
-// (glance-api.md §9). Every image operation asks here and nowhere else; an operator-supplied rule
-// file can later replace these defaults behind the same interface.
+// Authorization decisions for image operations (glance-api.md §9). Every image operation asks
+// here and nowhere else. The implementation is policy::RulePolicy: Glance's default ("secure
+// RBAC") rules (policy/default_rules.h), which an operator policy file can override.
 //
 // Convention (Glance's): what the caller cannot see is reported as 404 by the caller of this
 // class; what it can see but may not do is 403.
@@ -56,13 +56,6 @@ class Policy {
   virtual ~Policy() = default;
   virtual bool Allowed(ImageAction action, const RequestContext& ctx,
                        const ImageTarget& target) const = 0;
-};
-
-// Glance's built-in defaults.
-class DefaultPolicy final : public Policy {
- public:
-  bool Allowed(ImageAction action, const RequestContext& ctx,
-               const ImageTarget& target) const override;
 };
 
 // Whether the caller can see the image at all (Glance's DB-level visibility plus get_image).

@@ -12,38 +12,6 @@ RequestContext Ctx(std::string project, std::vector<std::string> roles) {
   return c;
 }
 
-// Glance's defaults, as a table a reader can check: who may do what to an image owned by "own".
-TEST(DefaultPolicy, Matrix) {
-  DefaultPolicy p;
-  Image img;
-  img.owner = "own";
-  img.visibility = Visibility::kPrivate;
-  auto owner_member = Ctx("own", {"member"});
-  auto owner_reader = Ctx("own", {"reader"});
-  auto other_member = Ctx("other", {"member"});
-  auto admin = Ctx("x", {"admin"});
-  ImageTarget t{&img};
-  struct Row {
-    ImageAction action;
-    bool owner_member, owner_reader, other_member, admin;
-  };
-  for (const Row& r : std::vector<Row>{
-           {ImageAction::kModifyImage, true, false, false, true},
-           {ImageAction::kDeleteImage, true, false, false, true},
-           {ImageAction::kUploadImage, true, false, false, true},
-           {ImageAction::kDownloadImage, true, false, false, true},
-           {ImageAction::kDeactivate, true, false, false, true},
-           {ImageAction::kPublicizeImage, false, false, false, true},
-           {ImageAction::kCommunitizeImage, true, false, false, true},
-           {ImageAction::kGetImage, true, true, false, true},
-       }) {
-    EXPECT_EQ(p.Allowed(r.action, owner_member, t), r.owner_member) << ToString(r.action);
-    EXPECT_EQ(p.Allowed(r.action, owner_reader, t), r.owner_reader) << ToString(r.action);
-    EXPECT_EQ(p.Allowed(r.action, other_member, t), r.other_member) << ToString(r.action);
-    EXPECT_EQ(p.Allowed(r.action, admin, t), r.admin) << ToString(r.action);
-  }
-}
-
 TEST(CanSee, VisibilityRules) {
   Image img;
   img.owner = "own";

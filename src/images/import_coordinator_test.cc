@@ -16,6 +16,7 @@
 #include "db/sqlite/database.h"
 #include "images/testing/components.h"
 #include "platform/executor.h"
+#include "policy/testing/default_rule_policy.h"
 #include "store/filesystem/filesystem_store.h"
 
 namespace glimmer::images {
@@ -104,7 +105,7 @@ class ImportCoordinatorTest : public ::testing::Test {
   std::unique_ptr<db::TaskRepository> tasks_;
   std::unique_ptr<store::filesystem::FilesystemStore> store_;
   std::unique_ptr<staging::StagingArea> staging_;
-  domain::DefaultPolicy policy_;
+  const domain::Policy& policy_ = policy::testing::DefaultRulePolicy();
   platform::Executor pool_{"hash-test", 2};
   std::vector<store::Store*> extra_stores_;  // after store_, in Make()
   std::unique_ptr<testkit::Components> service_;

@@ -196,27 +196,5 @@ TEST_F(TempFiles, BadOperatorRulesFailAtLoad) {
   EXPECT_THAT((*undefined)->warnings()[0], HasSubstr("typo_rule"));
 }
 
-TEST(RulePolicyDefaults, AreGlanceStringsForEveryAction) {
-  const Map& rules = RulePolicy::DefaultRules();
-  for (int a = static_cast<int>(ImageAction::kGetImages);
-       a <= static_cast<int>(ImageAction::kLastImageAction); ++a) {
-    EXPECT_TRUE(rules.contains(std::string(domain::ToString(static_cast<ImageAction>(a)))))
-        << domain::ToString(static_cast<ImageAction>(a));
-  }
-  EXPECT_EQ(rules.at("context_is_admin"), "role:admin");
-  EXPECT_EQ(rules.at("publicize_image"), "rule:context_is_admin");
-  EXPECT_EQ(rules.at("modify_image"),
-            "rule:context_is_admin or (role:member and project_id:%(project_id)s)");
-  EXPECT_EQ(rules.at("modify_member"),
-            "rule:context_is_admin or (role:member and project_id:%(member_id)s)");
-  auto policy = RulePolicy::Create();
-  ASSERT_TRUE(policy.ok());
-  EXPECT_TRUE((*policy)->warnings().empty());
-  // Service rule (used by e.g. the locations API): service role or admin.
-  EXPECT_TRUE((*policy)->Check("fetch_image_location", Ctx("s", {"service"}), {}));
-  EXPECT_FALSE((*policy)->Check("fetch_image_location", Ctx("s", {"member"}), {}));
-  EXPECT_TRUE((*policy)->Check("copy_image", Ctx("s", {"admin"}), {}));
-}
-
 }  // namespace
 }  // namespace glimmer::policy

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "policy/default_rules.h"
 #include "policy/policy_file.h"
 
 namespace glimmer::policy {
@@ -10,90 +11,14 @@ namespace {
 using domain::ImageAction;
 using domain::Visibility;
 
-// Glance's rule strings (glance/policies/base.py), composed the same way.
-constexpr std::string_view kAdmin = "rule:context_is_admin";
-constexpr std::string_view kProjectMember = "role:member and project_id:%(project_id)s";
-constexpr std::string_view kProjectReader = "role:reader and project_id:%(project_id)s";
-constexpr std::string_view kImageMemberCheck = "project_id:%(member_id)s";
-constexpr std::string_view kVisibleChecks =
-    "'community':%(visibility)s or 'public':%(visibility)s or 'shared':%(visibility)s";
-
-std::string S(std::string_view a) { return std::string(a); }
-
-std::map<std::string, std::string> BuildDefaults() {
-  const std::string admin = S(kAdmin);
-  const std::string admin_or_member = admin + " or (" + S(kProjectMember) + ")";
-  const std::string admin_or_reader = admin + " or (" + S(kProjectReader) + ")";
-  const std::string get_image = admin + " or (role:reader and (project_id:%(project_id)s or " +
-                                S(kImageMemberCheck) + " or " + S(kVisibleChecks) + "))";
-  const std::string download = admin + " or (role:member and (project_id:%(project_id)s or " +
-                               S(kImageMemberCheck) + " or " + S(kVisibleChecks) + "))";
-  const std::string create =
-      admin + " or (" + S(kProjectMember) + " and project_id:%(owner)s)";
-  const std::string shared_member = admin + " or (role:member and " + S(kImageMemberCheck) + ")";
-  const std::string reader_or_shared_member =
-      admin + " or role:reader and (project_id:%(project_id)s or " + S(kImageMemberCheck) + ")";
-  const std::string service = "rule:service_api";
-  const std::string service_or_member =
-      service + " or (" + S(kProjectMember) + " and project_id:%(owner)s)";
-  return {
-      // base.py
-      {"default", ""},
-      {"context_is_admin", "role:admin"},
-      {"service_api", "role:service or role:admin"},
-      // image.py
-      {"add_image", create},
-      {"delete_image", admin_or_member},
-      {"get_image", get_image},
-      {"get_images", admin_or_reader},
-      {"modify_image", admin_or_member},
-      {"publicize_image", admin},
-      {"communitize_image", admin_or_member},
-      {"download_image", download},
-      {"download_from_store", download},
-      {"upload_image", admin_or_member},
-      {"delete_image_location", admin},
-      {"get_image_location", admin_or_reader},
-      {"set_image_location", admin_or_member},
-      {"add_image_location", service_or_member},
-      {"fetch_image_location", service},
-      {"add_member", admin_or_member},
-      {"delete_member", admin_or_member},
-      {"get_member", reader_or_shared_member},
-      {"get_members", reader_or_shared_member},
-      {"modify_member", shared_member},
-      {"manage_image_cache", admin},
-      {"deactivate", admin_or_member},
-      {"reactivate", admin_or_member},
-      {"copy_image", admin},
-      {"list_cached_nodes", admin},
-      // tasks.py, discovery.py, cache.py
-      {"get_task", "rule:default"},
-      {"get_tasks", "rule:default"},
-      {"add_task", "rule:default"},
-      {"modify_task", "rule:default"},
-      {"tasks_api_access", admin},
-      {"stores_info_detail", admin + " or " + service},
-      {"cache_image", admin},
-      {"cache_list", admin},
-      {"cache_delete", admin},
-      {"cache_clean", admin},
-      {"cache_prune", admin},
-  };
-}
-
 const char* Bool(bool b) { return b ? "True" : "False"; }
 
 }  // namespace
 
-const std::map<std::string, std::string>& RulePolicy::DefaultRules() {
-  static const auto* rules = new std::map<std::string, std::string>(BuildDefaults());
-  return *rules;
-}
-
 StatusOr<std::unique_ptr<RulePolicy>> RulePolicy::Create(
     const std::map<std::string, std::string>& overrides) {
-  std::map<std::string, std::string> rules = DefaultRules();
+  std::map<std::string, std::string> rules;
+  for (const DefaultRule& rule : DefaultRules()) rules[rule.name] = rule.check_str;
   for (const auto& [name, text] : overrides) rules[name] = text;
   ASSIGN_OR_RETURN(RuleSet set, RuleSet::Create(rules));
   std::unique_ptr<RulePolicy> policy(new RulePolicy(std::move(set)));

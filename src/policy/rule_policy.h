@@ -1,11 +1,11 @@
 #pragma once
-// domain::Policy backed by oslo.policy-style rules: Glance's default rules (embedded, under the
-// names Glance uses), optionally overridden or extended by an operator policy file
+// domain::Policy backed by oslo.policy-style rules: Glance's default rules (default_rules.h,
+// under the names Glance uses), optionally overridden or extended by an operator policy file
 // ([oslo_policy] policy_file, see policy_file.h for the accepted formats).
 //
 // How a decision is made for Allowed(action, ctx, target):
 //  1. For actions on an existing image (except modify_member, which is decided by the member row
-//     alone, as in DefaultPolicy), the image must be visible to the caller as Glance's
+//     alone), the image must be visible to the caller as Glance's
 //     database layer decides before any policy runs (is_image_visible): caller is admin (the
 //     context_is_admin rule), or the image has no owner, is public or community, is owned by the
 //     caller's project, or is shared with a member row for the caller's project. This step is
@@ -22,8 +22,8 @@
 //                  images to everyone); absent otherwise.
 //     target, collection actions: project_id (= owner) = ImageTarget::owner for add_image, the
 //                  caller's project for get_images.
-// With no operator file this reproduces domain::DefaultPolicy; rule_policy_test.cc proves it
-// over every action x persona x visibility x membership.
+// With no operator file this gives Glance's published decisions; rule_policy_test.cc states them
+// as a persona x action table.
 //
 // Thread-safety: immutable after construction; all methods may be called concurrently.
 
@@ -41,12 +41,8 @@ namespace glimmer::policy {
 
 class RulePolicy final : public domain::Policy {
  public:
-  // Glance's default rules (name -> rule text), e.g. "get_image" -> "rule:context_is_admin or
-  // (role:reader and (project_id:%(project_id)s or ...))". Includes the base rules (default,
-  // context_is_admin, service_api) and Glance's image, task, discovery and cache policies.
-  static const std::map<std::string, std::string>& DefaultRules();
-
-  // The defaults with `overrides` applied (same name replaces, new names are added).
+  // The defaults (default_rules.h) with `overrides` applied (same name replaces, new names are
+  // added).
   // Errors: InvalidArgument for a rule that does not parse or a cycle of rule: references.
   static StatusOr<std::unique_ptr<RulePolicy>> Create(
       const std::map<std::string, std::string>& overrides = {});

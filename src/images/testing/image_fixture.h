@@ -19,6 +19,7 @@
 #include "domain/policy.h"
 #include "images/testing/components.h"
 #include "platform/executor.h"
+#include "policy/testing/default_rule_policy.h"
 #include "store/filesystem/filesystem_store.h"
 
 namespace glimmer::images::testkit {
@@ -81,7 +82,7 @@ class ImageTest : public ::testing::Test {
   std::unique_ptr<db::sqlite::SqliteDatabase> db_;
   std::unique_ptr<db::ImageRepository> repo_;
   std::unique_ptr<store::filesystem::FilesystemStore> store_;
-  domain::DefaultPolicy policy_;
+  const domain::Policy& policy_ = policy::testing::DefaultRulePolicy();
   platform::Executor pool_{"hash-test", 2};
   std::unique_ptr<testkit::Components> service_;
   domain::RequestContext alice_ = Ctx("p-alice", {"member", "reader"});
