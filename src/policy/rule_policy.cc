@@ -33,6 +33,8 @@ std::map<std::string, std::string> BuildDefaults() {
   const std::string shared_member = admin + " or (role:member and " + S(kImageMemberCheck) + ")";
   const std::string reader_or_shared_member =
       admin + " or role:reader and (project_id:%(project_id)s or " + S(kImageMemberCheck) + ")";
+  const std::string get_namespace =
+      admin + " or (role:reader and (project_id:%(project_id)s or 'public':%(visibility)s))";
   const std::string service = "rule:service_api";
   const std::string service_or_member =
       service + " or (" + S(kProjectMember) + " and project_id:%(owner)s)";
@@ -79,6 +81,36 @@ std::map<std::string, std::string> BuildDefaults() {
       {"cache_delete", admin},
       {"cache_clean", admin},
       {"cache_prune", admin},
+      // metadef.py (Glance 25): reads as the namespace (its owner's readers, or anyone's reader
+      // when it is public), writes admin-only.
+      {"metadef_default", ""},
+      {"metadef_admin", "role:admin"},
+      {"get_metadef_namespace", get_namespace},
+      {"get_metadef_namespaces", admin_or_reader},
+      {"modify_metadef_namespace", "rule:metadef_admin"},
+      {"add_metadef_namespace", "rule:metadef_admin"},
+      {"delete_metadef_namespace", "rule:metadef_admin"},
+      {"get_metadef_object", get_namespace},
+      {"get_metadef_objects", get_namespace},
+      {"modify_metadef_object", "rule:metadef_admin"},
+      {"add_metadef_object", "rule:metadef_admin"},
+      {"delete_metadef_object", "rule:metadef_admin"},
+      {"list_metadef_resource_types", get_namespace},
+      {"get_metadef_resource_type", get_namespace},
+      {"add_metadef_resource_type_association", "rule:metadef_admin"},
+      {"remove_metadef_resource_type_association", "rule:metadef_admin"},
+      {"get_metadef_property", get_namespace},
+      {"get_metadef_properties", get_namespace},
+      {"modify_metadef_property", "rule:metadef_admin"},
+      {"add_metadef_property", "rule:metadef_admin"},
+      {"remove_metadef_property", "rule:metadef_admin"},
+      {"get_metadef_tag", get_namespace},
+      {"get_metadef_tags", get_namespace},
+      {"modify_metadef_tag", "rule:metadef_admin"},
+      {"add_metadef_tag", "rule:metadef_admin"},
+      {"add_metadef_tags", "rule:metadef_admin"},
+      {"delete_metadef_tag", "rule:metadef_admin"},
+      {"delete_metadef_tags", "rule:metadef_admin"},
   };
 }
 
@@ -192,6 +224,14 @@ bool RulePolicy::Allowed(ImageAction action, const domain::RequestContext& ctx,
     if (!visible) return false;
   }
   return rules_.Evaluate(domain::ToString(action), creds, TargetFor(action, ctx, t));
+}
+
+bool RulePolicy::Allowed(domain::MetadefAction action, const domain::RequestContext& ctx,
+                         const domain::MetadefTarget& t) const {
+  Attributes target;
+  target["project_id"] = t.ns ? t.ns->owner : ctx.project_id;
+  if (t.ns && t.ns->visibility) target["visibility"] = *t.ns->visibility;
+  return rules_.Evaluate(domain::ToString(action), CredentialsFor(ctx), target);
 }
 
 bool RulePolicy::Check(std::string_view rule_name, const domain::RequestContext& ctx,

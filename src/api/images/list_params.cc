@@ -90,6 +90,8 @@ std::string Encode(const QueryParams& params) {
 
 }  // namespace
 
+std::string EncodeQuery(const QueryParams& params) { return Encode(params); }
+
 StatusOr<std::vector<std::string>> SplitInValues(std::string_view value) {
   std::vector<std::string> out;
   std::string cur;
