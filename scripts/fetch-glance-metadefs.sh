@@ -15,8 +15,10 @@ if [[ -z "$version" || "$version" == "(none)" ]]; then
   exit 1
 fi
 dir="$CACHE/${version//[:\/]/_}"
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9  # the two test passes run side by side: one fetches, the other waits and reuses it
 if [[ ! -f "$dir/.done" ]]; then
-  mkdir -p "$CACHE"
   tmp=$(mktemp -d "$CACHE/fetch.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && apt-get download "glance-common=$version" >&2)
