@@ -1,6 +1,7 @@
 #include "catalog/plan.h"
 
 #include "common/time.h"
+#include "domain/image_attributes.h"
 
 namespace glimmer::catalog {
 namespace {
@@ -69,7 +70,7 @@ EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
   }
   const auto wanted = entry.ImageProperties();
   for (const auto& [key, value] : current->properties) {
-    if (key.rfind("os_glance", 0) == 0) continue;
+    if (domain::IsServiceProperty(key)) continue;
     if (!wanted.count(key)) plan.ops.push_back(Op(PatchOp::Op::kRemove, key, std::nullopt));
   }
   for (const auto& [key, value] : wanted) {

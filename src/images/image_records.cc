@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/image_attributes.h"
 #include "images/internal/access.h"
 #include "images/internal/locations.h"
 #include "platform/random.h"
@@ -21,17 +22,13 @@ using domain::RequestContext;
 using domain::Visibility;
 using internal::kMaxUpdateRetries;
 
-constexpr size_t kMaxFieldLength = 255;
-// Attributes no request may set, and what Glance answers for them.
-const std::set<std::string, std::less<>> kReadOnly = {
-    "created_at",    "updated_at", "status", "checksum", "size",   "virtual_size", "os_hash_algo",
-    "os_hash_value", "direct_url", "self",   "file",     "schema", "stores",       "locations"};
-const std::set<std::string, std::less<>> kReserved = {"location", "deleted", "deleted_at"};
-const std::set<std::string, std::less<>> kBaseFields = {
-    "id",       "name",    "visibility", "protected",        "os_hidden",  "owner",
-    "min_disk", "min_ram", "tags",       "container_format", "disk_format"};
+using domain::kMaxFieldLength;
 
-bool IsBase(std::string_view f) { return kBaseFields.count(f) > 0 || kReadOnly.count(f) > 0; }
+// An attribute shown in the image (so neither a custom property nor a reserved name).
+bool IsBase(std::string_view f) {
+  const domain::AttributeSpec* a = domain::FindAttribute(f);
+  return a && a->visible();
+}
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -76,7 +73,7 @@ ImageRecords::ImageRecords(const ImageEnv& env, staging::StagingArea* staging)
 
 bool ImageRecords::PropertyAllowed(PropertyOp op, const std::string& name,
                                    const RequestContext& ctx) const {
-  if (!env_.options.property_protections || name.rfind("os_glance", 0) == 0) return true;
+  if (!env_.options.property_protections || domain::IsServiceProperty(name)) return true;
   return env_.options.property_protections->Allowed(op, name, ctx);
 }
 
@@ -88,14 +85,8 @@ void ImageRecords::Redact(const RequestContext& ctx, Image& image) const {
 
 Status ImageRecords::SetField(const RequestContext& ctx, Image& image, const std::string& field,
                               const Value& v, bool creating) const {
-  if (kReserved.count(field) || field.rfind("os_glance", 0) == 0) {
-    return PermissionDeniedError("Attribute " + Quote(field) + " is reserved.");
-  }
-  if (kReadOnly.count(field)) {
-    return PermissionDeniedError("Attribute " + Quote(field) + " is read-only.");
-  }
+  RETURN_IF_ERROR(domain::CheckSettable(field, creating));
   if (field == "id") {
-    if (!creating) return PermissionDeniedError("Attribute 'id' is read-only.");
     if (v.kind != Value::Kind::kString || !IsUuid(v.s)) {
       return InvalidArgumentError(
           "Provided object does not match schema 'image': id is not a valid UUID");
@@ -217,7 +208,7 @@ Status ImageRecords::CheckQuotas(const Image& image) const {
   }
   int props = 0;
   for (const auto& [k, v] : image.properties) {
-    if (k.rfind("os_glance", 0) != 0) ++props;
+    if (!domain::IsServiceProperty(k)) ++props;
   }
   if (env_.options.image_property_quota >= 0 && props > env_.options.image_property_quota) {
     return ResourceExhaustedError("Maximum number of image properties exceeded (" +
@@ -292,8 +283,7 @@ Status ImageRecords::ApplyOp(const RequestContext& ctx, Image& image, const Patc
                              bool legacy_add) const {
   const std::string& f = op.field;
   bool base = IsBase(f);
-  if (!base && !kReserved.count(f) && f.rfind("os_glance", 0) != 0 &&
-      env_.options.property_protections) {
+  if (domain::IsCustomProperty(f) && env_.options.property_protections) {
     // Glance's property protections: an unreadable property counts as absent.
     bool exists = image.properties.count(f) && PropertyAllowed(PropertyOp::kRead, f, ctx);
     PropertyOp needed = op.op == PatchOp::Op::kRemove ? PropertyOp::kDelete
@@ -311,17 +301,14 @@ Status ImageRecords::ApplyOp(const RequestContext& ctx, Image& image, const Patc
   }
   switch (op.op) {
     case PatchOp::Op::kRemove:
-      if (kReserved.count(f) || f.rfind("os_glance", 0) == 0) {
-        return PermissionDeniedError("Attribute " + Quote(f) + " is reserved.");
-      }
+      RETURN_IF_ERROR(domain::CheckSettable(f, /*creating=*/false));
       if (base) return PermissionDeniedError("Attribute " + Quote(f) + " is read-only.");
       if (!image.properties.erase(f)) {
         return FailedPreconditionError("Property " + f + " does not exist.");
       }
       return OkStatus();
     case PatchOp::Op::kReplace:
-      if (!base && !kReserved.count(f) && f.rfind("os_glance", 0) != 0 &&
-          !image.properties.count(f)) {
+      if (domain::IsCustomProperty(f) && !image.properties.count(f)) {
         return FailedPreconditionError("Property " + f + " does not exist.");
       }
       return SetField(ctx, image, f, *op.value, /*creating=*/false);

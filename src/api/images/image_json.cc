@@ -1,6 +1,7 @@
 #include "api/images/image_json.h"
 
 #include "common/time.h"
+#include "domain/image_attributes.h"
 
 namespace glimmer::api::images {
 namespace {
@@ -82,11 +83,7 @@ json ImageToJson(const domain::Image& image, const RenderOptions& options) {
   j["created_at"] = FormatIsoSeconds(image.created_at);
   j["updated_at"] = FormatIsoSeconds(image.updated_at);
   for (const auto& [k, v] : image.properties) {
-    if (k == "os_glance_stage_host" || k == "os_glance_hash_op_host" ||
-        k == "os_glance_upload_location" || k == "os_glance_upload_node" ||
-        k == "os_glance_stage_digest") {
-      continue;  // internal bookkeeping, never shown
-    }
+    if (domain::IsHiddenProperty(k)) continue;  // internal bookkeeping, never shown
     j[k] = v;
   }
   if (options.multistore && !image.locations.empty()) {
