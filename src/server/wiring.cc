@@ -348,8 +348,6 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   sopts.image_property_quota = static_cast<int>(config.image_property_quota);
   sopts.image_tag_quota = static_cast<int>(config.image_tag_quota);
   sopts.image_member_quota = static_cast<int>(config.image_member_quota);
-  sopts.disk_formats = config.disk_formats;
-  sopts.container_formats = config.container_formats;
   sopts.property_protections = property_protections_.get();
   sopts.max_virtual_size = config.max_virtual_size;
   upload_budget_ = std::make_unique<platform::MemoryBudget>(
