@@ -3,9 +3,9 @@
 # everything, starts a throwaway PostgreSQL and single-node Ceph on loopback (stopped by PID at
 # the end), runs the unit tests (ctest: the repository contract tests on SQLite and PostgreSQL,
 # the RBD and S3 store tests against the cluster), the dashboard's front-end unit tests (node
-# --test), the integration tests twice (pytest with the
-# real openstack/glance CLIs against the real server binary: once on the embedded default,
-# SQLite + filesystem, once on PostgreSQL + RBD with the two-node tests; each pass includes the
+# --test), the integration tests twice, the two passes side by side (pytest with the real
+# openstack/glance CLIs against the real server binary: one on the embedded default, SQLite +
+# filesystem, one on PostgreSQL + RBD with the two-node tests; each pass includes the
 # dashboard's end-to-end run in headless Chromium), the disk-format tests
 # (glimmer-img against qemu-img and a hostile corpus), the format parsers under ASan+UBSan, and
 # a short fuzz run of every parser.
@@ -25,11 +25,9 @@ echo "== unit tests"
 ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 echo "== dashboard front-end unit tests (node --test)"
 (cd dashboard && node --test test/)
-echo "== integration tests: embedded default (SQLite, filesystem store)"
-GLIMMER_BIN="$PWD/build/glimmer" /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
-echo "== integration tests: distributed (PostgreSQL, Ceph RBD; two nodes with RBD and S3)"
-GLIMMER_TEST_BACKEND=distributed GLIMMER_BIN="$PWD/build/glimmer" \
-  /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider
+echo "== integration tests: embedded default (SQLite, filesystem store) and distributed"
+echo "   (PostgreSQL, Ceph RBD; two nodes with RBD and S3), the two passes side by side"
+scripts/integration-passes.sh
 echo "== disk-format tests: glimmer-img against qemu-img, hostile corpus"
 GLIMMER_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest tests/formats -q -p no:cacheprovider
 echo "== format parsers and decompression under AddressSanitizer + UndefinedBehaviorSanitizer"

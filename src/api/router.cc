@@ -9,10 +9,12 @@
 namespace glimmer::api {
 
 Router::Router(glimmer::identity::IdentityService& identity, identity::IdentityApi& identity_api,
-               images::ImagesApi& images_api, RouterOptions options)
+               images::ImagesApi& images_api, metadefs::MetadefsApi& metadefs_api,
+               RouterOptions options)
     : identity_(identity),
       identity_api_(identity_api),
       images_api_(images_api),
+      metadefs_api_(metadefs_api),
       options_(std::move(options)) {}
 
 http::Response Router::Versions(const http::Request& req, int status) const {
@@ -80,6 +82,7 @@ http::Response Router::Handle(http::Request& req) {
     return ErrorResponse(404, "The resource could not be found.", req);
   }
   segments.erase(segments.begin());
+  if (!segments.empty() && segments[0] == "metadefs") return metadefs_api_.Handle(req, *ctx, segments);
   return images_api_.Handle(req, *ctx, segments);
 }
 

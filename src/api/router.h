@@ -9,6 +9,7 @@
 
 #include "api/identity/identity_api.h"
 #include "api/images/images_api.h"
+#include "api/metadefs/metadefs_api.h"
 #include "http/message.h"
 #include "identity/identity_service.h"
 
@@ -24,7 +25,8 @@ struct RouterOptions {
 class Router {
  public:
   Router(glimmer::identity::IdentityService& identity, identity::IdentityApi& identity_api,
-         images::ImagesApi& images_api, RouterOptions options);
+         images::ImagesApi& images_api, metadefs::MetadefsApi& metadefs_api,
+         RouterOptions options);
 
   http::Response Handle(http::Request& req);
   // Requests answered without a worker, on the network thread: /healthcheck (oslo.middleware's
@@ -38,6 +40,7 @@ class Router {
   glimmer::identity::IdentityService& identity_;
   identity::IdentityApi& identity_api_;
   images::ImagesApi& images_api_;
+  metadefs::MetadefsApi& metadefs_api_;
   RouterOptions options_;
 };
 

@@ -170,6 +170,31 @@ TEST(MetadefSchemasTest, AllParseWithExpectedNames) {
   EXPECT_TRUE(namespaces.contains("links"));
 }
 
+// A shared fragment ({"$include": file}) is written once and inlined wherever it is referenced:
+// the property definition appears in the property, properties, object and namespace documents.
+TEST(MetadefSchemasTest, SharedPropertyDefinitionIsInlinedEverywhere) {
+  const Json property_fields = Json::parse(MetadefPropertySchema())["properties"];
+  ASSERT_TRUE(property_fields.contains("operators"));
+  EXPECT_EQ(Json::parse(MetadefPropertiesSchema())["properties"]["properties"]
+                ["additionalProperties"]["properties"], property_fields);
+  for (const std::string& doc : {MetadefObjectSchema(), MetadefNamespaceSchema()}) {
+    const Json property_map = Json::parse(doc)["definitions"]["property"];
+    EXPECT_EQ(property_map["additionalProperties"]["properties"], property_fields);
+    EXPECT_EQ(property_map["additionalProperties"]["required"], Json({"title", "type"}));
+  }
+}
+
+TEST(SchemaByNameTest, NoDocumentKeepsAnInclude) {
+  for (const char* name : {"image", "images", "member", "members", "task", "tasks",
+                           "metadefs/namespace", "metadefs/namespaces", "metadefs/resource_type",
+                           "metadefs/resource_types", "metadefs/property", "metadefs/properties",
+                           "metadefs/object", "metadefs/objects", "metadefs/tag", "metadefs/tags"}) {
+    std::optional<std::string> doc = SchemaByName(name);
+    ASSERT_TRUE(doc.has_value()) << name;
+    EXPECT_EQ(doc->find("$include"), std::string::npos) << name;
+  }
+}
+
 TEST(SchemaByNameTest, KnownAndUnknown) {
   for (const char* name : {"image", "images", "member", "members", "task", "tasks"}) {
     EXPECT_TRUE(SchemaByName(name).has_value()) << name;

@@ -7,21 +7,15 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "domain/image_attributes.h"
 #include "platform/file.h"
 
 namespace glimmer::catalog {
 namespace {
 
-constexpr size_t kMaxFieldLength = 255;
+using domain::kMaxFieldLength;
 
-// Image attributes a catalog may not set through `properties`: Glance's base, read-only and
-// reserved attributes, and the ones that have their own catalog field.
-const std::set<std::string, std::less<>> kNotProperties = {
-    "id",         "name",          "visibility", "protected",     "os_hidden",  "owner",
-    "min_disk",   "min_ram",       "tags",       "container_format", "disk_format", "created_at",
-    "updated_at", "status",        "checksum",   "size",          "virtual_size", "os_hash_algo",
-    "os_hash_value", "direct_url", "self",       "file",          "schema",     "stores",
-    "locations",  "location",      "deleted",    "deleted_at"};
+// Properties that have their own catalog field.
 const std::map<std::string, std::string, std::less<>> kDedicatedFields = {
     {"os_distro", "os_distro"},
     {"os_version", "os_version"},
@@ -218,7 +212,8 @@ class Parser {
         Fail(where + AtLine(value) + ": '" + field + "': use the entry's '" + d->second +
              "' field instead");
       }
-      if (kNotProperties.count(key) || key.rfind("os_glance", 0) == 0) {
+      // Glance's base, read-only and reserved attributes and the service's own properties.
+      if (!domain::IsCustomProperty(key)) {
         Fail(where + AtLine(value) + ": '" + field + "' is a reserved image attribute");
       }
       e.properties[key] = Text(value, where, field);

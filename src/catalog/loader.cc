@@ -12,43 +12,23 @@
 namespace glimmer::catalog {
 namespace {
 
-using images::PatchOp;
-using images::Value;
+using domain::PatchStep;
 
 constexpr int kListPageSize = 1000;
 
-std::string DescribeOps(const std::vector<PatchOp>& ops) {
+std::string DescribeOps(const std::vector<PatchStep>& ops) {
   std::string out;
   for (const auto& op : ops) {
     if (!out.empty()) out += ", ";
-    out += op.op == PatchOp::Op::kAdd ? "+" : op.op == PatchOp::Op::kRemove ? "-" : "";
-    out += op.field;
+    out += op.op == PatchStep::Op::kAdd ? "+" : op.op == PatchStep::Op::kRemove ? "-" : "";
+    out += op.path;
   }
   return out;
 }
 
-Value Bool(bool b) {
-  Value v;
-  v.kind = Value::Kind::kBool;
-  v.b = b;
-  return v;
-}
+PatchStep SetHidden(bool hidden) { return domain::ReplaceStep("os_hidden", {.os_hidden = hidden}); }
 
-PatchOp SetHidden(bool hidden) {
-  PatchOp op;
-  op.field = "os_hidden";
-  op.value = Bool(hidden);
-  return op;
-}
-
-PatchOp SetName(const std::string& name) {
-  PatchOp op;
-  op.field = "name";
-  op.value = Value();
-  op.value->kind = Value::Kind::kString;
-  op.value->s = name;
-  return op;
-}
+PatchStep SetName(const std::string& name) { return domain::ReplaceStep("name", {.name = name}); }
 
 }  // namespace
 
@@ -244,7 +224,7 @@ StatusOr<domain::Image> CatalogLoader::CreateAndUpload(const domain::RequestCont
                                                        const Entry& entry,
                                                        const FetchedSource& bytes, bool hidden) {
   auto fields = CreateFields(entry);
-  if (hidden) fields.emplace_back("os_hidden", Bool(true));
+  if (hidden) fields.os_hidden = true;
   auto created = records_.Create(ctx, fields);
   if (!created.ok()) return InvalidArgumentError("cannot create image: " + created.status().message());
   const std::string id = created->id;

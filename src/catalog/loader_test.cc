@@ -48,8 +48,6 @@ class CatalogLoaderTest : public ::testing::Test {
     store_ = std::move(*store::filesystem::FilesystemStore::Create(
         "file", (dir_ / "images").string(), false));
     images::ServiceOptions o;
-    o.disk_formats = {"raw", "qcow2"};
-    o.container_formats = {"bare", "ovf"};
     o.upload_buffer_size = 4096;
     env_ = std::make_unique<images::ImageEnv>(images::ImageEnv{
         *image_repo_, images::StoreSet{{store_.get()}}, policy_, pool_, platform::Clock::Real(),

@@ -1,30 +1,13 @@
 #include "catalog/plan.h"
 
 #include "common/time.h"
+#include "domain/image_attributes.h"
 
 namespace glimmer::catalog {
-namespace {
 
-using images::PatchOp;
-using images::Value;
-
-
-Value List(std::vector<std::string> list) {
-  Value v;
-  v.kind = Value::Kind::kStringList;
-  v.list = std::move(list);
-  return v;
-}
-
-PatchOp Op(PatchOp::Op op, std::string field, std::optional<Value> value) {
-  PatchOp p;
-  p.op = op;
-  p.field = std::move(field);
-  p.value = std::move(value);
-  return p;
-}
-
-}  // namespace
+using domain::PatchStep;
+using domain::ReplaceStep;
+using domain::SetPropertyStep;
 
 EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
                     std::string_view source_sha512) {
@@ -56,57 +39,54 @@ EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
 
   plan.kind = EntryPlan::Kind::kUpdate;
   if (current->visibility != domain::Visibility::kPublic) {
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "visibility", Value::String("public")));
+    plan.ops.push_back(ReplaceStep("visibility", {.visibility = domain::Visibility::kPublic}));
   }
   if (current->min_disk != entry.min_disk) {
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "min_disk", Value::Int(entry.min_disk)));
+    plan.ops.push_back(ReplaceStep("min_disk", {.min_disk = entry.min_disk}));
   }
   if (current->min_ram != entry.min_ram) {
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "min_ram", Value::Int(entry.min_ram)));
+    plan.ops.push_back(ReplaceStep("min_ram", {.min_ram = entry.min_ram}));
   }
   if (current->tags != entry.tags) {  // both sorted and unique
-    plan.ops.push_back(Op(PatchOp::Op::kReplace, "tags", List(entry.tags)));
+    plan.ops.push_back(ReplaceStep("tags", {.tags = entry.tags}));
   }
   const auto wanted = entry.ImageProperties();
   for (const auto& [key, value] : current->properties) {
-    if (key.rfind("os_glance", 0) == 0) continue;
-    if (!wanted.count(key)) plan.ops.push_back(Op(PatchOp::Op::kRemove, key, std::nullopt));
+    if (domain::IsServiceProperty(key)) continue;
+    if (!wanted.count(key)) plan.ops.push_back(domain::RemoveStep(key));
   }
   for (const auto& [key, value] : wanted) {
     auto it = current->properties.find(key);
     if (it == current->properties.end()) {
-      plan.ops.push_back(Op(PatchOp::Op::kAdd, key, Value::String(value)));
+      plan.ops.push_back(SetPropertyStep(PatchStep::Op::kAdd, key, value));
     } else if (it->second != value) {
-      plan.ops.push_back(Op(PatchOp::Op::kReplace, key, Value::String(value)));
+      plan.ops.push_back(SetPropertyStep(PatchStep::Op::kReplace, key, value));
     }
   }
   if (plan.ops.empty()) plan.kind = EntryPlan::Kind::kUnchanged;
   return plan;
 }
 
-std::vector<std::pair<std::string, Value>> CreateFields(const Entry& entry) {
-  std::vector<std::pair<std::string, Value>> fields;
-  fields.emplace_back("name", Value::String(entry.name));
-  fields.emplace_back("visibility", Value::String("public"));
-  fields.emplace_back("disk_format", Value::String(entry.disk_format));
-  fields.emplace_back("container_format", Value::String(entry.container_format));
-  fields.emplace_back("min_disk", Value::Int(entry.min_disk));
-  fields.emplace_back("min_ram", Value::Int(entry.min_ram));
-  if (!entry.tags.empty()) fields.emplace_back("tags", List(entry.tags));
-  for (const auto& [key, value] : entry.ImageProperties()) {
-    fields.emplace_back(key, Value::String(value));
-  }
-  return fields;
+domain::ImageChanges CreateFields(const Entry& entry) {
+  domain::ImageChanges c;
+  c.name = entry.name;
+  c.visibility = domain::Visibility::kPublic;
+  c.disk_format = entry.disk_format;
+  c.container_format = entry.container_format;
+  c.min_disk = entry.min_disk;
+  c.min_ram = entry.min_ram;
+  if (!entry.tags.empty()) c.tags = entry.tags;
+  for (const auto& [key, value] : entry.ImageProperties()) c.properties.emplace_back(key, value);
+  return c;
 }
 
 std::string RetiredName(std::string_view name, UnixMicros created_at) {
   return std::string(name) + " (" + FormatIsoSeconds(created_at).substr(0, 10) + ")";
 }
 
-std::vector<PatchOp> RetireOps(const domain::Image& old) {
-  return {Op(PatchOp::Op::kReplace, "name",
-             Value::String(RetiredName(old.name.value_or(""), old.created_at))),
-          Op(PatchOp::Op::kReplace, "os_hidden", Value::Bool(true))};
+std::vector<PatchStep> RetireOps(const domain::Image& old) {
+  return {ReplaceStep("name", {.name = RetiredName(old.name.value_or(""), old.created_at)}),
+          ReplaceStep("os_hidden", {.os_hidden = true})};
 }
 
 }  // namespace glimmer::catalog

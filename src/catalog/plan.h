@@ -16,19 +16,18 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "catalog/catalog.h"
 #include "domain/image.h"
-#include "images/image_records.h"
+#include "domain/image_changes.h"
 
 namespace glimmer::catalog {
 
 struct EntryPlan {
   enum class Kind { kCreate, kUpdate, kUnchanged, kReplace };
   Kind kind = Kind::kCreate;
-  std::vector<images::PatchOp> ops;  // kUpdate: the patch for the current image
+  std::vector<domain::PatchStep> ops;  // kUpdate: the patch for the current image
   std::string reason;                // kReplace: why ("the image bytes changed", ...)
   bool discard_current = false;      // kReplace: delete the current image instead of retiring it
 };
@@ -38,12 +37,12 @@ struct EntryPlan {
 EntryPlan PlanEntry(const Entry& entry, const domain::Image* current,
                     std::string_view source_sha512);
 
-// Fields for ImageRecords::Create of a public image for `entry`.
-std::vector<std::pair<std::string, images::Value>> CreateFields(const Entry& entry);
+// What ImageRecords::Create sets for a public image for `entry`.
+domain::ImageChanges CreateFields(const Entry& entry);
 
 // The patch that retires a replaced image: renamed "NAME (YYYY-MM-DD)" after its creation date
 // (UTC) and hidden from default listings (os_hidden), so that its id keeps working.
-std::vector<images::PatchOp> RetireOps(const domain::Image& old);
+std::vector<domain::PatchStep> RetireOps(const domain::Image& old);
 
 // "NAME (YYYY-MM-DD)".
 std::string RetiredName(std::string_view name, UnixMicros created_at);

@@ -5,8 +5,8 @@
 namespace glimmer::catalog {
 namespace {
 
-using images::PatchOp;
-using images::Value;
+using domain::ImageChanges;
+using domain::PatchStep;
 
 const std::string kSha(128, 'a');
 const std::string kOtherSha(128, 'b');
@@ -47,23 +47,29 @@ domain::Image Loaded(const Entry& e) {
   return image;
 }
 
-std::vector<std::string> Describe(const std::vector<PatchOp>& ops) {
+// The value a step sets, as text ("" when it sets nothing).
+std::string DescribeValue(const ImageChanges& c) {
+  if (c.name) return "=" + c.name->value_or("null");
+  if (c.visibility) return "=" + std::string(domain::ToString(*c.visibility));
+  if (c.os_hidden) return *c.os_hidden ? "=true" : "=false";
+  if (c.min_disk) return "=" + std::to_string(*c.min_disk);
+  if (c.min_ram) return "=" + std::to_string(*c.min_ram);
+  if (c.tags) {
+    std::string s = "=";
+    for (const auto& t : *c.tags) s += t + ";";
+    return s;
+  }
+  if (!c.properties.empty()) return "=" + c.properties.front().second;
+  return "";
+}
+
+std::vector<std::string> Describe(const std::vector<PatchStep>& ops) {
   std::vector<std::string> out;
   for (const auto& op : ops) {
-    std::string s = op.op == PatchOp::Op::kAdd ? "add " : op.op == PatchOp::Op::kRemove ? "remove "
-                                                                                         : "replace ";
-    s += op.field;
-    if (op.value) {
-      const Value& v = *op.value;
-      s += "=";
-      if (v.kind == Value::Kind::kString) s += v.s;
-      if (v.kind == Value::Kind::kInt) s += std::to_string(v.i);
-      if (v.kind == Value::Kind::kBool) s += v.b ? "true" : "false";
-      if (v.kind == Value::Kind::kStringList) {
-        for (const auto& t : v.list) s += t + ";";
-      }
-    }
-    out.push_back(s);
+    std::string s = op.op == PatchStep::Op::kAdd      ? "add "
+                    : op.op == PatchStep::Op::kRemove ? "remove "
+                                                      : "replace ";
+    out.push_back(s + op.path + DescribeValue(op.value));
   }
   return out;
 }
@@ -130,15 +136,19 @@ TEST(PlanEntryTest, ImageWithoutDataIsDiscarded) {
 }
 
 TEST(CreateFieldsTest, PublicWithEveryProperty) {
-  auto fields = CreateFields(MakeEntry());
+  Entry e = MakeEntry();
+  ImageChanges c = CreateFields(e);
+  EXPECT_EQ(c.name, std::optional<std::string>(e.name));
+  EXPECT_EQ(c.visibility, domain::Visibility::kPublic);
+  EXPECT_EQ(c.disk_format, std::optional<std::string>(e.disk_format));
+  EXPECT_EQ(c.container_format, std::optional<std::string>("bare"));
+  EXPECT_EQ(c.min_disk, e.min_disk);
+  EXPECT_EQ(c.min_ram, e.min_ram);
+  EXPECT_EQ(c.tags, e.tags);
   std::vector<std::string> names;
-  for (const auto& [k, v] : fields) names.push_back(k);
-  EXPECT_EQ(names, (std::vector<std::string>{"name", "visibility", "disk_format",
-                                             "container_format", "min_disk", "min_ram", "tags",
-                                             "description", "hw_rng_model", "os_admin_user",
+  for (const auto& [k, v] : c.properties) names.push_back(k);
+  EXPECT_EQ(names, (std::vector<std::string>{"description", "hw_rng_model", "os_admin_user",
                                              "os_distro", "os_version"}));
-  EXPECT_EQ(fields[1].second.s, "public");
-  EXPECT_EQ(fields[3].second.s, "bare");
 }
 
 TEST(RetireOpsTest, RenamesWithCreationDateAndHides) {

@@ -37,6 +37,38 @@ std::string_view ToString(ImageAction a) {
   return "unknown";
 }
 
+std::string_view ToString(MetadefAction a) {
+  switch (a) {
+    case MetadefAction::kGetNamespace: return "get_metadef_namespace";
+    case MetadefAction::kGetNamespaces: return "get_metadef_namespaces";
+    case MetadefAction::kModifyNamespace: return "modify_metadef_namespace";
+    case MetadefAction::kAddNamespace: return "add_metadef_namespace";
+    case MetadefAction::kDeleteNamespace: return "delete_metadef_namespace";
+    case MetadefAction::kGetObject: return "get_metadef_object";
+    case MetadefAction::kGetObjects: return "get_metadef_objects";
+    case MetadefAction::kModifyObject: return "modify_metadef_object";
+    case MetadefAction::kAddObject: return "add_metadef_object";
+    case MetadefAction::kDeleteObject: return "delete_metadef_object";
+    case MetadefAction::kListResourceTypes: return "list_metadef_resource_types";
+    case MetadefAction::kGetResourceType: return "get_metadef_resource_type";
+    case MetadefAction::kAddResourceTypeAssociation: return "add_metadef_resource_type_association";
+    case MetadefAction::kRemoveResourceTypeAssociation: return "remove_metadef_resource_type_association";
+    case MetadefAction::kGetProperty: return "get_metadef_property";
+    case MetadefAction::kGetProperties: return "get_metadef_properties";
+    case MetadefAction::kModifyProperty: return "modify_metadef_property";
+    case MetadefAction::kAddProperty: return "add_metadef_property";
+    case MetadefAction::kRemoveProperty: return "remove_metadef_property";
+    case MetadefAction::kGetTag: return "get_metadef_tag";
+    case MetadefAction::kGetTags: return "get_metadef_tags";
+    case MetadefAction::kModifyTag: return "modify_metadef_tag";
+    case MetadefAction::kAddTag: return "add_metadef_tag";
+    case MetadefAction::kAddTags: return "add_metadef_tags";
+    case MetadefAction::kDeleteTag: return "delete_metadef_tag";
+    case MetadefAction::kDeleteTags: return "delete_metadef_tags";
+  }
+  return "unknown";
+}
+
 bool CanSee(const RequestContext& ctx, const Image& image, bool caller_is_member) {
   if (ctx.IsAdmin()) return true;
   if (!ctx.IsReader()) return false;

@@ -10,6 +10,7 @@
 
 #include "domain/context.h"
 #include "domain/image.h"
+#include "domain/metadef.h"
 
 namespace glimmer::domain {
 
@@ -56,6 +57,55 @@ class Policy {
   virtual ~Policy() = default;
   virtual bool Allowed(ImageAction action, const RequestContext& ctx,
                        const ImageTarget& target) const = 0;
+};
+
+// Metadata-definition actions (Glance's glance/policies/metadef.py, one per rule name).
+enum class MetadefAction {
+  kGetNamespace,
+  kGetNamespaces,
+  kModifyNamespace,
+  kAddNamespace,
+  kDeleteNamespace,
+  kGetObject,
+  kGetObjects,
+  kModifyObject,
+  kAddObject,
+  kDeleteObject,
+  kListResourceTypes,
+  kGetResourceType,
+  kAddResourceTypeAssociation,
+  kRemoveResourceTypeAssociation,
+  kGetProperty,
+  kGetProperties,
+  kModifyProperty,
+  kAddProperty,
+  kRemoveProperty,
+  kGetTag,
+  kGetTags,
+  kModifyTag,
+  kAddTag,
+  kAddTags,
+  kDeleteTag,
+  kDeleteTags,
+  kLastMetadefAction = kDeleteTags,
+};
+
+std::string_view ToString(MetadefAction a);
+
+// The namespace an action is on (null for the collection: list, create, resource types).
+// Glance's target: project_id = the namespace's owner (the caller's project without one),
+// visibility = the namespace's.
+struct MetadefTarget {
+  const MetadefNamespace* ns = nullptr;
+};
+
+// Decides metadef actions. Namespace visibility (admin, owner or public) is checked by the
+// metadef service before it asks; this only evaluates the rule.
+class MetadefPolicy {
+ public:
+  virtual ~MetadefPolicy() = default;
+  virtual bool Allowed(MetadefAction action, const RequestContext& ctx,
+                       const MetadefTarget& target) const = 0;
 };
 
 // Whether the caller can see the image at all (Glance's DB-level visibility plus get_image).

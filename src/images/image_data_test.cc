@@ -45,8 +45,8 @@ TEST_F(ImageTest, UploadDownloadAndStateRules) {
   EXPECT_EQ(service_->data.Upload(alice_, id, Reader(data), std::nullopt).code(),
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(service_->records
-                .Update(alice_, id,
-                        {{PatchOp::Op::kReplace, "disk_format", Value::String("qcow2")}}, false)
+                .Update(alice_, id, {domain::ReplaceStep("disk_format", {.disk_format = "qcow2"})},
+                        false)
                 .status()
                 .code(),
             StatusCode::kPermissionDenied);
@@ -67,15 +67,12 @@ TEST_F(ImageTest, UploadDownloadAndStateRules) {
   EXPECT_TRUE(service_->data.OpenDownload(admin_, id).ok());
   ASSERT_TRUE(service_->records.Reactivate(alice_, id).ok());
   // Protected images cannot be deleted.
-  Value t;
-  t.kind = Value::Kind::kBool;
-  t.b = true;
-  ASSERT_TRUE(
-      service_->records.Update(alice_, id, {{PatchOp::Op::kReplace, "protected", t}}, false).ok());
+  auto set_protected = [](bool p) {
+    return std::vector{domain::ReplaceStep("protected", {.is_protected = p})};
+  };
+  ASSERT_TRUE(service_->records.Update(alice_, id, set_protected(true), false).ok());
   EXPECT_EQ(service_->records.Delete(alice_, id).code(), StatusCode::kPermissionDenied);
-  t.b = false;
-  ASSERT_TRUE(
-      service_->records.Update(alice_, id, {{PatchOp::Op::kReplace, "protected", t}}, false).ok());
+  ASSERT_TRUE(service_->records.Update(alice_, id, set_protected(false), false).ok());
   std::string path = img->locations.at(0).url.substr(strlen("file://"));
   EXPECT_TRUE(fs::exists(path));
   ASSERT_TRUE(service_->records.Delete(alice_, id).ok());
@@ -191,8 +188,6 @@ class MultiStoreTest : public ImageTest {
     fs_["fast"]->set_is_default(true);
     cheap_ = std::make_unique<DeleteFaultStore>(*fs_["cheap"]);
     ServiceOptions o;
-    o.disk_formats = {"raw"};
-    o.container_formats = {"bare"};
     o.upload_buffer_size = 4096;
     StoreSet set{{fs_["slow"].get(), cheap_.get(), fs_["fast"].get()}, /*multistore=*/true};
     multi_ = std::make_unique<testkit::Components>(
@@ -205,8 +200,7 @@ class MultiStoreTest : public ImageTest {
   // An active image of alice's, uploaded to the default store ("fast") with `data`, plus a copy
   // in "cheap" holding `cheap_data` (same size: which copy a download read shows in its bytes).
   std::string TwoCopies(const std::string& data, const std::string& cheap_data) {
-    auto img = multi_->records.Create(alice_, {{"disk_format", Value::String("raw")},
-                                               {"container_format", Value::String("bare")}});
+    auto img = multi_->records.Create(alice_, {.container_format = "bare", .disk_format = "raw"});
     EXPECT_TRUE(img.ok());
     EXPECT_TRUE(multi_->data.Upload(alice_, img->id, Reader(data), data.size()).ok());
     auto writer = cheap_->NewWriter(img->id, cheap_data.size());
@@ -399,8 +393,7 @@ TEST_F(MultiStoreTest, StoreWeightsOrderLocations) {
 }
 
 TEST_F(MultiStoreTest, UploadGoesToTheNamedStore) {
-  auto img = multi_->records.Create(
-      alice_, {{"disk_format", Value::String("raw")}, {"container_format", Value::String("bare")}});
+  auto img = multi_->records.Create(alice_, {.container_format = "bare", .disk_format = "raw"});
   const std::string data(700, 'u');
   Status st = multi_->data.Upload(alice_, img->id, Reader(data), data.size(), "nowhere");
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
@@ -413,8 +406,7 @@ TEST_F(MultiStoreTest, UploadGoesToTheNamedStore) {
   EXPECT_EQ(got->locations[0].metadata_json, "{\"store\": \"slow\"}");
   EXPECT_TRUE(fs::exists(dir_ / "slow" / img->id));
   // Without a store: the default one, wherever it is in the configured order.
-  auto other = multi_->records.Create(
-      alice_, {{"disk_format", Value::String("raw")}, {"container_format", Value::String("bare")}});
+  auto other = multi_->records.Create(alice_, {.container_format = "bare", .disk_format = "raw"});
   ASSERT_TRUE(multi_->data.Upload(alice_, other->id, Reader(data), data.size()).ok());
   EXPECT_EQ(multi_->records.Get(alice_, other->id)->locations.at(0).store_id, "fast");
 }

@@ -32,8 +32,6 @@ struct ServiceOptions {
   domain::QuotaLimits quotas;  // per-project limits (unlimited by default)
   // Property protections (Glance's property_protection_file); null = none. Not owned.
   const policy::PropertyProtections* property_protections = nullptr;
-  std::vector<std::string> disk_formats;
-  std::vector<std::string> container_formats;
   size_t upload_buffer_size = 4 << 20;  // x3 buffers in flight per upload
   // Process-wide bound on the memory of those buffers (borrowed; null = none): see
   // store::HashingPipeline::Options::budget.

@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "domain/image_attributes.h"
 #include "images/internal/access.h"
 #include "images/internal/locations.h"
 #include "platform/random.h"
@@ -21,33 +22,13 @@ using domain::RequestContext;
 using domain::Visibility;
 using internal::kMaxUpdateRetries;
 
-constexpr size_t kMaxFieldLength = 255;
-// Attributes no request may set, and what Glance answers for them.
-const std::set<std::string, std::less<>> kReadOnly = {
-    "created_at",    "updated_at", "status", "checksum", "size",   "virtual_size", "os_hash_algo",
-    "os_hash_value", "direct_url", "self",   "file",     "schema", "stores",       "locations"};
-const std::set<std::string, std::less<>> kReserved = {"location", "deleted", "deleted_at"};
-const std::set<std::string, std::less<>> kBaseFields = {
-    "id",       "name",    "visibility", "protected",        "os_hidden",  "owner",
-    "min_disk", "min_ram", "tags",       "container_format", "disk_format"};
+using domain::kMaxFieldLength;
+using domain::PatchStep;
 
-bool IsBase(std::string_view f) { return kBaseFields.count(f) > 0 || kReadOnly.count(f) > 0; }
-
-std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
-
-Status ExpectString(const std::string& field, const Value& v, bool nullable) {
-  if (v.kind == Value::Kind::kString) {
-    if (v.s.size() > kMaxFieldLength) {
-      return InvalidArgumentError("Provided object does not match schema 'image': " + Quote(v.s) +
-                                  " is too long (maximum " + std::to_string(kMaxFieldLength) +
-                                  ") for " + field);
-    }
-    return OkStatus();
-  }
-  if (nullable && v.kind == Value::Kind::kNull) return OkStatus();
-  return InvalidArgumentError("Provided object does not match schema 'image': Invalid type for " +
-                              field + " (expected " + (nullable ? "string or null" : "string") +
-                              ")");
+// An attribute shown in the image (so neither a custom property nor a reserved name).
+bool IsBase(std::string_view f) {
+  const domain::AttributeSpec* a = domain::FindAttribute(f);
+  return a && a->visible();
 }
 
 std::string ToLower(std::string_view s) {
@@ -76,7 +57,7 @@ ImageRecords::ImageRecords(const ImageEnv& env, staging::StagingArea* staging)
 
 bool ImageRecords::PropertyAllowed(PropertyOp op, const std::string& name,
                                    const RequestContext& ctx) const {
-  if (!env_.options.property_protections || name.rfind("os_glance", 0) == 0) return true;
+  if (!env_.options.property_protections || domain::IsServiceProperty(name)) return true;
   return env_.options.property_protections->Allowed(op, name, ctx);
 }
 
@@ -86,68 +67,27 @@ void ImageRecords::Redact(const RequestContext& ctx, Image& image) const {
                 [&](const auto& kv) { return !PropertyAllowed(PropertyOp::kRead, kv.first, ctx); });
 }
 
-Status ImageRecords::SetField(const RequestContext& ctx, Image& image, const std::string& field,
-                              const Value& v, bool creating) const {
-  if (kReserved.count(field) || field.rfind("os_glance", 0) == 0) {
-    return PermissionDeniedError("Attribute " + Quote(field) + " is reserved.");
-  }
-  if (kReadOnly.count(field)) {
-    return PermissionDeniedError("Attribute " + Quote(field) + " is read-only.");
-  }
-  if (field == "id") {
-    if (!creating) return PermissionDeniedError("Attribute 'id' is read-only.");
-    if (v.kind != Value::Kind::kString || !IsUuid(v.s)) {
-      return InvalidArgumentError(
-          "Provided object does not match schema 'image': id is not a valid UUID");
-    }
-    image.id = ToLower(v.s);
-    return OkStatus();
-  }
-  if (field == "name") {
-    RETURN_IF_ERROR(ExpectString(field, v, true));
-    image.name = v.kind == Value::Kind::kNull ? std::nullopt : std::optional(v.s);
-    return OkStatus();
-  }
-  if (field == "visibility") {
-    std::optional<Visibility> vis;
-    if (v.kind == Value::Kind::kString) vis = domain::ParseVisibility(v.s);
-    if (!vis) {
-      return InvalidArgumentError(
-          "Provided object does not match schema 'image': visibility is not one of "
-          "['community', 'public', 'private', 'shared']");
-    }
+Status ImageRecords::ApplyChanges(const RequestContext& ctx, Image& image,
+                                  const domain::ImageChanges& c, bool creating) const {
+  if (c.id) image.id = ToLower(*c.id);
+  if (c.name) image.name = *c.name;
+  if (c.visibility) {
+    const Visibility vis = *c.visibility;
     domain::ImageTarget target{&image};
-    if (*vis == Visibility::kPublic && image.visibility != Visibility::kPublic &&
+    if (vis == Visibility::kPublic && image.visibility != Visibility::kPublic &&
         !env_.policy.Allowed(ImageAction::kPublicizeImage, ctx, target)) {
       return PermissionDeniedError("You are not authorized to complete publicize_image action.");
     }
-    if (*vis == Visibility::kCommunity && image.visibility != Visibility::kCommunity &&
+    if (vis == Visibility::kCommunity && image.visibility != Visibility::kCommunity &&
         !env_.policy.Allowed(ImageAction::kCommunitizeImage, ctx, target)) {
       return PermissionDeniedError("You are not authorized to complete communitize_image action.");
     }
-    image.visibility = *vis;
-    return OkStatus();
+    image.visibility = vis;
   }
-  if (field == "protected" || field == "os_hidden") {
-    if (v.kind != Value::Kind::kBool) {
-      return InvalidArgumentError("Provided object does not match schema 'image': " + field +
-                                  " is not of type 'boolean'");
-    }
-    (field == "protected" ? image.is_protected : image.os_hidden) = v.b;
-    return OkStatus();
-  }
-  if (field == "min_disk" || field == "min_ram") {
-    if (v.kind != Value::Kind::kInt || v.i < 0) {
-      return InvalidArgumentError("Provided object does not match schema 'image': " + field +
-                                  " must be a non-negative integer");
-    }
-    (field == "min_disk" ? image.min_disk : image.min_ram) = v.i;
-    return OkStatus();
-  }
-  if (field == "owner") {
-    RETURN_IF_ERROR(ExpectString(field, v, true));
-    std::optional<std::string> owner =
-        v.kind == Value::Kind::kNull ? std::nullopt : std::optional(v.s);
+  if (c.is_protected) image.is_protected = *c.is_protected;
+  if (c.os_hidden) image.os_hidden = *c.os_hidden;
+  if (c.owner) {
+    const std::optional<std::string>& owner = *c.owner;
     if (!ctx.IsAdmin() && owner != image.owner) {
       if (!creating) return PermissionDeniedError("Attribute 'owner' is read-only.");
       if (owner != std::optional(ctx.project_id)) {
@@ -156,56 +96,31 @@ Status ImageRecords::SetField(const RequestContext& ctx, Image& image, const std
       }
     }
     image.owner = owner;
-    return OkStatus();
   }
-  if (field == "container_format" || field == "disk_format") {
-    RETURN_IF_ERROR(ExpectString(field, v, true));
-    const auto& allowed =
-        field == "disk_format" ? env_.options.disk_formats : env_.options.container_formats;
-    if (v.kind == Value::Kind::kString &&
-        std::find(allowed.begin(), allowed.end(), v.s) == allowed.end()) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "'" : ", '") + a + "'";
-      return InvalidArgumentError("Provided object does not match schema 'image': " + Quote(v.s) +
-                                  " is not one of [" + list + "] for " + field);
-    }
-    auto& target = field == "disk_format" ? image.disk_format : image.container_format;
-    std::optional<std::string> value =
-        v.kind == Value::Kind::kNull ? std::nullopt : std::optional(v.s);
+  // Glance: the formats of an image that has (or is getting) data are fixed.
+  auto set_format = [&](std::string_view field, std::optional<std::string>& target,
+                        const std::optional<std::string>& value) -> Status {
     if (!creating && value != target && image.status != ImageStatus::kQueued) {
-      return PermissionDeniedError("Attribute " + field +
+      return PermissionDeniedError("Attribute " + std::string(field) +
                                    " can be only replaced for a queued image.");
     }
     target = value;
     return OkStatus();
+  };
+  if (c.container_format) {
+    RETURN_IF_ERROR(set_format("container_format", image.container_format, *c.container_format));
   }
-  if (field == "tags") {
-    if (v.kind != Value::Kind::kStringList) {
-      return InvalidArgumentError(
-          "Provided object does not match schema 'image': tags must be an array of strings");
-    }
-    std::set<std::string> tags;
-    for (const auto& t : v.list) {
-      if (t.size() > kMaxFieldLength) {
-        return InvalidArgumentError("Provided object does not match schema 'image': tag " +
-                                    Quote(t) + " is too long");
-      }
-      tags.insert(t);
-    }
+  if (c.disk_format) RETURN_IF_ERROR(set_format("disk_format", image.disk_format, *c.disk_format));
+  if (c.tags) {
+    std::set<std::string> tags(c.tags->begin(), c.tags->end());
     image.tags.assign(tags.begin(), tags.end());
-    return OkStatus();
   }
-  // A custom property.
-  if (field.empty() || field.size() > kMaxFieldLength) {
-    return InvalidArgumentError(
-        "Provided object does not match schema 'image': property names must be 1 to 255 "
-        "characters long");
+  if (c.min_ram) image.min_ram = *c.min_ram;
+  if (c.min_disk) image.min_disk = *c.min_disk;
+  for (const auto& [name, value] : c.properties) {
+    RETURN_IF_ERROR(domain::CheckSettable(name, creating));
+    image.properties[name] = value;
   }
-  if (v.kind != Value::Kind::kString) {
-    return InvalidArgumentError("Provided object does not match schema 'image': " + Quote(field) +
-                                " is not of type 'string'");
-  }
-  image.properties[field] = v.s;
   return OkStatus();
 }
 
@@ -217,7 +132,7 @@ Status ImageRecords::CheckQuotas(const Image& image) const {
   }
   int props = 0;
   for (const auto& [k, v] : image.properties) {
-    if (k.rfind("os_glance", 0) != 0) ++props;
+    if (!domain::IsServiceProperty(k)) ++props;
   }
   if (env_.options.image_property_quota >= 0 && props > env_.options.image_property_quota) {
     return ResourceExhaustedError("Maximum number of image properties exceeded (" +
@@ -227,13 +142,11 @@ Status ImageRecords::CheckQuotas(const Image& image) const {
 }
 
 StatusOr<Image> ImageRecords::Create(const RequestContext& ctx,
-                                     const std::vector<std::pair<std::string, Value>>& fields) {
+                                     const domain::ImageChanges& changes) {
   Image image;
   image.id = platform::NewUuid4();
   if (!ctx.project_id.empty()) image.owner = ctx.project_id;
-  for (const auto& [field, value] : fields) {
-    RETURN_IF_ERROR(SetField(ctx, image, field, value, /*creating=*/true));
-  }
+  RETURN_IF_ERROR(ApplyChanges(ctx, image, changes, /*creating=*/true));
   domain::ImageTarget target;
   std::string owner = image.owner.value_or("");
   target.owner = owner;
@@ -288,61 +201,56 @@ StatusOr<std::vector<Image>> ImageRecords::List(const RequestContext& ctx,
   return rows;
 }
 
-Status ImageRecords::ApplyOp(const RequestContext& ctx, Image& image, const PatchOp& op,
-                             bool legacy_add) const {
-  const std::string& f = op.field;
-  bool base = IsBase(f);
-  if (!base && !kReserved.count(f) && f.rfind("os_glance", 0) != 0 &&
-      env_.options.property_protections) {
+Status ImageRecords::ApplyStep(const RequestContext& ctx, Image& image, const PatchStep& step,
+                               bool legacy_add) const {
+  const std::string& f = step.path;
+  const bool base = IsBase(f);
+  if (domain::IsCustomProperty(f) && env_.options.property_protections) {
     // Glance's property protections: an unreadable property counts as absent.
     bool exists = image.properties.count(f) && PropertyAllowed(PropertyOp::kRead, f, ctx);
-    PropertyOp needed = op.op == PatchOp::Op::kRemove ? PropertyOp::kDelete
-                        : exists                      ? PropertyOp::kUpdate
-                                                      : PropertyOp::kCreate;
-    if (op.op == PatchOp::Op::kRemove && !exists) {
-      return FailedPreconditionError("Property " + f + " does not exist.");
-    }
-    if (op.op == PatchOp::Op::kReplace && !exists) {
+    PropertyOp needed = step.op == PatchStep::Op::kRemove ? PropertyOp::kDelete
+                        : exists                          ? PropertyOp::kUpdate
+                                                          : PropertyOp::kCreate;
+    if (step.op != PatchStep::Op::kAdd && !exists) {
       return FailedPreconditionError("Property " + f + " does not exist.");
     }
     if (!PropertyAllowed(needed, f, ctx)) {
       return PermissionDeniedError("Property '" + f + "' is protected");
     }
   }
-  switch (op.op) {
-    case PatchOp::Op::kRemove:
-      if (kReserved.count(f) || f.rfind("os_glance", 0) == 0) {
-        return PermissionDeniedError("Attribute " + Quote(f) + " is reserved.");
-      }
-      if (base) return PermissionDeniedError("Attribute " + Quote(f) + " is read-only.");
+  switch (step.op) {
+    case PatchStep::Op::kRemove:
+      RETURN_IF_ERROR(domain::CheckSettable(f, /*creating=*/false));
+      if (base) return PermissionDeniedError("Attribute '" + f + "' is read-only.");
       if (!image.properties.erase(f)) {
         return FailedPreconditionError("Property " + f + " does not exist.");
       }
       return OkStatus();
-    case PatchOp::Op::kReplace:
-      if (!base && !kReserved.count(f) && f.rfind("os_glance", 0) != 0 &&
-          !image.properties.count(f)) {
+    case PatchStep::Op::kReplace:
+      if (domain::IsCustomProperty(f) && !image.properties.count(f)) {
         return FailedPreconditionError("Property " + f + " does not exist.");
       }
-      return SetField(ctx, image, f, *op.value, /*creating=*/false);
-    case PatchOp::Op::kAdd:
+      break;
+    case PatchStep::Op::kAdd:
       if (legacy_add && !base && image.properties.count(f)) {
         return FailedPreconditionError("Property " + f + " already present.");
       }
-      return SetField(ctx, image, f, *op.value, /*creating=*/false);
+      break;
   }
-  return InternalError("unknown patch op");
+  RETURN_IF_ERROR(domain::CheckSettable(f, /*creating=*/false));
+  RETURN_IF_ERROR(step.invalid);  // the request's value did not fit `f`
+  return ApplyChanges(ctx, image, step.value, /*creating=*/false);
 }
 
 StatusOr<Image> ImageRecords::Update(const RequestContext& ctx, std::string_view id,
-                                     const std::vector<PatchOp>& ops, bool legacy_add) {
+                                     const std::vector<PatchStep>& steps, bool legacy_add) {
   for (int attempt = 0;; ++attempt) {
     ASSIGN_OR_RETURN(auto loaded, internal::LoadVisible(env_, ctx, id));
     RETURN_IF_ERROR(internal::Authorize(env_, ImageAction::kModifyImage, ctx, loaded));
     Image& image = loaded.image;
     ImageStatus loaded_status = image.status;
-    for (const auto& op : ops) RETURN_IF_ERROR(ApplyOp(ctx, image, op, legacy_add));
-    if (ops.empty()) {
+    for (const auto& step : steps) RETURN_IF_ERROR(ApplyStep(ctx, image, step, legacy_add));
+    if (steps.empty()) {
       Redact(ctx, image);
       return image;
     }

@@ -1,9 +1,10 @@
 #pragma once
 // ImageRecords: the image records and Glance's rules on them: create, show, list, update by
-// patch, delete, tags, deactivate/reactivate, the attribute rules (fields, defaults, read-only
-// and reserved attributes, visibility, property protections, per-image quotas) and the
-// project's usage. It knows nothing about HTTP or JSON: the API layer converts requests into
-// the types below and Status codes into HTTP statuses. Image data is ImageData's job.
+// patch, delete, tags, deactivate/reactivate, the domain rules on attributes (defaults,
+// read-only and reserved names, who may publicize or own, formats of images with data, property
+// protections, per-image quotas) and the project's usage. It knows nothing about HTTP or JSON:
+// the API layer checks request values and passes typed changes (domain/image_changes.h), and
+// maps Status codes to HTTP statuses. Image data is ImageData's job.
 //
 // Thread-safety: all methods may be called concurrently.
 
@@ -11,54 +12,18 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "common/status.h"
 #include "domain/context.h"
 #include "domain/image.h"
+#include "domain/image_changes.h"
 #include "domain/list_query.h"
 #include "domain/quota.h"
 #include "images/image_env.h"
 #include "staging/staging_area.h"
 
 namespace glimmer::images {
-
-// A request value, typed by the API layer from JSON but not yet validated.
-struct Value {
-  enum class Kind { kNull, kBool, kInt, kNumber, kString, kStringList, kOther };
-  Kind kind = Kind::kNull;
-  bool b = false;
-  int64_t i = 0;
-  std::string s;
-  std::vector<std::string> list;
-
-  static Value String(std::string s) {
-    Value v;
-    v.kind = Kind::kString;
-    v.s = std::move(s);
-    return v;
-  }
-  static Value Int(int64_t i) {
-    Value v;
-    v.kind = Kind::kInt;
-    v.i = i;
-    return v;
-  }
-  static Value Bool(bool b) {
-    Value v;
-    v.kind = Kind::kBool;
-    v.b = b;
-    return v;
-  }
-};
-
-struct PatchOp {
-  enum class Op { kAdd, kReplace, kRemove };
-  Op op = Op::kReplace;
-  std::string field;           // the single JSON-pointer segment, already unescaped
-  std::optional<Value> value;  // absent for kRemove
-};
 
 // True for a lowercase or uppercase hyphenated UUID (8-4-4-4-12 hex).
 bool IsUuid(std::string_view s);
@@ -69,18 +34,18 @@ class ImageRecords {
   // removed from.
   explicit ImageRecords(const ImageEnv& env, staging::StagingArea* staging = nullptr);
 
-  // POST /v2/images. Fields in request order.
+  // POST /v2/images.
   StatusOr<domain::Image> Create(const domain::RequestContext& ctx,
-                                 const std::vector<std::pair<std::string, Value>>& fields);
+                                 const domain::ImageChanges& changes);
   // GET /v2/images/{id}. NotFound when absent or not visible.
   StatusOr<domain::Image> Get(const domain::RequestContext& ctx, std::string_view id);
   // GET /v2/images. Fills query.scope from ctx and the visibility request.
   StatusOr<std::vector<domain::Image>> List(const domain::RequestContext& ctx,
                                             domain::ListQuery query);
-  // PATCH /v2/images/{id}. `legacy_add` = the v2.0 media type (add of an existing property
-  // is a conflict).
+  // PATCH /v2/images/{id}: the steps in order, all or none. `legacy_add` = the v2.0 media type
+  // (add of an existing property is a conflict).
   StatusOr<domain::Image> Update(const domain::RequestContext& ctx, std::string_view id,
-                                 const std::vector<PatchOp>& ops, bool legacy_add);
+                                 const std::vector<domain::PatchStep>& steps, bool legacy_add);
   // Deletes the data in every store first, then the record, then any staged data. A store
   // that refuses because the data is in use (FailedPrecondition) stops the deletion: 409
   // "Image X could not be deleted because it is in use: ...", the image stays, without the
@@ -100,10 +65,11 @@ class ImageRecords {
   StatusOr<Usage> GetUsage(const domain::RequestContext& ctx);
 
  private:
-  Status SetField(const domain::RequestContext& ctx, domain::Image& image, const std::string& field,
-                  const Value& value, bool creating) const;
-  Status ApplyOp(const domain::RequestContext& ctx, domain::Image& image, const PatchOp& op,
-                 bool legacy_add) const;
+  // Sets what `changes` sets, under the domain rules; `creating`: `image` is new.
+  Status ApplyChanges(const domain::RequestContext& ctx, domain::Image& image,
+                      const domain::ImageChanges& changes, bool creating) const;
+  Status ApplyStep(const domain::RequestContext& ctx, domain::Image& image,
+                   const domain::PatchStep& step, bool legacy_add) const;
   Status CheckQuotas(const domain::Image& image) const;
   // Property protections: may the caller do `op` on custom property `name`?
   bool PropertyAllowed(policy::PropertyProtections::Operation op, const std::string& name,

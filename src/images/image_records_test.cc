@@ -8,8 +8,14 @@
 namespace glimmer::images {
 namespace {
 
+using domain::ImageChanges;
 using domain::ImageStatus;
+using domain::PatchStep;
+using domain::RemoveStep;
+using domain::ReplaceStep;
+using domain::SetPropertyStep;
 using domain::RequestContext;
+using domain::Visibility;
 using testkit::ImageTest;
 
 TEST_F(ImageTest, CreateDefaultsAndRules) {
@@ -18,86 +24,76 @@ TEST_F(ImageTest, CreateDefaultsAndRules) {
   EXPECT_EQ(img->status, ImageStatus::kQueued);
   EXPECT_EQ(img->visibility, domain::Visibility::kShared);
   EXPECT_EQ(img->owner, "p-alice");
-  auto code = [&](std::vector<std::pair<std::string, Value>> f) {
-    return service_->records.Create(alice_, f).status().code();
+  auto code = [&](const ImageChanges& c) {
+    return service_->records.Create(alice_, c).status().code();
   };
-  EXPECT_EQ(code({{"status", Value::String("active")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"os_glance_x", Value::String("1")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"deleted", Value::String("1")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"foo", Value::Int(1)}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{std::string(256, 'k'), Value::String("v")}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{"visibility", Value::String("public")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"owner", Value::String("p-bob")}}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({{"disk_format", Value::String("bogus")}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{"id", Value::String("not-a-uuid")}}), StatusCode::kInvalidArgument);
-  EXPECT_EQ(code({{"min_ram", Value::Int(-1)}}), StatusCode::kInvalidArgument);
+  auto property = [](std::string name) {
+    ImageChanges c;
+    c.properties.emplace_back(std::move(name), "1");
+    return c;
+  };
+  EXPECT_EQ(code(property("status")), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(property("os_glance_x")), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(property("deleted")), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({.visibility = Visibility::kPublic}), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code({.owner = "p-bob"}), StatusCode::kPermissionDenied);
   EXPECT_EQ(service_->records.Create(reader_, {}).status().code(), StatusCode::kPermissionDenied);
-  EXPECT_TRUE(service_->records.Create(admin_, {{"visibility", Value::String("public")}}).ok());
+  EXPECT_TRUE(service_->records.Create(admin_, {.visibility = Visibility::kPublic}).ok());
   std::string id = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
-  EXPECT_TRUE(service_->records.Create(alice_, {{"id", Value::String(id)}}).ok());
-  EXPECT_EQ(code({{"id", Value::String(id)}}), StatusCode::kAlreadyExists);
+  auto created = service_->records.Create(alice_, {.id = "AAAAAAAA-bbbb-cccc-dddd-eeeeeeeeeeee"});
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->id, id);
+  EXPECT_EQ(code({.id = id}), StatusCode::kAlreadyExists);
 }
 
 TEST_F(ImageTest, VisibilityAndPermissions) {
   std::string id = CreateRaw(alice_);
-  ASSERT_TRUE(service_->records
-                  .Update(alice_, id,
-                          {{PatchOp::Op::kReplace, "visibility", Value::String("private")}}, false)
-                  .ok());
+  auto visibility = [](Visibility v) { return ReplaceStep("visibility", {.visibility = v}); };
+  const PatchStep rename = ReplaceStep("name", {.name = "x"});
+  ASSERT_TRUE(service_->records.Update(alice_, id, {visibility(Visibility::kPrivate)}, false).ok());
   EXPECT_EQ(service_->records.Get(bob_, id).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(service_->records.Delete(bob_, id).code(), StatusCode::kNotFound);
   EXPECT_TRUE(service_->records.Get(reader_, id).ok());
-  EXPECT_EQ(service_->records
-                .Update(reader_, id, {{PatchOp::Op::kReplace, "name", Value::String("x")}}, false)
-                .status()
-                .code(),
+  EXPECT_EQ(service_->records.Update(reader_, id, {rename}, false).status().code(),
             StatusCode::kPermissionDenied);
   EXPECT_TRUE(service_->records.Get(admin_, id).ok());
-  ASSERT_TRUE(service_->records
-                  .Update(alice_, id,
-                          {{PatchOp::Op::kReplace, "visibility", Value::String("community")}},
-                          false)
-                  .ok());
+  ASSERT_TRUE(
+      service_->records.Update(alice_, id, {visibility(Visibility::kCommunity)}, false).ok());
   EXPECT_TRUE(service_->records.Get(bob_, id).ok());
-  EXPECT_EQ(service_->records
-                .Update(bob_, id, {{PatchOp::Op::kReplace, "name", Value::String("x")}}, false)
-                .status()
-                .code(),
+  EXPECT_EQ(service_->records.Update(bob_, id, {rename}, false).status().code(),
             StatusCode::kPermissionDenied);
 }
 
 TEST_F(ImageTest, PatchSemantics) {
   std::string id = CreateRaw(alice_);
-  auto code = [&](PatchOp op, bool legacy = false) {
-    return service_->records.Update(alice_, id, {op}, legacy).status().code();
+  auto code = [&](PatchStep step, bool legacy = false) {
+    return service_->records.Update(alice_, id, {step}, legacy).status().code();
   };
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "foo", Value::String("1")}),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Value::String("1")}), StatusCode::kOk);
-  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Value::String("2")}), StatusCode::kOk);
-  EXPECT_EQ(code({PatchOp::Op::kAdd, "foo", Value::String("3")}, true),
-            StatusCode::kFailedPrecondition);
+  using Op = PatchStep::Op;
+  EXPECT_EQ(code(SetPropertyStep(Op::kReplace, "foo", "1")), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(SetPropertyStep(Op::kAdd, "foo", "1")), StatusCode::kOk);
+  EXPECT_EQ(code(SetPropertyStep(Op::kAdd, "foo", "2")), StatusCode::kOk);
+  EXPECT_EQ(code(SetPropertyStep(Op::kAdd, "foo", "3"), true), StatusCode::kFailedPrecondition);
   EXPECT_EQ(service_->records.Get(alice_, id)->properties.at("foo"), "2");
-  EXPECT_EQ(code({PatchOp::Op::kRemove, "foo", std::nullopt}), StatusCode::kOk);
-  EXPECT_EQ(code({PatchOp::Op::kRemove, "foo", std::nullopt}), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(code({PatchOp::Op::kRemove, "name", std::nullopt}), StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "status", Value::String("active")}),
-            StatusCode::kPermissionDenied);
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "owner", Value::String("p-bob")}),
-            StatusCode::kPermissionDenied);
-  Value tags;
-  tags.kind = Value::Kind::kStringList;
-  tags.list = {"b", "a", "a"};
-  EXPECT_EQ(code({PatchOp::Op::kReplace, "tags", tags}), StatusCode::kOk);
+  EXPECT_EQ(code(RemoveStep("foo")), StatusCode::kOk);
+  EXPECT_EQ(code(RemoveStep("foo")), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(code(RemoveStep("name")), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(ReplaceStep("status", {})), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(ReplaceStep("owner", {.owner = "p-bob"})), StatusCode::kPermissionDenied);
+  EXPECT_EQ(code(ReplaceStep("tags", {.tags = std::vector<std::string>{"b", "a", "a"}})),
+            StatusCode::kOk);
   EXPECT_EQ(service_->records.Get(alice_, id)->tags, (std::vector<std::string>{"a", "b"}));
-  // A failing op leaves the image untouched (all or nothing).
+  // A step whose value the request parser rejected fails with the parser's message, in turn.
+  PatchStep bad = ReplaceStep("min_disk", {});
+  bad.invalid = InvalidArgumentError("min_disk must be a non-negative integer");
+  EXPECT_EQ(service_->records.Update(alice_, id, {bad}, false).status().message(),
+            "min_disk must be a non-negative integer");
+  EXPECT_EQ(code(RemoveStep("missing")), StatusCode::kFailedPrecondition);
+  // A failing step leaves the image untouched (all or nothing).
   auto before = *service_->records.Get(alice_, id);
-  EXPECT_FALSE(service_->records
-                   .Update(alice_, id,
-                           {{PatchOp::Op::kReplace, "name", Value::String("new")},
-                            {PatchOp::Op::kReplace, "min_disk", Value::Int(-5)}},
-                           false)
-                   .ok());
+  EXPECT_FALSE(
+      service_->records.Update(alice_, id, {ReplaceStep("name", {.name = "new"}), bad}, false)
+          .ok());
   EXPECT_EQ(service_->records.Get(alice_, id)->name, before.name);
 }
 

@@ -17,13 +17,15 @@ TEST_F(ImageTest, MembersRules) {
   // Only shared images have members.
   ASSERT_TRUE(service_->records
                   .Update(alice_, id,
-                          {{PatchOp::Op::kReplace, "visibility", Value::String("private")}}, false)
+                          {domain::ReplaceStep("visibility", {.visibility = domain::Visibility::kPrivate})},
+                          false)
                   .ok());
   EXPECT_EQ(service_->sharing.AddMember(alice_, id, "p-bob").status().code(),
             StatusCode::kPermissionDenied);
   ASSERT_TRUE(service_->records
                   .Update(alice_, id,
-                          {{PatchOp::Op::kReplace, "visibility", Value::String("shared")}}, false)
+                          {domain::ReplaceStep("visibility", {.visibility = domain::Visibility::kShared})},
+                          false)
                   .ok());
   EXPECT_EQ(service_->records.Get(bob_, id).status().code(), StatusCode::kNotFound);
   auto m = service_->sharing.AddMember(alice_, id, "p-bob");

@@ -66,8 +66,6 @@ class ImportCoordinatorTest : public ::testing::Test {
     ServiceOptions o;
     o.image_size_cap = cap;
     o.quotas = quotas;
-    o.disk_formats = {"raw", "qcow2"};
-    o.container_formats = {"bare", "ovf"};
     o.upload_buffer_size = 4096;
     o.node_id = "node-a";
     StoreSet stores{{store_.get()}};
@@ -84,9 +82,9 @@ class ImportCoordinatorTest : public ::testing::Test {
     fs::remove_all(dir_);
   }
   std::string CreateRaw(const RequestContext& ctx, std::string visibility = "shared") {
-    auto img = service_->records.Create(ctx, {{"disk_format", Value::String("raw")},
-                                              {"container_format", Value::String("bare")},
-                                              {"visibility", Value::String(visibility)}});
+    auto img = service_->records.Create(ctx, {.visibility = domain::ParseVisibility(visibility),
+                                              .container_format = "bare",
+                                              .disk_format = "raw"});
     EXPECT_TRUE(img.ok()) << img.status().ToString();
     return img.ok() ? img->id : "";
   }

@@ -1,11 +1,11 @@
 #include "images/import_flow.h"
 
 #include <algorithm>
-#include <set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "domain/image_attributes.h"
 #include "images/format_acceptance.h"
 #include "images/internal/stage_digest.h"
 #include "images/internal/store_list_property.h"
@@ -266,7 +266,7 @@ class ImportHandler::Flow {
         if (!in_.request.inject_metadata || imports_.options().inject.empty()) continue;
         RETURN_IF_ERROR(Change([&](Image& img) {
           for (const auto& [k, v] : imports_.options().inject) {
-            if (k.rfind("os_glance", 0) != 0) img.properties[k] = v;
+            if (!domain::IsServiceProperty(k)) img.properties[k] = v;
           }
         }));
         continue;
@@ -299,7 +299,7 @@ class ImportHandler::Flow {
         img.container_format = changed.container_format;
         img.virtual_size = changed.virtual_size;
         for (const auto& [k, v] : changed.properties) {
-          if (k.rfind("os_glance", 0) != 0) img.properties[k] = v;
+          if (!domain::IsServiceProperty(k)) img.properties[k] = v;
         }
       }));
     }
@@ -350,11 +350,6 @@ class ImportHandler::Flow {
       return FailedPreconditionError("glance-download: the remote image is '" + status +
                                      "', not active");
     }
-    static const std::set<std::string> kBase = {
-        "id", "name", "status", "visibility", "protected", "os_hidden", "checksum",
-        "os_hash_algo", "os_hash_value", "owner", "size", "virtual_size", "container_format",
-        "disk_format", "min_disk", "min_ram", "tags", "created_at", "updated_at", "self",
-        "file", "schema", "locations", "direct_url", "stores"};
     RETURN_IF_ERROR(Change([&](Image& img) {
       if (remote.contains("disk_format") && remote["disk_format"].is_string()) {
         img.disk_format = remote["disk_format"].get<std::string>();
@@ -363,7 +358,9 @@ class ImportHandler::Flow {
         img.container_format = remote["container_format"].get<std::string>();
       }
       for (const auto& [k, v] : remote.items()) {
-        if (kBase.count(k) || k.rfind("os_glance", 0) == 0 || !v.is_string()) continue;
+        // The remote's attributes as its schema shows them are not properties.
+        const domain::AttributeSpec* attr = domain::FindAttribute(k);
+        if ((attr && attr->visible()) || domain::IsServiceProperty(k) || !v.is_string()) continue;
         for (const auto& prefix : imports_.options().glance_download_properties) {
           if (k.rfind(prefix, 0) == 0) {
             img.properties[k] = v.get<std::string>();

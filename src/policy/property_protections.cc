@@ -9,6 +9,8 @@
 #include <sstream>
 #include <utility>
 
+#include "domain/image_attributes.h"
+
 namespace glimmer::policy {
 namespace {
 
@@ -122,7 +124,7 @@ StatusOr<std::unique_ptr<PropertyProtections>> PropertyProtections::Parse(
   for (const IniSection& ini_section : ini_sections) {
     const std::string where = "[" + ini_section.name + "] (line " +
                               std::to_string(ini_section.line) + "): ";
-    if (ini_section.name.starts_with("os_glance")) {
+    if (domain::IsServiceProperty(ini_section.name)) {
       out->warnings_.push_back(where + "os_glance* properties are reserved; section ignored");
       continue;
     }

@@ -119,6 +119,14 @@ bool RulePolicy::Allowed(ImageAction action, const domain::RequestContext& ctx,
   return rules_.Evaluate(domain::ToString(action), creds, TargetFor(action, ctx, t));
 }
 
+bool RulePolicy::Allowed(domain::MetadefAction action, const domain::RequestContext& ctx,
+                         const domain::MetadefTarget& t) const {
+  Attributes target;
+  target["project_id"] = t.ns ? t.ns->owner : ctx.project_id;
+  if (t.ns && t.ns->visibility) target["visibility"] = *t.ns->visibility;
+  return rules_.Evaluate(domain::ToString(action), CredentialsFor(ctx), target);
+}
+
 bool RulePolicy::Check(std::string_view rule_name, const domain::RequestContext& ctx,
                        const Attributes& target) const {
   return rules_.Evaluate(rule_name, CredentialsFor(ctx), target);

@@ -39,7 +39,7 @@
 
 namespace glimmer::policy {
 
-class RulePolicy final : public domain::Policy {
+class RulePolicy final : public domain::Policy, public domain::MetadefPolicy {
  public:
   // The defaults (default_rules.h) with `overrides` applied (same name replaces, new names are
   // added).
@@ -54,6 +54,12 @@ class RulePolicy final : public domain::Policy {
 
   bool Allowed(domain::ImageAction action, const domain::RequestContext& ctx,
                const domain::ImageTarget& target) const override;
+
+  // Metadef actions: the rule named ToString(action) with target project_id (the namespace's
+  // owner, or the caller's project for collection actions) and visibility (when the namespace
+  // has one). Namespace visibility is the metadef service's to check first.
+  bool Allowed(domain::MetadefAction action, const domain::RequestContext& ctx,
+               const domain::MetadefTarget& target) const override;
 
   // Evaluates the named rule (any name, e.g. "copy_image" or a property-protection policy) for
   // `ctx` against `target`. An undefined name is false.

@@ -2,6 +2,7 @@
 //   glimmer serve [--listen HOST:PORT] [--data-dir DIR] [--config FILE]
 //   glimmer catalog load [--config FILE] [--data-dir DIR] [--provider-project NAME] [--dry-run]
 //                        CATALOG   (docs/catalog.md)
+//   glimmer metadefs load [--config FILE] [--data-dir DIR] PATH   (Glance metadef files)
 // Settings come from (lowest to highest precedence) built-in defaults, the INI file, GLIMMER_*
 // environment variables and command-line flags. See docs/configuration.md.
 
@@ -17,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/catalog_command.h"
+#include "server/metadefs_command.h"
 #include "server/config.h"
 #include "server/wiring.h"
 
@@ -112,6 +114,8 @@ int main(int argc, char** argv) {
   serve->add_option("--data-dir", data_dir, "Data directory (created if missing; default ./data)");
   glimmer::server::CatalogLoadFlags catalog_flags;
   auto* catalog_load = glimmer::server::AddCatalogCommand(app, catalog_flags);
+  glimmer::server::MetadefsLoadFlags metadefs_flags;
+  auto* metadefs_load = glimmer::server::AddMetadefsCommand(app, metadefs_flags);
   auto* version = app.add_subcommand("version", "Print the version");
   CLI11_PARSE(app, argc, argv);
   if (version->parsed()) {
@@ -120,6 +124,9 @@ int main(int argc, char** argv) {
   }
   if (catalog_load->parsed()) {
     return glimmer::server::RunCatalogLoad(catalog_flags, Environment(), std::cout, std::cerr);
+  }
+  if (metadefs_load->parsed()) {
+    return glimmer::server::RunMetadefsLoad(metadefs_flags, Environment(), std::cout, std::cerr);
   }
   return Serve(config_file, listen, data_dir);
 }

@@ -21,7 +21,9 @@
 #include "db/sql/session_repository.h"
 #include "db/sql/task_repository.h"
 #include "decompress/decompress.h"
+#include "db/sql/metadef_repository.h"
 #include "domain/policy.h"
+#include "metadefs/metadef_service.h"
 #include "http/server.h"
 #include "identity/identity_service.h"
 #include "images/image_data.h"
@@ -210,6 +212,8 @@ class CoreImpl final : public Core {
   tasks::TaskRunner& task_runner() { return *runner_; }
   const domain::Policy& policy() const { return *policy_; }
   db::SessionRepository& dashboard_sessions() { return *session_repo_; }
+  db::MetadefRepository& metadef_repository() override { return *metadef_repo_; }
+  metadefs::MetadefService& metadefs() { return *metadefs_; }
 
   platform::Executor& hash_pool() { return *hash_pool_; }
 
@@ -236,6 +240,8 @@ class CoreImpl final : public Core {
   std::unique_ptr<images::ImageSharing> sharing_;
   std::unique_ptr<images::ImportCoordinator> imports_;
   std::unique_ptr<images::ImportHandler> import_handler_;
+  std::unique_ptr<db::MetadefRepository> metadef_repo_;
+  std::unique_ptr<metadefs::MetadefService> metadefs_;
   std::unique_ptr<tasks::TaskRunner> runner_;  // runs import_handler_: destroyed first
   std::string admin_project_id_;
   std::string admin_password_;
@@ -259,6 +265,7 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   image_repo_ = db::sql::NewImageRepository(*db_);
   identity_repo_ = db::sql::NewIdentityRepository(*db_);
   session_repo_ = db::sql::NewSessionRepository(*db_);
+  metadef_repo_ = db::sql::NewMetadefRepository(*db_);
 
   identity::IdentityOptions iopts;
   iopts.token_ttl = config.token_expiration * 1'000'000;
@@ -304,6 +311,8 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   // One policy engine: Glance's default rules, overridden by [oslo_policy] policy_file.
   ASSIGN_OR_RETURN(policy_, policy::RulePolicy::FromFile(config.policy_file));
   for (const auto& w : policy_->warnings()) spdlog::warn("policy: {}", w);
+  metadefs_ = std::make_unique<metadefs::MetadefService>(*metadef_repo_, *policy_,
+                                                         platform::Clock::Real());
   if (!config.property_protection_file.empty()) {
     ASSIGN_OR_RETURN(auto format,
                      policy::ParsePropertyRuleFormat(config.property_protection_rule_format));
@@ -339,8 +348,6 @@ Status CoreImpl::Open(const Config& config, CoreOptions options) {
   sopts.image_property_quota = static_cast<int>(config.image_property_quota);
   sopts.image_tag_quota = static_cast<int>(config.image_tag_quota);
   sopts.image_member_quota = static_cast<int>(config.image_member_quota);
-  sopts.disk_formats = config.disk_formats;
-  sopts.container_formats = config.container_formats;
   sopts.property_protections = property_protections_.get();
   sopts.max_virtual_size = config.max_virtual_size;
   upload_budget_ = std::make_unique<platform::MemoryBudget>(
@@ -431,6 +438,7 @@ class EmbeddedService final : public Service {
   std::unique_ptr<platform::Executor> stream_pool_;
   std::unique_ptr<api::identity::IdentityApi> identity_api_;
   std::unique_ptr<api::images::ImagesApi> images_api_;
+  std::unique_ptr<api::metadefs::MetadefsApi> metadefs_api_;
   std::unique_ptr<api::Router> router_;
   std::unique_ptr<dashboard::SessionStore> dashboard_sessions_;
   std::unique_ptr<dashboard::DashboardHandler> dashboard_;  // null with [dashboard] enabled=false
@@ -468,8 +476,12 @@ Status EmbeddedService::Start(const Config& config) {
       api::images::ImageComponents{core_->image_records(), core_->image_data(),
                                    core_->image_sharing(), core_->imports()},
       aopts);
+  api::metadefs::MetadefsApiOptions mopts;
+  mopts.limits = aopts.limits;
+  mopts.max_json_body_bytes = aopts.max_json_body_bytes;
+  metadefs_api_ = std::make_unique<api::metadefs::MetadefsApi>(core_->metadefs(), mopts);
   router_ = std::make_unique<api::Router>(
-      core_->identity(), *identity_api_, *images_api_,
+      core_->identity(), *identity_api_, *images_api_, *metadefs_api_,
       api::RouterOptions{config.public_endpoint, config.healthcheck_disable_file});
 
   // The dashboard (docs/design/dashboard.md): in front of the Router, which it calls for every

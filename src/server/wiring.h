@@ -12,6 +12,9 @@
 namespace glimmer::identity {
 class IdentityService;
 }
+namespace glimmer::db {
+class MetadefRepository;
+}
 namespace glimmer::images {
 class ImageData;
 class ImageRecords;
@@ -28,6 +31,8 @@ class Core {
   virtual identity::IdentityService& identity() = 0;
   virtual images::ImageRecords& image_records() = 0;
   virtual images::ImageData& image_data() = 0;
+  // The metadata definitions (management commands load them straight into the repository).
+  virtual db::MetadefRepository& metadef_repository() = 0;
   // The admin project's id (after bootstrap).
   virtual const std::string& admin_project_id() const = 0;
 };

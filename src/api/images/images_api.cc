@@ -1,5 +1,6 @@
 #include "api/images/images_api.h"
 
+#include "api/images/image_request.h"
 #include "api/images/task_json.h"
 
 #include <cctype>
@@ -219,9 +220,9 @@ http::Response ImagesApi::List(http::Request& req, const domain::RequestContext&
 http::Response ImagesApi::Create(http::Request& req, const domain::RequestContext& ctx) {
   auto raw = http::ReadAll(*req.body, options_.max_json_body_bytes);
   if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
-  auto fields = ParseCreateBody(*raw);
-  if (!fields.ok()) return ErrorFromStatus(fields.status(), req);
-  auto image = services_.records.Create(ctx, *fields);
+  auto changes = ParseCreateBody(*raw, options_.schemas);
+  if (!changes.ok()) return ErrorFromStatus(changes.status(), req);
+  auto image = services_.records.Create(ctx, *changes);
   if (!image.ok()) return ErrorFromStatus(image.status(), req);
   http::Response r = JsonResponse(201, ImageToJson(*image, options_.render));
   r.headers.Set("Location", req.BaseUrl() + "/v2/images/" + image->id);
@@ -257,9 +258,10 @@ http::Response ImagesApi::Patch(http::Request& req, const domain::RequestContext
   auto raw = http::ReadAll(*req.body, options_.max_json_body_bytes);
   if (!raw.ok()) return ErrorFromStatus(raw.status(), req);
   bool legacy = type == kPatchV20;
-  auto ops = ParsePatchBody(*raw, legacy, options_.render.show_multiple_locations);
-  if (!ops.ok()) return ErrorFromStatus(ops.status(), req);
-  auto image = services_.records.Update(ctx, id, *ops, legacy);
+  auto steps =
+      ParsePatchBody(*raw, legacy, options_.render.show_multiple_locations, options_.schemas);
+  if (!steps.ok()) return ErrorFromStatus(steps.status(), req);
+  auto image = services_.records.Update(ctx, id, *steps, legacy);
   if (!image.ok()) return ErrorFromStatus(image.status(), req);
   return JsonResponse(200, ImageToJson(*image, options_.render));
 }

@@ -2,8 +2,10 @@
 
 #include <charconv>
 #include <map>
+#include <set>
 
 #include "common/time.h"
+#include "domain/image_attributes.h"
 
 namespace glimmer::api::images {
 namespace {
@@ -12,39 +14,40 @@ using domain::ColumnFilter;
 using domain::FilterOp;
 using domain::ImageColumn;
 
-const std::map<std::string, ImageColumn, std::less<>> kSortKeys = {
+// The column of each attribute that can be sorted on or filtered by name.
+const std::map<std::string, ImageColumn, std::less<>> kColumns = {
+    {"id", ImageColumn::kId},
     {"name", ImageColumn::kName},
     {"status", ImageColumn::kStatus},
     {"container_format", ImageColumn::kContainerFormat},
     {"disk_format", ImageColumn::kDiskFormat},
+    {"owner", ImageColumn::kOwner},
+    {"checksum", ImageColumn::kChecksum},
+    {"os_hash_value", ImageColumn::kOsHashValue},
     {"size", ImageColumn::kSize},
-    {"id", ImageColumn::kId},
+    {"virtual_size", ImageColumn::kVirtualSize},
+    {"min_disk", ImageColumn::kMinDisk},
+    {"min_ram", ImageColumn::kMinRam},
     {"created_at", ImageColumn::kCreatedAt},
     {"updated_at", ImageColumn::kUpdatedAt},
 };
 
 // Columns filtered with `in:`/`eq:` operators.
-const std::map<std::string, ImageColumn, std::less<>> kOperatorColumns = {
-    {"name", ImageColumn::kName},
-    {"id", ImageColumn::kId},
-    {"status", ImageColumn::kStatus},
-    {"container_format", ImageColumn::kContainerFormat},
-    {"disk_format", ImageColumn::kDiskFormat},
-};
+const std::set<std::string, std::less<>> kOperatorColumns = {"name", "id", "status",
+                                                             "container_format", "disk_format"};
 // Columns filtered by plain equality.
-const std::map<std::string, ImageColumn, std::less<>> kEqualityColumns = {
-    {"owner", ImageColumn::kOwner},         {"checksum", ImageColumn::kChecksum},
-    {"os_hash_value", ImageColumn::kOsHashValue}, {"size", ImageColumn::kSize},
-    {"virtual_size", ImageColumn::kVirtualSize}, {"min_disk", ImageColumn::kMinDisk},
-    {"min_ram", ImageColumn::kMinRam},
-};
+const std::set<std::string, std::less<>> kEqualityColumns = {
+    "owner", "checksum", "os_hash_value", "size", "virtual_size", "min_disk", "min_ram"};
 // Integer columns that accept <name>_min / <name>_max.
-const std::map<std::string, ImageColumn, std::less<>> kRangeColumns = {
-    {"size", ImageColumn::kSize},
-    {"virtual_size", ImageColumn::kVirtualSize},
-    {"min_disk", ImageColumn::kMinDisk},
-    {"min_ram", ImageColumn::kMinRam},
-};
+const std::set<std::string, std::less<>> kRangeColumns = {"size", "virtual_size", "min_disk",
+                                                          "min_ram"};
+
+// The column of a sort key; nullopt when `key` is not one (domain::SortKeys()).
+std::optional<ImageColumn> SortColumn(std::string_view key) {
+  const domain::AttributeSpec* attr = domain::FindAttribute(key);
+  if (!attr || attr->sort_rank == 0) return std::nullopt;
+  return kColumns.find(attr->name)->second;
+}
 
 bool ParseInt(std::string_view s, int64_t& out) {
   if (s.empty()) return false;
@@ -89,6 +92,8 @@ std::string Encode(const QueryParams& params) {
 }
 
 }  // namespace
+
+std::string EncodeQuery(const QueryParams& params) { return Encode(params); }
 
 StatusOr<std::vector<std::string>> SplitInValues(std::string_view value) {
   std::vector<std::string> out;
@@ -208,25 +213,26 @@ StatusOr<domain::ListQuery> ParseListQuery(const QueryParams& params, const List
       // Glance stores seconds; compare at second precision.
       q.filters.push_back({key == "created_at" ? ImageColumn::kCreatedAt : ImageColumn::kUpdatedAt,
                            it->second, {std::to_string(*parsed / 1000000 * 1000000)}});
-    } else if (auto it = kOperatorColumns.find(key); it != kOperatorColumns.end()) {
+    } else if (kOperatorColumns.count(key)) {
+      const ImageColumn column = kColumns.at(key);
       auto [op, v] = SplitOp(value);
       if (op == "in") {
         ASSIGN_OR_RETURN(auto values, SplitInValues(v));
-        q.filters.push_back({it->second, FilterOp::kIn, std::move(values)});
+        q.filters.push_back({column, FilterOp::kIn, std::move(values)});
       } else if (op == "eq") {
-        q.filters.push_back({it->second, FilterOp::kEq, {v}});
+        q.filters.push_back({column, FilterOp::kEq, {v}});
       } else {
         return InvalidArgumentError("Unable to filter by unknown operator '" + op + "'.");
       }
-    } else if (auto eq = kEqualityColumns.find(key); eq != kEqualityColumns.end()) {
+    } else if (kEqualityColumns.count(key)) {
       if (kRangeColumns.count(key)) {
         int64_t v;
         if (!ParseInt(value, v)) return InvalidArgumentError("Invalid value for " + key + ".");
       }
-      q.filters.push_back({eq->second, FilterOp::kEq, {value}});
+      q.filters.push_back({kColumns.at(key), FilterOp::kEq, {value}});
     } else if (key.size() > 4 && (key.ends_with("_min") || key.ends_with("_max"))) {
-      auto col = kRangeColumns.find(key.substr(0, key.size() - 4));
-      if (col == kRangeColumns.end()) {
+      const std::string column_name = key.substr(0, key.size() - 4);
+      if (!kRangeColumns.count(column_name)) {
         q.properties.emplace_back(key, value);
         continue;
       }
@@ -234,7 +240,8 @@ StatusOr<domain::ListQuery> ParseListQuery(const QueryParams& params, const List
       if (!ParseInt(value, v)) {
         return InvalidArgumentError("Unable to filter using the specified range.");
       }
-      q.filters.push_back({col->second, key.ends_with("_min") ? FilterOp::kGte : FilterOp::kLte,
+      q.filters.push_back({kColumns.at(column_name),
+                           key.ends_with("_min") ? FilterOp::kGte : FilterOp::kLte,
                            {std::to_string(v)}});
     } else {
       q.properties.emplace_back(key, value);
@@ -246,13 +253,15 @@ StatusOr<domain::ListQuery> ParseListQuery(const QueryParams& params, const List
   if (has_classic && sort_dirs.size() > 1 && sort_dirs.size() != sort_keys.size()) {
     return InvalidArgumentError("Number of sort dirs does not match the number of sort keys");
   }
-  std::string available = "name, status, container_format, disk_format, size, id, created_at, "
-                          "updated_at";
+  std::string available;
+  for (std::string_view k : domain::SortKeys()) {
+    available += (available.empty() ? "" : ", ") + std::string(k);
+  }
   if (sort_keys.empty()) sort_keys.push_back("created_at");
   if (sort_dirs.empty()) sort_dirs.push_back("desc");
   for (size_t i = 0; i < sort_keys.size(); ++i) {
-    auto it = kSortKeys.find(sort_keys[i]);
-    if (it == kSortKeys.end()) {
+    std::optional<ImageColumn> column = SortColumn(sort_keys[i]);
+    if (!column) {
       return InvalidArgumentError("Invalid sort key: " + sort_keys[i] +
                                   ". It must be one of the following: " + available + ".");
     }
@@ -261,8 +270,8 @@ StatusOr<domain::ListQuery> ParseListQuery(const QueryParams& params, const List
       return InvalidArgumentError("Invalid sort direction: " + dir);
     }
     bool dup = false;
-    for (const auto& k : q.sort) dup |= k.column == it->second;
-    if (!dup) q.sort.push_back({it->second, dir == "asc"});
+    for (const auto& k : q.sort) dup |= k.column == *column;
+    if (!dup) q.sort.push_back({*column, dir == "asc"});
   }
   for (auto tie : {ImageColumn::kCreatedAt, ImageColumn::kId}) {
     bool present = false;

@@ -27,6 +27,9 @@ std::string FirstLink(const QueryParams& params);
 // "/v2/images?<params without marker>&marker=<id>". Repeated parameters are kept.
 std::string NextLink(const QueryParams& params, const std::string& marker);
 
+// "k=v&k2=v2", percent-encoded as Glance's links are.
+std::string EncodeQuery(const QueryParams& params);
+
 // Splits "a,b,\"c,d\"" as Glance's `in:` operator does. InvalidArgument on unbalanced quotes.
 StatusOr<std::vector<std::string>> SplitInValues(std::string_view value);
 

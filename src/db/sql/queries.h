@@ -306,4 +306,81 @@ inline constexpr char kDeleteDashboardSession[] =
 inline constexpr char kPurgeExpiredDashboardSessions[] =
     "DELETE FROM dashboard_sessions WHERE expires_at <= ?1";
 
+// ---- Metadata definitions (metadef_repository.cc) ----
+// Namespaces are addressed by name; ?1 is always the namespace name where one is needed.
+#define GLIMMER_NS_COLUMNS \
+  "n.namespace, n.display_name, n.description, n.visibility, n.protected, n.owner, " \
+  "n.created_at, n.updated_at"
+inline constexpr char kMetadefNamespaceColumns[] = GLIMMER_NS_COLUMNS;
+inline constexpr char kSelectMetadefNamespace[] =
+    "SELECT " GLIMMER_NS_COLUMNS " FROM metadef_namespaces n WHERE n.namespace = ?1";
+#undef GLIMMER_NS_COLUMNS
+inline constexpr char kSelectMetadefNamespaceId[] =
+    "SELECT id FROM metadef_namespaces WHERE namespace = ?1";
+inline constexpr char kInsertMetadefNamespace[] =
+    "INSERT INTO metadef_namespaces (namespace, display_name, description, visibility, "
+    "protected, owner, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+inline constexpr char kUpdateMetadefNamespace[] =
+    "UPDATE metadef_namespaces SET namespace = ?2, display_name = ?3, description = ?4, "
+    "visibility = ?5, protected = ?6, owner = ?7, updated_at = ?8 WHERE namespace = ?1";
+inline constexpr char kDeleteMetadefNamespace[] =
+    "DELETE FROM metadef_namespaces WHERE namespace = ?1";
+
+// Properties, objects and tags: ?1 = namespace id.
+inline constexpr char kSelectMetadefProperties[] =
+    "SELECT name, json_schema, created_at, updated_at FROM metadef_properties "
+    "WHERE namespace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) ORDER BY name";
+inline constexpr char kInsertMetadefProperty[] =
+    "INSERT INTO metadef_properties (namespace_id, name, json_schema, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+inline constexpr char kUpdateMetadefProperty[] =
+    "UPDATE metadef_properties SET name = ?3, json_schema = ?4, updated_at = ?5 "
+    "WHERE namespace_id = ?1 AND name = ?2";
+inline constexpr char kSelectMetadefObjects[] =
+    "SELECT name, description, required, json_schema, created_at, updated_at "
+    "FROM metadef_objects WHERE namespace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) "
+    "ORDER BY name";
+inline constexpr char kInsertMetadefObject[] =
+    "INSERT INTO metadef_objects (namespace_id, name, description, required, json_schema, "
+    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+inline constexpr char kUpdateMetadefObject[] =
+    "UPDATE metadef_objects SET name = ?3, description = ?4, required = ?5, json_schema = ?6, "
+    "updated_at = ?7 WHERE namespace_id = ?1 AND name = ?2";
+inline constexpr char kSelectMetadefTags[] =
+    "SELECT name, created_at, updated_at FROM metadef_tags "
+    "WHERE namespace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR name = ?2) ORDER BY name";
+inline constexpr char kInsertMetadefTag[] =
+    "INSERT INTO metadef_tags (namespace_id, name, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+inline constexpr char kUpdateMetadefTag[] =
+    "UPDATE metadef_tags SET name = ?3, updated_at = ?4 WHERE namespace_id = ?1 AND name = ?2";
+inline constexpr char kDeleteMetadefProperties[] =
+    "DELETE FROM metadef_properties WHERE namespace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+    "name = ?2)";
+inline constexpr char kDeleteMetadefObjects[] =
+    "DELETE FROM metadef_objects WHERE namespace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+    "name = ?2)";
+inline constexpr char kDeleteMetadefTags[] =
+    "DELETE FROM metadef_tags WHERE namespace_id = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+    "name = ?2)";
+
+// Resource types and associations.
+inline constexpr char kSelectMetadefResourceTypes[] =
+    "SELECT name, protected, created_at, updated_at FROM metadef_resource_types ORDER BY name";
+inline constexpr char kSelectMetadefResourceTypeId[] =
+    "SELECT id FROM metadef_resource_types WHERE name = ?1";
+inline constexpr char kInsertMetadefResourceType[] =
+    "INSERT INTO metadef_resource_types (name, protected, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4)";
+inline constexpr char kSelectMetadefAssociations[] =
+    "SELECT r.name, a.prefix, a.properties_target, a.created_at, a.updated_at "
+    "FROM metadef_namespace_resource_types a JOIN metadef_resource_types r "
+    "ON r.id = a.resource_type_id WHERE a.namespace_id = ?1 ORDER BY r.name";
+inline constexpr char kInsertMetadefAssociation[] =
+    "INSERT INTO metadef_namespace_resource_types (resource_type_id, namespace_id, prefix, "
+    "properties_target, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+inline constexpr char kDeleteMetadefAssociation[] =
+    "DELETE FROM metadef_namespace_resource_types WHERE namespace_id = ?1 AND "
+    "resource_type_id = (SELECT id FROM metadef_resource_types WHERE name = ?2)";
+
 }  // namespace glimmer::db::sql::queries

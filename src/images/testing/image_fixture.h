@@ -49,8 +49,6 @@ class ImageTest : public ::testing::Test {
   void Make(int64_t cap = 1 << 30) {
     ServiceOptions o;
     o.image_size_cap = cap;
-    o.disk_formats = {"raw", "qcow2"};
-    o.container_formats = {"bare", "ovf"};
     o.upload_buffer_size = 4096;
     service_ = std::make_unique<testkit::Components>(
         ImageEnv{*repo_, StoreSet{{store_.get()}}, policy_, pool_, platform::Clock::Real(), o});
@@ -62,9 +60,8 @@ class ImageTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   std::string CreateRaw(const domain::RequestContext& ctx, std::string name = "img") {
-    auto img = service_->records.Create(ctx, {{"name", Value::String(name)},
-                                              {"disk_format", Value::String("raw")},
-                                              {"container_format", Value::String("bare")}});
+    auto img = service_->records.Create(
+        ctx, {.name = name, .container_format = "bare", .disk_format = "raw"});
     EXPECT_TRUE(img.ok()) << img.status().ToString();
     return img->id;
   }
