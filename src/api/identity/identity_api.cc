@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/identity/identity_call.h"
 #include "api/identity/keystone_json.h"
 
 namespace glimmer::api::identity {
@@ -14,115 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kAuthRequired = "The request you have made requires authentication.";
-
-std::string_view Title(int code) {
-  switch (code) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
-  }
-}
-
-int HttpCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kCancelled: return 400;  // the client closed before its body ended
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnsupportedMedia: return 415;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 408;  // the client was too slow
-    default: return 500;
-  }
-}
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response resp;
-  resp.status = status;
-  resp.headers.Set("Content-Type", "application/json");
-  resp.body = body.dump();
-  return resp;
-}
-
-http::Response NoContent() {
-  http::Response resp;
-  resp.status = 204;
-  return resp;
-}
-
-http::Response KeystoneError(int code, std::string message, std::string_view identity_url) {
-  http::Response resp = JsonResponse(
-      code, json{{"error", {{"code", code}, {"message", std::move(message)}, {"title", Title(code)}}}});
-  if (code == 401) {
-    resp.headers.Set("WWW-Authenticate", "Keystone uri=\"" + std::string(identity_url) + "\"");
-  }
-  return resp;
-}
-
-http::Response ErrorResponse(const Status& status, std::string_view identity_url) {
-  int code = HttpCode(status.code());
-  std::string message = status.message();
-  if (code == 500) {
-    message = "An unexpected error prevented the server from fulfilling your request.";
-  } else if (code == 401 && message.empty()) {
-    message = std::string(kAuthRequired);
-  }
-  return KeystoneError(code, std::move(message), identity_url);
-}
-
-std::vector<std::string_view> Split(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-// Keystone's query booleans: presence means true unless the value spells false.
-std::optional<bool> QueryBool(const http::Request& req, std::string_view key) {
-  auto v = req.QueryValue(key);
-  if (!v) return std::nullopt;
-  std::string s(*v);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return !(s == "0" || s == "false" || s == "no" || s == "off");
-}
-
-svc::ListFilter FilterFrom(const http::Request& req) {
-  svc::ListFilter f;
-  if (auto v = req.QueryValue("name")) f.name = std::string(*v);
-  if (auto v = req.QueryValue("domain_id")) f.domain_id = std::string(*v);
-  f.enabled = QueryBool(req, "enabled");
-  return f;
-}
-
 bool IsServiceOrAdmin(const domain::RequestContext& ctx) {
   return ctx.IsAdmin() || ctx.HasRole("service");
-}
-
-Status Forbidden(std::string_view action) {
-  return PermissionDeniedError("You are not authorized to perform the requested action: " +
-                               std::string(action) + ".");
 }
 
 }  // namespace
@@ -139,19 +33,9 @@ std::optional<std::string_view> BearerToken(const http::Request& req) {
 }
 
 // One request being served.
-class IdentityApi::Call {
+class IdentityApi::Call : public IdentityCall {
  public:
-  Call(IdentityApi& api, http::Request& req)
-      : api_(api),
-        svc_(api.service_),
-        req_(req),
-        base_url_(api.options_.public_base_url.empty() ? req.BaseUrl()
-                                                       : api.options_.public_base_url) {
-    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-    identity_url_ = base_url_ + std::string(kIdentityPrefix) + "/v3";
-    catalog_.region = api.options_.region;
-    catalog_.services = {{"identity", "keystone", identity_url_}, {"image", "glance", base_url_}};
-  }
+  Call(IdentityApi& api, http::Request& req) : IdentityCall(api.service_, api.options_, req) {}
 
   http::Response Run() {
     try {
@@ -167,51 +51,6 @@ class IdentityApi::Call {
   }
 
  private:
-  // ---- plumbing ------------------------------------------------------------------------------
-
-  bool Is(std::string_view m) const {
-    return req_.method == m || (m == "GET" && req_.method == "HEAD");
-  }
-
-  StatusOr<http::Response> MethodNotAllowed() const {
-    return KeystoneError(405, "The method is not allowed for the requested URL.", identity_url_);
-  }
-
-  StatusOr<http::Response> NotFoundResponse() const {
-    return KeystoneError(404, "The resource could not be found.", identity_url_);
-  }
-
-  StatusOr<domain::RequestContext> Caller() {
-    if (caller_) return *caller_;
-    auto token = BearerToken(req_);
-    if (!token) return UnauthenticatedError(std::string(kAuthRequired));
-    ASSIGN_OR_RETURN(caller_, svc_.ValidateToken(*token));
-    return *caller_;
-  }
-
-  StatusOr<domain::RequestContext> Admin(std::string_view action) {
-    ASSIGN_OR_RETURN(auto ctx, Caller());
-    if (!ctx.IsAdmin()) return Forbidden(action);
-    return ctx;
-  }
-
-  StatusOr<json> Body() {
-    if (!req_.body) return InvalidArgumentError("The request body is empty");
-    ASSIGN_OR_RETURN(std::string text, http::ReadAll(*req_.body, api_.options_.max_body_bytes));
-    if (text.empty()) return InvalidArgumentError("The request body is empty");
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return InvalidArgumentError("The request body is not valid JSON");
-    return j;
-  }
-
-  std::string SelfUrl() const {
-    std::string rest = req_.path.substr(kIdentityPrefix.size() + 3);  // after "/identity/v3"
-    while (rest.size() > 1 && rest.back() == '/') rest.pop_back();
-    std::string url = identity_url_ + rest;
-    if (!req_.raw_query.empty()) url += "?" + req_.raw_query;
-    return url;
-  }
-
   // ---- routing -------------------------------------------------------------------------------
 
   StatusOr<http::Response> Dispatch() {
@@ -727,13 +566,6 @@ class IdentityApi::Call {
     return JsonResponse(200, json{{"region", RegionJson(catalog_.region, identity_url_)}});
   }
 
-  IdentityApi& api_;
-  svc::IdentityService& svc_;
-  http::Request& req_;
-  std::string base_url_;
-  std::string identity_url_;
-  Catalog catalog_;
-  std::optional<domain::RequestContext> caller_;
   std::map<std::string, domain::Role> roles_;
   std::map<std::string, domain::User> users_;
   std::map<std::string, domain::Project> projects_;
