@@ -2,11 +2,13 @@
 
 #include <exception>
 #include <map>
+#include <span>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "api/identity/groups_api.h"
 #include "api/identity/identity_call.h"
 #include "api/identity/keystone_json.h"
 
@@ -69,6 +71,8 @@ class IdentityApi::Call : public IdentityCall {
     }
     std::string_view collection = seg[1];
     size_t n = seg.size();
+    const std::span<const std::string_view> resource(seg.begin() + 1, seg.end());
+    if (GroupsCall::Handles(resource)) return GroupsCall(svc_, options_, req_).Serve(resource);
     if (collection == "auth" && n == 3) {
       if (seg[2] == "tokens") {
         if (req_.method == "POST") return IssueToken();
@@ -132,13 +136,6 @@ class IdentityApi::Call : public IdentityCall {
       if (n == 4 && seg[3] == "password") {
         if (req_.method == "POST") return ChangePassword(id);
         return MethodNotAllowed();
-      }
-      if (n == 4 && seg[3] == "groups") {
-        if (!Is("GET")) return MethodNotAllowed();
-        ASSIGN_OR_RETURN(auto ctx, Caller());
-        if (!ctx.IsAdmin() && ctx.user_id != id) return Forbidden("identity:list_groups_for_user");
-        RETURN_IF_ERROR(svc_.GetUser(id).status());
-        return JsonResponse(200, ListJson("groups", json::array(), SelfUrl()));
       }
       return NotFoundResponse();
     }
@@ -445,14 +442,15 @@ class IdentityApi::Call : public IdentityCall {
     if (auto v = req_.QueryValue("user.id")) filter.user_id = std::string(*v);
     if (auto v = req_.QueryValue("scope.project.id")) filter.project_id = std::string(*v);
     if (auto v = req_.QueryValue("role.id")) filter.role_id = std::string(*v);
+    if (auto v = req_.QueryValue("group.id")) filter.group_id = std::string(*v);
     filter.effective = QueryBool(req_, "effective").value_or(false);
     bool names = QueryBool(req_, "include_names").value_or(false);
     if (!ctx.IsAdmin() && (filter.user_id.empty() || filter.user_id != ctx.user_id)) {
       return Forbidden("identity:list_role_assignments");
     }
     json items = json::array();
-    // Only user/project assignments exist: group, domain and system filters match nothing.
-    bool other_kind = req_.QueryValue("group.id") || req_.QueryValue("scope.domain.id") ||
+    // Only assignments on projects exist: domain and system filters match nothing.
+    bool other_kind = req_.QueryValue("scope.domain.id") ||
                       req_.QueryValue("scope.system") ||
                       req_.QueryValue("scope.OS-INHERIT:inherited_to");
     if (!other_kind) {
@@ -465,31 +463,45 @@ class IdentityApi::Call : public IdentityCall {
     return JsonResponse(200, ListJson("role_assignments", std::move(items), SelfUrl()));
   }
 
+  // A user's or a group's role on a project, as Keystone lists it.
   StatusOr<json> AssignmentJson(const domain::RoleAssignment& a, bool names) {
+    const bool group = !a.group_id.empty();
     json role{{"id", a.role_id}};
-    json user{{"id", a.user_id}};
+    json actor{{"id", group ? a.group_id : a.user_id}};
     json project{{"id", a.project_id}};
     if (names) {
       ASSIGN_OR_RETURN(const domain::Role* r, Cached(roles_, a.role_id, &svc::IdentityService::GetRole));
-      ASSIGN_OR_RETURN(const domain::User* u, Cached(users_, a.user_id, &svc::IdentityService::GetUser));
+      std::string actor_domain;
+      if (group) {
+        ASSIGN_OR_RETURN(const domain::Group* g,
+                         Cached(groups_, a.group_id, &svc::IdentityService::GetGroup));
+        actor["name"] = g->name;
+        actor_domain = g->domain_id;
+      } else {
+        ASSIGN_OR_RETURN(const domain::User* u,
+                         Cached(users_, a.user_id, &svc::IdentityService::GetUser));
+        actor["name"] = u->name;
+        actor_domain = u->domain_id;
+      }
       ASSIGN_OR_RETURN(const domain::Project* p,
                        Cached(projects_, a.project_id, &svc::IdentityService::GetProject));
-      ASSIGN_OR_RETURN(const domain::IdentityDomain* ud,
-                       Cached(domains_, u->domain_id, &svc::IdentityService::GetDomain));
+      ASSIGN_OR_RETURN(const domain::IdentityDomain* ad,
+                       Cached(domains_, actor_domain, &svc::IdentityService::GetDomain));
       ASSIGN_OR_RETURN(const domain::IdentityDomain* pd,
                        Cached(domains_, p->domain_id, &svc::IdentityService::GetDomain));
       role["name"] = r->name;
-      user["name"] = u->name;
-      user["domain"] = {{"id", ud->id}, {"name", ud->name}};
+      actor["domain"] = {{"id", ad->id}, {"name", ad->name}};
       project["name"] = p->name;
       project["domain"] = {{"id", pd->id}, {"name", pd->name}};
     }
+    const std::string kind = group ? "group" : "user";
     return json{{"role", std::move(role)},
-                {"user", std::move(user)},
+                {kind, std::move(actor)},
                 {"scope", {{"project", std::move(project)}}},
                 {"links",
-                 {{"assignment", identity_url_ + "/projects/" + a.project_id + "/users/" +
-                                     a.user_id + "/roles/" + a.role_id}}}};
+                 {{"assignment", identity_url_ + "/projects/" + a.project_id + "/" + kind +
+                                     "s/" + (group ? a.group_id : a.user_id) + "/roles/" +
+                                     a.role_id}}}};
   }
 
   template <typename T>
@@ -568,6 +580,7 @@ class IdentityApi::Call : public IdentityCall {
 
   std::map<std::string, domain::Role> roles_;
   std::map<std::string, domain::User> users_;
+  std::map<std::string, domain::Group> groups_;
   std::map<std::string, domain::Project> projects_;
   std::map<std::string, domain::IdentityDomain> domains_;
 };
