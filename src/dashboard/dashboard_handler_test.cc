@@ -13,7 +13,7 @@
 #include "dashboard/request_rules.h"
 #include "dashboard/session_crypto.h"
 #include "http/testing/string_body.h"
-#include "identity/testing/in_memory_repository.h"
+#include "identity/testing/test_repository.h"
 #include "platform/clock.h"
 
 namespace glimmer::dashboard {
@@ -99,7 +99,8 @@ class DashboardHandlerTest : public ::testing::Test {
     identity::IdentityOptions options;
     options.password_iterations = 1000;
     options.token_cache_max_age = 0;
-    identity_ = std::make_unique<identity::IdentityService>(repo_, clock_, options);
+    identity_ =
+        std::make_unique<identity::IdentityService>(identity_store_.repo(), clock_, options);
     auto boot = identity_->Bootstrap({.admin_password = "adminpw"});
     EXPECT_TRUE(boot.ok());
     store_ = std::make_unique<SessionStore>(sessions_, clock_, SessionStoreOptions{0, 100});
@@ -158,7 +159,7 @@ class DashboardHandlerTest : public ::testing::Test {
   static std::string Cookie(const std::string& value) { return "glimmer_session=" + value; }
 
   platform::FakeClock clock_;
-  identity::testing::InMemoryIdentityRepository repo_;
+  identity::testing::TestIdentityStore identity_store_;
   std::unique_ptr<identity::IdentityService> identity_;
   MemorySessions sessions_;
   std::unique_ptr<SessionStore> store_;
@@ -393,7 +394,7 @@ TEST_F(DashboardHandlerTest, ExpiredSessionIs401) {
 TEST_F(DashboardHandlerTest, RescopeRotatesCookieAndCsrf) {
   auto project = identity_->CreateProject(domain::Project{.name = "other"});
   ASSERT_TRUE(project.ok());
-  auto admin = repo_.GetUserByName("default", "admin");
+  auto admin = identity_store_.repo().GetUserByName("default", "admin");
   auto role = identity_->ListRoles({.name = "member"});
   ASSERT_TRUE(admin.ok() && role.ok() && !role->empty());
   ASSERT_TRUE(identity_->GrantRole(project->id, admin->id, (*role)[0].id).ok());

@@ -63,6 +63,30 @@ class IdentityRepository {
   virtual StatusOr<std::vector<domain::RoleAssignment>> ListAssignments(
       std::string_view project_id, std::string_view user_id, std::string_view role_id) = 0;
 
+  // Groups (name unique within a domain). Deleting a group drops its memberships and its role
+  // assignments.
+  virtual Status CreateGroup(const domain::Group& g) = 0;
+  virtual StatusOr<domain::Group> GetGroup(std::string_view id) = 0;
+  virtual StatusOr<domain::Group> GetGroupByName(std::string_view domain_id,
+                                                 std::string_view name) = 0;
+  virtual StatusOr<std::vector<domain::Group>> ListGroups() = 0;
+  virtual Status UpdateGroup(const domain::Group& g) = 0;
+  virtual Status DeleteGroup(std::string_view id) = 0;
+
+  // Group membership (idempotent add; NotFound on removing an absent one). Any field left
+  // empty matches everything.
+  virtual Status AddGroupMember(const domain::GroupMembership& m) = 0;
+  virtual Status RemoveGroupMember(const domain::GroupMembership& m) = 0;
+  virtual StatusOr<std::vector<domain::GroupMembership>> ListGroupMembers(
+      std::string_view group_id, std::string_view user_id) = 0;
+
+  // Roles of groups on projects (RoleAssignment with group_id set and user_id empty; idempotent
+  // add; NotFound on removing an absent one). Any field left empty matches everything.
+  virtual Status AddGroupAssignment(const domain::RoleAssignment& a) = 0;
+  virtual Status RemoveGroupAssignment(const domain::RoleAssignment& a) = 0;
+  virtual StatusOr<std::vector<domain::RoleAssignment>> ListGroupAssignments(
+      std::string_view project_id, std::string_view group_id, std::string_view role_id) = 0;
+
   // Tokens
   virtual Status SaveToken(const domain::Token& t) = 0;
   virtual StatusOr<domain::Token> GetToken(std::string_view digest) = 0;

@@ -43,10 +43,26 @@ struct Role {
   std::string description;
 };
 
+// A role on a project held by a user, or by a group (then user_id is empty and every member of
+// the group holds the role).
 struct RoleAssignment {
   std::string project_id;
   std::string user_id;
   std::string role_id;
+  std::string group_id = {};
+};
+
+// A group of users (Keystone v3); name unique within its domain.
+struct Group {
+  std::string id;  // 32 lowercase hex
+  std::string name;
+  std::string domain_id = "default";
+  std::string description;
+};
+
+struct GroupMembership {
+  std::string group_id;
+  std::string user_id;
 };
 
 // A token record. The bearer string itself is never stored: only its SHA-256 digest.

@@ -5,6 +5,7 @@
 #include <set>
 #include <utility>
 
+#include "identity/internal/names.h"
 #include "platform/fiber.h"
 #include "platform/random.h"
 
@@ -13,25 +14,12 @@ namespace {
 
 constexpr size_t kTokenBytes = 32;     // bearer: 43 url-safe chars
 constexpr size_t kAuditIdBytes = 16;   // 22 url-safe chars
-constexpr size_t kIdBytes = 16;        // 32 hex chars
-constexpr size_t kMaxNameLength = 255;
 constexpr size_t kMaxPasswordLength = 4096;
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool IsNotFound(const Status& s) { return s.code() == StatusCode::kNotFound; }
-
-Status ValidateName(std::string_view name, std::string_view what) {
-  if (name.empty()) return InvalidArgumentError(std::string(what) + " name must not be empty");
-  if (name.size() > kMaxNameLength) {
-    return InvalidArgumentError(std::string(what) + " name is longer than 255 characters");
-  }
-  return OkStatus();
-}
+using internal::IsNotFound;
+using internal::kIdBytes;
+using internal::Lower;
+using internal::ValidateName;
 
 Status ValidatePassword(std::string_view password) {
   if (password.size() > kMaxPasswordLength) return InvalidArgumentError("Password is too long");
@@ -297,7 +285,7 @@ StatusOr<domain::Project> IdentityService::ResolveProjectScope(const EntityRef& 
 
 StatusOr<std::vector<domain::Role>> IdentityService::EffectiveRoles(std::string_view project_id,
                                                                     std::string_view user_id) {
-  ASSIGN_OR_RETURN(auto assignments, repo_.ListAssignments(project_id, user_id, ""));
+  ASSIGN_OR_RETURN(auto assignments, UserAssignments(project_id, user_id));
   std::vector<domain::Role> roles;
   std::vector<std::string> names;
   for (const auto& a : assignments) {
@@ -607,7 +595,7 @@ Status IdentityService::DeleteProject(std::string_view id) {
 StatusOr<std::vector<domain::Project>> IdentityService::ListUserProjects(
     std::string_view user_id) {
   RETURN_IF_ERROR(repo_.GetUser(user_id).status());
-  ASSIGN_OR_RETURN(auto assignments, repo_.ListAssignments("", user_id, ""));
+  ASSIGN_OR_RETURN(auto assignments, UserAssignments("", user_id));
   std::set<std::string> ids;
   for (const auto& a : assignments) ids.insert(a.project_id);
   std::vector<domain::Project> out;
@@ -835,18 +823,36 @@ Status IdentityService::CheckRole(std::string_view project_id, std::string_view 
 StatusOr<std::vector<domain::RoleAssignment>> IdentityService::ListAssignments(
     const AssignmentFilter& filter) {
   if (!filter.effective) {
-    return repo_.ListAssignments(filter.project_id, filter.user_id, filter.role_id);
+    std::vector<domain::RoleAssignment> out;
+    if (filter.group_id.empty()) {
+      ASSIGN_OR_RETURN(out, repo_.ListAssignments(filter.project_id, filter.user_id,
+                                                  filter.role_id));
+    }
+    if (filter.user_id.empty()) {
+      ASSIGN_OR_RETURN(auto groups, repo_.ListGroupAssignments(filter.project_id,
+                                                               filter.group_id, filter.role_id));
+      out.insert(out.end(), groups.begin(), groups.end());
+    }
+    return out;
   }
-  // Effective: expand implied roles per (project, user), then apply the role filter.
-  ASSIGN_OR_RETURN(auto direct, repo_.ListAssignments(filter.project_id, filter.user_id, ""));
+  // Effective: the (project, user) pairs holding any role, directly or through a group (of
+  // `group_id` only, when given), each expanded to its roles and the roles they imply.
+  std::set<std::pair<std::string, std::string>> pairs;
+  if (filter.group_id.empty()) {
+    ASSIGN_OR_RETURN(auto direct, repo_.ListAssignments(filter.project_id, filter.user_id, ""));
+    for (const auto& a : direct) pairs.insert({a.project_id, a.user_id});
+  }
+  ASSIGN_OR_RETURN(auto grants, repo_.ListGroupAssignments(filter.project_id, filter.group_id, ""));
+  for (const auto& g : grants) {
+    ASSIGN_OR_RETURN(auto members, repo_.ListGroupMembers(g.group_id, filter.user_id));
+    for (const auto& m : members) pairs.insert({g.project_id, m.user_id});
+  }
   std::vector<domain::RoleAssignment> out;
-  std::set<std::pair<std::string, std::string>> done;
-  for (const auto& a : direct) {
-    if (!done.insert({a.project_id, a.user_id}).second) continue;
-    ASSIGN_OR_RETURN(auto roles, EffectiveRoles(a.project_id, a.user_id));
+  for (const auto& [project_id, user_id] : pairs) {
+    ASSIGN_OR_RETURN(auto roles, EffectiveRoles(project_id, user_id));
     for (const auto& r : roles) {
       if (!filter.role_id.empty() && r.id != filter.role_id) continue;
-      out.push_back({a.project_id, a.user_id, r.id});
+      out.push_back({.project_id = project_id, .user_id = user_id, .role_id = r.id});
     }
   }
   return out;

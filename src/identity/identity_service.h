@@ -150,11 +150,19 @@ struct UserPatch {
   std::optional<bool> enabled;
 };
 
+struct GroupPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+};
+
 struct AssignmentFilter {
   std::string project_id;  // empty = any
   std::string user_id;
   std::string role_id;
-  bool effective = false;  // include roles implied by the assigned ones
+  std::string group_id;
+  // Effective: what users hold: a group's assignments become one per member, and roles
+  // implied by the assigned ones are added (then no row has a group_id).
+  bool effective = false;
 };
 
 // Lowercased names of `roles` plus the roles they imply (admin => member => reader), sorted and
@@ -221,6 +229,26 @@ class IdentityService {
   StatusOr<std::vector<domain::Role>> ListRoles(const ListFilter& filter);
   Status DeleteRole(std::string_view id);  // also removes its assignments
 
+  // Groups (identity_groups.cc). A user's roles on a project are its own and those of its
+  // groups; removing a membership, a group or a group's role takes effect at once on this node
+  // and within token_cache_max_age on others, like a user's own revoked role.
+  StatusOr<domain::Group> CreateGroup(domain::Group group);  // assigns the id when empty
+  StatusOr<domain::Group> GetGroup(std::string_view id);
+  StatusOr<std::vector<domain::Group>> ListGroups(const ListFilter& filter);
+  StatusOr<domain::Group> UpdateGroup(std::string_view id, const GroupPatch& patch);
+  Status DeleteGroup(std::string_view id);
+  Status AddUserToGroup(std::string_view group_id, std::string_view user_id);  // idempotent
+  Status RemoveUserFromGroup(std::string_view group_id, std::string_view user_id);
+  Status CheckUserInGroup(std::string_view group_id, std::string_view user_id);
+  StatusOr<std::vector<domain::User>> ListGroupUsers(std::string_view group_id);
+  StatusOr<std::vector<domain::Group>> ListUserGroups(std::string_view user_id);
+  Status GrantGroupRole(std::string_view project_id, std::string_view group_id,
+                        std::string_view role_id);
+  Status RevokeGroupRole(std::string_view project_id, std::string_view group_id,
+                         std::string_view role_id);  // NotFound when not assigned
+  Status CheckGroupRole(std::string_view project_id, std::string_view group_id,
+                        std::string_view role_id);  // NotFound when not assigned
+
   // Role assignments on projects. Grant is idempotent; NotFound when any entity is missing.
   Status GrantRole(std::string_view project_id, std::string_view user_id,
                    std::string_view role_id);
@@ -243,7 +271,12 @@ class IdentityService {
   // ResourceExhausted for a throttled attempt; records the wait in `attempt`.
   static Status Throttled(UnixMicros wait, LoginAttempt* attempt);
   StatusOr<domain::Project> ResolveProjectScope(const EntityRef& ref);
-  // Direct role records of the user on the project plus implied ones, sorted by name.
+  // The user's role assignments on the project (or every project when empty): its own and its
+  // groups' (those with group_id set).
+  StatusOr<std::vector<domain::RoleAssignment>> UserAssignments(std::string_view project_id,
+                                                                std::string_view user_id);
+  // Role records of the user on the project, its own and its groups', plus implied ones, sorted
+  // by name.
   StatusOr<std::vector<domain::Role>> EffectiveRoles(std::string_view project_id,
                                                      std::string_view user_id);
   // After SaveToken: Unauthenticated (and the new token revoked) when the user's password hash

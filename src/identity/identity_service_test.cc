@@ -649,5 +649,92 @@ TEST_F(IdentityServiceTest, RolesAndAssignments) {
             StatusCode::kNotFound);
 }
 
+TEST_F(IdentityServiceTest, GroupsCarryRolesToTheirMembers) {
+  auto project = service_->CreateProject({.name = "team"});
+  ASSERT_TRUE(project.ok());
+  auto user = service_->CreateUser({.name = "gina", .password = "ginapw"});
+  ASSERT_TRUE(user.ok());
+  const std::string member_role = (*service_->ListRoles({.name = "member"}))[0].id;
+  // No role on the project yet: no project-scoped token.
+  EXPECT_EQ(service_->Authenticate(PasswordAuth("gina", "ginapw", "team")).status().code(),
+            StatusCode::kUnauthenticated);
+
+  auto group = service_->CreateGroup({.name = "devs", .description = "developers"});
+  ASSERT_TRUE(group.ok()) << group.status().ToString();
+  EXPECT_EQ(group->domain_id, "default");
+  EXPECT_EQ(group->id.size(), 32u);
+  EXPECT_EQ(service_->CreateGroup({.name = "devs"}).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->CreateGroup({.name = ""}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->CreateGroup({.name = "x", .domain_id = "nope"}).status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(service_->GrantGroupRole(project->id, group->id, member_role).ok());
+  EXPECT_TRUE(service_->CheckGroupRole(project->id, group->id, member_role).ok());
+  ASSERT_TRUE(service_->AddUserToGroup(group->id, user->id).ok());
+  ASSERT_TRUE(service_->AddUserToGroup(group->id, user->id).ok());  // idempotent
+  EXPECT_TRUE(service_->CheckUserInGroup(group->id, user->id).ok());
+  EXPECT_EQ(service_->ListGroupUsers(group->id)->size(), 1u);
+  EXPECT_EQ(service_->ListGroupUsers(group->id)->front().password_hash, "");
+  EXPECT_EQ(service_->ListUserGroups(user->id)->front().name, "devs");
+
+  // Through the group: a token for the project with member (and the reader it implies).
+  auto tok = service_->Authenticate(PasswordAuth("gina", "ginapw", "team"));
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  EXPECT_EQ(RoleNames(tok->info), (std::vector<std::string>{"member", "reader"}));
+  EXPECT_EQ(service_->ListUserProjects(user->id)->size(), 1u);
+
+  // Assignments: listed as the group's, or expanded to the user when effective.
+  auto rows = service_->ListAssignments({.project_id = project->id});
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].group_id, group->id);
+  EXPECT_EQ((*rows)[0].user_id, "");
+  EXPECT_EQ(service_->ListAssignments({.user_id = user->id})->size(), 0u);  // not its own
+  auto effective = service_->ListAssignments({.project_id = project->id, .effective = true});
+  ASSERT_TRUE(effective.ok());
+  ASSERT_EQ(effective->size(), 2u);  // member, reader
+  EXPECT_EQ((*effective)[0].user_id, user->id);
+  EXPECT_EQ((*effective)[0].group_id, "");
+  EXPECT_EQ(service_->ListAssignments({.group_id = group->id, .effective = true})->size(), 2u);
+
+  // Leaving the group takes the roles away at once: the token no longer validates.
+  ASSERT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(service_->RemoveUserFromGroup(group->id, user->id).ok());
+  EXPECT_EQ(service_->RemoveUserFromGroup(group->id, user->id).code(), StatusCode::kNotFound);
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());
+  // Back in: valid again (roles are evaluated at validation); the group's role revoked: not.
+  ASSERT_TRUE(service_->AddUserToGroup(group->id, user->id).ok());
+  EXPECT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(service_->RevokeGroupRole(project->id, group->id, member_role).ok());
+  EXPECT_EQ(service_->RevokeGroupRole(project->id, group->id, member_role).code(),
+            StatusCode::kNotFound);
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());
+  // Deleting the group removes what it carried.
+  ASSERT_TRUE(service_->GrantGroupRole(project->id, group->id, member_role).ok());
+  EXPECT_TRUE(service_->ValidateToken(tok->bearer).ok());
+  ASSERT_TRUE(service_->DeleteGroup(group->id).ok());
+  EXPECT_FALSE(service_->ValidateToken(tok->bearer).ok());
+  EXPECT_EQ(service_->ListUserGroups(user->id)->size(), 0u);
+}
+
+TEST_F(IdentityServiceTest, GroupManagement) {
+  auto a = service_->CreateGroup({.name = "a"});
+  auto b = service_->CreateGroup({.name = "b", .description = "bee"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(service_->ListGroups({})->size(), 2u);
+  EXPECT_EQ(service_->ListGroups({.name = "b"})->front().description, "bee");
+  EXPECT_EQ(service_->ListGroups({.domain_id = "other"})->size(), 0u);
+  auto renamed = service_->UpdateGroup(a->id, {.name = "aa", .description = "renamed"});
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(service_->GetGroup(a->id)->name, "aa");
+  EXPECT_EQ(service_->UpdateGroup(a->id, {.name = "b"}).status().code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(service_->UpdateGroup("nope", {.name = "c"}).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->AddUserToGroup(a->id, "nope").code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->AddUserToGroup("nope", boot_.admin_user_id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->CheckUserInGroup(a->id, boot_.admin_user_id).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteGroup(a->id).ok());
+  EXPECT_EQ(service_->DeleteGroup(a->id).code(), StatusCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace glimmer::identity

@@ -2,11 +2,14 @@
 
 #include <exception>
 #include <map>
+#include <span>
 #include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "api/identity/groups_api.h"
+#include "api/identity/identity_call.h"
 #include "api/identity/keystone_json.h"
 
 namespace glimmer::api::identity {
@@ -14,115 +17,8 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::string_view kAuthRequired = "The request you have made requires authentication.";
-
-std::string_view Title(int code) {
-  switch (code) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 413: return "Request Entity Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Internal Server Error";
-  }
-}
-
-int HttpCode(StatusCode code) {
-  switch (code) {
-    case StatusCode::kInvalidArgument:
-    case StatusCode::kCancelled: return 400;  // the client closed before its body ended
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition:
-    case StatusCode::kAborted: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnsupportedMedia: return 415;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 408;  // the client was too slow
-    default: return 500;
-  }
-}
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response resp;
-  resp.status = status;
-  resp.headers.Set("Content-Type", "application/json");
-  resp.body = body.dump();
-  return resp;
-}
-
-http::Response NoContent() {
-  http::Response resp;
-  resp.status = 204;
-  return resp;
-}
-
-http::Response KeystoneError(int code, std::string message, std::string_view identity_url) {
-  http::Response resp = JsonResponse(
-      code, json{{"error", {{"code", code}, {"message", std::move(message)}, {"title", Title(code)}}}});
-  if (code == 401) {
-    resp.headers.Set("WWW-Authenticate", "Keystone uri=\"" + std::string(identity_url) + "\"");
-  }
-  return resp;
-}
-
-http::Response ErrorResponse(const Status& status, std::string_view identity_url) {
-  int code = HttpCode(status.code());
-  std::string message = status.message();
-  if (code == 500) {
-    message = "An unexpected error prevented the server from fulfilling your request.";
-  } else if (code == 401 && message.empty()) {
-    message = std::string(kAuthRequired);
-  }
-  return KeystoneError(code, std::move(message), identity_url);
-}
-
-std::vector<std::string_view> Split(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
-
-// Keystone's query booleans: presence means true unless the value spells false.
-std::optional<bool> QueryBool(const http::Request& req, std::string_view key) {
-  auto v = req.QueryValue(key);
-  if (!v) return std::nullopt;
-  std::string s(*v);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return !(s == "0" || s == "false" || s == "no" || s == "off");
-}
-
-svc::ListFilter FilterFrom(const http::Request& req) {
-  svc::ListFilter f;
-  if (auto v = req.QueryValue("name")) f.name = std::string(*v);
-  if (auto v = req.QueryValue("domain_id")) f.domain_id = std::string(*v);
-  f.enabled = QueryBool(req, "enabled");
-  return f;
-}
-
 bool IsServiceOrAdmin(const domain::RequestContext& ctx) {
   return ctx.IsAdmin() || ctx.HasRole("service");
-}
-
-Status Forbidden(std::string_view action) {
-  return PermissionDeniedError("You are not authorized to perform the requested action: " +
-                               std::string(action) + ".");
 }
 
 }  // namespace
@@ -139,19 +35,9 @@ std::optional<std::string_view> BearerToken(const http::Request& req) {
 }
 
 // One request being served.
-class IdentityApi::Call {
+class IdentityApi::Call : public IdentityCall {
  public:
-  Call(IdentityApi& api, http::Request& req)
-      : api_(api),
-        svc_(api.service_),
-        req_(req),
-        base_url_(api.options_.public_base_url.empty() ? req.BaseUrl()
-                                                       : api.options_.public_base_url) {
-    while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
-    identity_url_ = base_url_ + std::string(kIdentityPrefix) + "/v3";
-    catalog_.region = api.options_.region;
-    catalog_.services = {{"identity", "keystone", identity_url_}, {"image", "glance", base_url_}};
-  }
+  Call(IdentityApi& api, http::Request& req) : IdentityCall(api.service_, api.options_, req) {}
 
   http::Response Run() {
     try {
@@ -167,51 +53,6 @@ class IdentityApi::Call {
   }
 
  private:
-  // ---- plumbing ------------------------------------------------------------------------------
-
-  bool Is(std::string_view m) const {
-    return req_.method == m || (m == "GET" && req_.method == "HEAD");
-  }
-
-  StatusOr<http::Response> MethodNotAllowed() const {
-    return KeystoneError(405, "The method is not allowed for the requested URL.", identity_url_);
-  }
-
-  StatusOr<http::Response> NotFoundResponse() const {
-    return KeystoneError(404, "The resource could not be found.", identity_url_);
-  }
-
-  StatusOr<domain::RequestContext> Caller() {
-    if (caller_) return *caller_;
-    auto token = BearerToken(req_);
-    if (!token) return UnauthenticatedError(std::string(kAuthRequired));
-    ASSIGN_OR_RETURN(caller_, svc_.ValidateToken(*token));
-    return *caller_;
-  }
-
-  StatusOr<domain::RequestContext> Admin(std::string_view action) {
-    ASSIGN_OR_RETURN(auto ctx, Caller());
-    if (!ctx.IsAdmin()) return Forbidden(action);
-    return ctx;
-  }
-
-  StatusOr<json> Body() {
-    if (!req_.body) return InvalidArgumentError("The request body is empty");
-    ASSIGN_OR_RETURN(std::string text, http::ReadAll(*req_.body, api_.options_.max_body_bytes));
-    if (text.empty()) return InvalidArgumentError("The request body is empty");
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) return InvalidArgumentError("The request body is not valid JSON");
-    return j;
-  }
-
-  std::string SelfUrl() const {
-    std::string rest = req_.path.substr(kIdentityPrefix.size() + 3);  // after "/identity/v3"
-    while (rest.size() > 1 && rest.back() == '/') rest.pop_back();
-    std::string url = identity_url_ + rest;
-    if (!req_.raw_query.empty()) url += "?" + req_.raw_query;
-    return url;
-  }
-
   // ---- routing -------------------------------------------------------------------------------
 
   StatusOr<http::Response> Dispatch() {
@@ -230,6 +71,8 @@ class IdentityApi::Call {
     }
     std::string_view collection = seg[1];
     size_t n = seg.size();
+    const std::span<const std::string_view> resource(seg.begin() + 1, seg.end());
+    if (GroupsCall::Handles(resource)) return GroupsCall(svc_, options_, req_).Serve(resource);
     if (collection == "auth" && n == 3) {
       if (seg[2] == "tokens") {
         if (req_.method == "POST") return IssueToken();
@@ -293,13 +136,6 @@ class IdentityApi::Call {
       if (n == 4 && seg[3] == "password") {
         if (req_.method == "POST") return ChangePassword(id);
         return MethodNotAllowed();
-      }
-      if (n == 4 && seg[3] == "groups") {
-        if (!Is("GET")) return MethodNotAllowed();
-        ASSIGN_OR_RETURN(auto ctx, Caller());
-        if (!ctx.IsAdmin() && ctx.user_id != id) return Forbidden("identity:list_groups_for_user");
-        RETURN_IF_ERROR(svc_.GetUser(id).status());
-        return JsonResponse(200, ListJson("groups", json::array(), SelfUrl()));
       }
       return NotFoundResponse();
     }
@@ -606,14 +442,15 @@ class IdentityApi::Call {
     if (auto v = req_.QueryValue("user.id")) filter.user_id = std::string(*v);
     if (auto v = req_.QueryValue("scope.project.id")) filter.project_id = std::string(*v);
     if (auto v = req_.QueryValue("role.id")) filter.role_id = std::string(*v);
+    if (auto v = req_.QueryValue("group.id")) filter.group_id = std::string(*v);
     filter.effective = QueryBool(req_, "effective").value_or(false);
     bool names = QueryBool(req_, "include_names").value_or(false);
     if (!ctx.IsAdmin() && (filter.user_id.empty() || filter.user_id != ctx.user_id)) {
       return Forbidden("identity:list_role_assignments");
     }
     json items = json::array();
-    // Only user/project assignments exist: group, domain and system filters match nothing.
-    bool other_kind = req_.QueryValue("group.id") || req_.QueryValue("scope.domain.id") ||
+    // Only assignments on projects exist: domain and system filters match nothing.
+    bool other_kind = req_.QueryValue("scope.domain.id") ||
                       req_.QueryValue("scope.system") ||
                       req_.QueryValue("scope.OS-INHERIT:inherited_to");
     if (!other_kind) {
@@ -626,31 +463,45 @@ class IdentityApi::Call {
     return JsonResponse(200, ListJson("role_assignments", std::move(items), SelfUrl()));
   }
 
+  // A user's or a group's role on a project, as Keystone lists it.
   StatusOr<json> AssignmentJson(const domain::RoleAssignment& a, bool names) {
+    const bool group = !a.group_id.empty();
     json role{{"id", a.role_id}};
-    json user{{"id", a.user_id}};
+    json actor{{"id", group ? a.group_id : a.user_id}};
     json project{{"id", a.project_id}};
     if (names) {
       ASSIGN_OR_RETURN(const domain::Role* r, Cached(roles_, a.role_id, &svc::IdentityService::GetRole));
-      ASSIGN_OR_RETURN(const domain::User* u, Cached(users_, a.user_id, &svc::IdentityService::GetUser));
+      std::string actor_domain;
+      if (group) {
+        ASSIGN_OR_RETURN(const domain::Group* g,
+                         Cached(groups_, a.group_id, &svc::IdentityService::GetGroup));
+        actor["name"] = g->name;
+        actor_domain = g->domain_id;
+      } else {
+        ASSIGN_OR_RETURN(const domain::User* u,
+                         Cached(users_, a.user_id, &svc::IdentityService::GetUser));
+        actor["name"] = u->name;
+        actor_domain = u->domain_id;
+      }
       ASSIGN_OR_RETURN(const domain::Project* p,
                        Cached(projects_, a.project_id, &svc::IdentityService::GetProject));
-      ASSIGN_OR_RETURN(const domain::IdentityDomain* ud,
-                       Cached(domains_, u->domain_id, &svc::IdentityService::GetDomain));
+      ASSIGN_OR_RETURN(const domain::IdentityDomain* ad,
+                       Cached(domains_, actor_domain, &svc::IdentityService::GetDomain));
       ASSIGN_OR_RETURN(const domain::IdentityDomain* pd,
                        Cached(domains_, p->domain_id, &svc::IdentityService::GetDomain));
       role["name"] = r->name;
-      user["name"] = u->name;
-      user["domain"] = {{"id", ud->id}, {"name", ud->name}};
+      actor["domain"] = {{"id", ad->id}, {"name", ad->name}};
       project["name"] = p->name;
       project["domain"] = {{"id", pd->id}, {"name", pd->name}};
     }
+    const std::string kind = group ? "group" : "user";
     return json{{"role", std::move(role)},
-                {"user", std::move(user)},
+                {kind, std::move(actor)},
                 {"scope", {{"project", std::move(project)}}},
                 {"links",
-                 {{"assignment", identity_url_ + "/projects/" + a.project_id + "/users/" +
-                                     a.user_id + "/roles/" + a.role_id}}}};
+                 {{"assignment", identity_url_ + "/projects/" + a.project_id + "/" + kind +
+                                     "s/" + (group ? a.group_id : a.user_id) + "/roles/" +
+                                     a.role_id}}}};
   }
 
   template <typename T>
@@ -727,15 +578,9 @@ class IdentityApi::Call {
     return JsonResponse(200, json{{"region", RegionJson(catalog_.region, identity_url_)}});
   }
 
-  IdentityApi& api_;
-  svc::IdentityService& svc_;
-  http::Request& req_;
-  std::string base_url_;
-  std::string identity_url_;
-  Catalog catalog_;
-  std::optional<domain::RequestContext> caller_;
   std::map<std::string, domain::Role> roles_;
   std::map<std::string, domain::User> users_;
+  std::map<std::string, domain::Group> groups_;
   std::map<std::string, domain::Project> projects_;
   std::map<std::string, domain::IdentityDomain> domains_;
 };

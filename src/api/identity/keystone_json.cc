@@ -142,6 +142,14 @@ json RoleJson(const domain::Role& r, std::string_view identity_url) {
   return j;
 }
 
+json GroupJson(const domain::Group& g, std::string_view identity_url) {
+  return json{{"id", g.id},
+              {"name", g.name},
+              {"domain_id", g.domain_id},
+              {"description", g.description},
+              {"links", Links(std::string(identity_url) + "/groups/" + g.id)}};
+}
+
 json CatalogJson(const Catalog& catalog) {
   json out = json::array();
   for (const auto& s : catalog.services) {
@@ -313,6 +321,29 @@ StatusOr<svc::ProjectPatch> ParseProjectPatch(const json& body) {
   ASSIGN_OR_RETURN(patch.name, OptString(*obj, "name"));
   ASSIGN_OR_RETURN(patch.description, OptString(*obj, "description", true));
   ASSIGN_OR_RETURN(patch.enabled, OptBool(*obj, "enabled"));
+  ASSIGN_OR_RETURN(auto domain_id, OptString(*obj, "domain_id", true));
+  if (domain_id) return InvalidArgumentError("Update of `domain_id` is not allowed.");
+  return patch;
+}
+
+StatusOr<domain::Group> ParseGroupCreate(const json& body) {
+  ASSIGN_OR_RETURN(const json* obj, Envelope(body, "group"));
+  domain::Group g;
+  ASSIGN_OR_RETURN(auto name, OptString(*obj, "name"));
+  if (!name) return InvalidArgumentError("'name' is a required property");
+  g.name = std::move(*name);
+  ASSIGN_OR_RETURN(auto domain_id, OptString(*obj, "domain_id", /*null_ok=*/true));
+  if (domain_id && !domain_id->empty()) g.domain_id = *domain_id;
+  ASSIGN_OR_RETURN(auto description, OptString(*obj, "description", true));
+  g.description = description.value_or("");
+  return g;
+}
+
+StatusOr<svc::GroupPatch> ParseGroupPatch(const json& body) {
+  ASSIGN_OR_RETURN(const json* obj, Envelope(body, "group"));
+  svc::GroupPatch patch;
+  ASSIGN_OR_RETURN(patch.name, OptString(*obj, "name"));
+  ASSIGN_OR_RETURN(patch.description, OptString(*obj, "description", true));
   ASSIGN_OR_RETURN(auto domain_id, OptString(*obj, "domain_id", true));
   if (domain_id) return InvalidArgumentError("Update of `domain_id` is not allowed.");
   return patch;

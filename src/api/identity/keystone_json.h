@@ -38,6 +38,7 @@ nlohmann::json DomainJson(const domain::IdentityDomain& d, std::string_view iden
 nlohmann::json ProjectJson(const domain::Project& p, std::string_view identity_url);
 nlohmann::json UserJson(const domain::User& u, std::string_view identity_url);
 nlohmann::json RoleJson(const domain::Role& r, std::string_view identity_url);
+nlohmann::json GroupJson(const domain::Group& g, std::string_view identity_url);
 nlohmann::json CatalogJson(const Catalog& catalog);
 nlohmann::json ServiceJson(const CatalogService& s, std::string_view identity_url);
 // Endpoints of all services, optionally filtered (empty = any).
@@ -59,6 +60,8 @@ StatusOr<svc::UserSpec> ParseUserCreate(const nlohmann::json& body);
 StatusOr<svc::UserPatch> ParseUserPatch(const nlohmann::json& body);
 // {"role": {"name", "description"}}; domain-specific roles are refused.
 StatusOr<domain::Role> ParseRoleCreate(const nlohmann::json& body);
+StatusOr<domain::Group> ParseGroupCreate(const nlohmann::json& body);
+StatusOr<svc::GroupPatch> ParseGroupPatch(const nlohmann::json& body);
 // {"user": {"password", "original_password"}} of POST /v3/users/{id}/password.
 struct PasswordChange {
   std::string original_password;

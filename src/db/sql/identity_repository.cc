@@ -9,6 +9,8 @@
 namespace glimmer::db::sql {
 namespace {
 
+using domain::Group;
+using domain::GroupMembership;
 using domain::IdentityDomain;
 using domain::Project;
 using domain::Role;
@@ -63,6 +65,16 @@ Token ReadToken(const Statement& st) {
   t.expires_at = st.Int(5);
   t.revoked = st.Int(6) != 0;
   return t;
+}
+
+Group ReadGroup(const Statement& st) {
+  return Group{.id = st.Text(0), .name = st.Text(1), .domain_id = st.Text(2),
+               .description = st.Text(3)};
+}
+
+void BindGroup(Statement& st, const Group& g) {
+  st.BindStatic(1, g.id).BindStatic(2, g.name).BindStatic(3, g.domain_id).BindStatic(4,
+                                                                                   g.description);
 }
 
 void BindProject(Statement& st, const Project& p) {
@@ -331,6 +343,95 @@ StatusOr<std::vector<RoleAssignment>> SqlIdentityRepository::ListAssignments(
   return GetAll<RoleAssignment>(
       db_, queries::kListAssignments, {project_id, user_id, role_id},
       +[](const Statement& st) { return RoleAssignment{st.Text(0), st.Text(1), st.Text(2)}; });
+}
+
+// ---- Groups ----
+
+Status SqlIdentityRepository::CreateGroup(const Group& g) {
+  return Describe(WriteOne(
+                      db_, queries::kInsertGroup, [&](Statement& st) { BindGroup(st, g); },
+                      "group", false),
+                  "group " + g.name);
+}
+
+StatusOr<Group> SqlIdentityRepository::GetGroup(std::string_view id) {
+  return GetOne<Group>(db_, queries::kSelectGroupById, {id}, ReadGroup,
+                       "group " + std::string(id));
+}
+
+StatusOr<Group> SqlIdentityRepository::GetGroupByName(std::string_view domain_id,
+                                                       std::string_view name) {
+  return GetOne<Group>(db_, queries::kSelectGroupByName, {domain_id, name}, ReadGroup,
+                       "group " + std::string(name));
+}
+
+StatusOr<std::vector<Group>> SqlIdentityRepository::ListGroups() {
+  return GetAll<Group>(db_, queries::kListGroups, {}, ReadGroup);
+}
+
+Status SqlIdentityRepository::UpdateGroup(const Group& g) {
+  Status st = WriteOne(
+      db_, queries::kUpdateGroup, [&](Statement& s) { BindGroup(s, g); }, "group " + g.id, true);
+  return st.code() == StatusCode::kNotFound ? st : Describe(st, "group " + g.name);
+}
+
+Status SqlIdentityRepository::DeleteGroup(std::string_view id) {
+  return WriteOne(
+      db_, queries::kDeleteGroup, [&](Statement& st) { st.BindStatic(1, id); },
+      "group " + std::string(id), true);
+}
+
+Status SqlIdentityRepository::AddGroupMember(const GroupMembership& m) {
+  return Describe(WriteOne(
+                      db_, queries::kInsertGroupMember,
+                      [&](Statement& st) { st.BindStatic(1, m.group_id).BindStatic(2, m.user_id); },
+                      "group membership", false),
+                  "group membership");
+}
+
+Status SqlIdentityRepository::RemoveGroupMember(const GroupMembership& m) {
+  return WriteOne(
+      db_, queries::kDeleteGroupMember,
+      [&](Statement& st) { st.BindStatic(1, m.group_id).BindStatic(2, m.user_id); },
+      "group membership", true);
+}
+
+StatusOr<std::vector<GroupMembership>> SqlIdentityRepository::ListGroupMembers(
+    std::string_view group_id, std::string_view user_id) {
+  return GetAll<GroupMembership>(
+      db_, queries::kListGroupMembers, {group_id, user_id},
+      +[](const Statement& st) { return GroupMembership{st.Text(0), st.Text(1)}; });
+}
+
+Status SqlIdentityRepository::AddGroupAssignment(const RoleAssignment& a) {
+  return Describe(WriteOne(
+                      db_, queries::kInsertGroupAssignment,
+                      [&](Statement& st) {
+                        st.BindStatic(1, a.project_id)
+                            .BindStatic(2, a.group_id)
+                            .BindStatic(3, a.role_id);
+                      },
+                      "assignment", false),
+                  "assignment");
+}
+
+Status SqlIdentityRepository::RemoveGroupAssignment(const RoleAssignment& a) {
+  return WriteOne(
+      db_, queries::kDeleteGroupAssignment,
+      [&](Statement& st) {
+        st.BindStatic(1, a.project_id).BindStatic(2, a.group_id).BindStatic(3, a.role_id);
+      },
+      "role assignment", true);
+}
+
+StatusOr<std::vector<RoleAssignment>> SqlIdentityRepository::ListGroupAssignments(
+    std::string_view project_id, std::string_view group_id, std::string_view role_id) {
+  return GetAll<RoleAssignment>(
+      db_, queries::kListGroupAssignments, {project_id, group_id, role_id},
+      +[](const Statement& st) {
+        return RoleAssignment{
+            .project_id = st.Text(0), .user_id = {}, .role_id = st.Text(2), .group_id = st.Text(1)};
+      });
 }
 
 // ---- Tokens ----

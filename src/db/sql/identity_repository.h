@@ -58,6 +58,24 @@ class SqlIdentityRepository final : public IdentityRepository {
   StatusOr<std::vector<domain::RoleAssignment>> ListAssignments(
       std::string_view project_id, std::string_view user_id, std::string_view role_id) override;
 
+  Status CreateGroup(const domain::Group& g) override;
+  StatusOr<domain::Group> GetGroup(std::string_view id) override;
+  StatusOr<domain::Group> GetGroupByName(std::string_view domain_id,
+                                         std::string_view name) override;
+  StatusOr<std::vector<domain::Group>> ListGroups() override;
+  Status UpdateGroup(const domain::Group& g) override;
+  Status DeleteGroup(std::string_view id) override;
+
+  Status AddGroupMember(const domain::GroupMembership& m) override;
+  Status RemoveGroupMember(const domain::GroupMembership& m) override;
+  StatusOr<std::vector<domain::GroupMembership>> ListGroupMembers(
+      std::string_view group_id, std::string_view user_id) override;
+
+  Status AddGroupAssignment(const domain::RoleAssignment& a) override;
+  Status RemoveGroupAssignment(const domain::RoleAssignment& a) override;
+  StatusOr<std::vector<domain::RoleAssignment>> ListGroupAssignments(
+      std::string_view project_id, std::string_view group_id, std::string_view role_id) override;
+
   Status SaveToken(const domain::Token& t) override;
   StatusOr<domain::Token> GetToken(std::string_view digest) override;
   Status RevokeToken(std::string_view digest) override;

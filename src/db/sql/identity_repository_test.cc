@@ -217,6 +217,74 @@ TEST_P(IdentityRepositoryTest, AssignmentsAndCascades) {
   EXPECT_EQ(count("", "", ""), 0u);
 }
 
+TEST_P(IdentityRepositoryTest, GroupsMembershipsAndGroupRoles) {
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u2", "bob")).ok());
+  ASSERT_TRUE(repo_->CreateRole({"r1", "member", std::nullopt, ""}).ok());
+
+  ASSERT_TRUE(repo_->CreateGroup({"g1", "devs", "default", "the developers"}).ok());
+  ASSERT_TRUE(repo_->CreateGroup({"g2", "ops", "default", ""}).ok());
+  EXPECT_EQ(repo_->CreateGroup({"g3", "devs", "default", ""}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(repo_->CreateGroup({"g1", "other", "default", ""}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(repo_->CreateGroup({"g4", "x", "nodomain", ""}).code(), StatusCode::kNotFound);
+  auto g1 = repo_->GetGroupByName("default", "devs");
+  ASSERT_TRUE(g1.ok());
+  EXPECT_EQ(g1->id, "g1");
+  EXPECT_EQ(g1->description, "the developers");
+  ASSERT_TRUE(repo_->UpdateGroup({"g2", "operators", "default", "on call"}).ok());
+  EXPECT_EQ(repo_->GetGroup("g2")->name, "operators");
+  EXPECT_EQ(repo_->UpdateGroup({"g2", "devs", "default", ""}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(repo_->UpdateGroup({"g9", "z", "default", ""}).code(), StatusCode::kNotFound);
+  auto groups = repo_->ListGroups();
+  ASSERT_TRUE(groups.ok());
+  EXPECT_EQ(groups->size(), 2u);
+
+  ASSERT_TRUE(repo_->AddGroupMember({"g1", "u1"}).ok());
+  ASSERT_TRUE(repo_->AddGroupMember({"g1", "u1"}).ok());  // idempotent
+  ASSERT_TRUE(repo_->AddGroupMember({"g1", "u2"}).ok());
+  ASSERT_TRUE(repo_->AddGroupMember({"g2", "u1"}).ok());
+  EXPECT_EQ(repo_->AddGroupMember({"g9", "u1"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->AddGroupMember({"g1", "u9"}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->ListGroupMembers("g1", "")->size(), 2u);
+  EXPECT_EQ(repo_->ListGroupMembers("", "u1")->size(), 2u);
+  EXPECT_EQ(repo_->ListGroupMembers("g2", "u2")->size(), 0u);
+
+  domain::RoleAssignment grant{.project_id = "p1", .user_id = {}, .role_id = "r1",
+                               .group_id = "g1"};
+  ASSERT_TRUE(repo_->AddGroupAssignment(grant).ok());
+  ASSERT_TRUE(repo_->AddGroupAssignment(grant).ok());  // idempotent
+  grant.group_id = "g9";
+  EXPECT_EQ(repo_->AddGroupAssignment(grant).code(), StatusCode::kNotFound);
+  auto rows = repo_->ListGroupAssignments("p1", "", "");
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ((*rows)[0].group_id, "g1");
+  EXPECT_EQ((*rows)[0].user_id, "");
+  EXPECT_EQ((*rows)[0].role_id, "r1");
+  // User assignments and group assignments are separate.
+  EXPECT_EQ(repo_->ListAssignments("p1", "", "")->size(), 0u);
+
+  ASSERT_TRUE(repo_->RemoveGroupMember({"g1", "u2"}).ok());
+  EXPECT_EQ(repo_->RemoveGroupMember({"g1", "u2"}).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(repo_->DeleteUser("u1").ok());  // drops u1's memberships
+  EXPECT_EQ(repo_->ListGroupMembers("", "")->size(), 0u);
+
+  ASSERT_TRUE(repo_->AddGroupMember({"g1", "u2"}).ok());
+  ASSERT_TRUE(repo_->DeleteGroup("g1").ok());  // drops its members and its roles
+  EXPECT_EQ(repo_->DeleteGroup("g1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->ListGroupMembers("", "")->size(), 0u);
+  EXPECT_EQ(repo_->ListGroupAssignments("", "", "")->size(), 0u);
+
+  grant.group_id = "g2";
+  ASSERT_TRUE(repo_->AddGroupAssignment(grant).ok());
+  ASSERT_TRUE(repo_->RemoveGroupAssignment(grant).ok());
+  EXPECT_EQ(repo_->RemoveGroupAssignment(grant).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(repo_->AddGroupAssignment(grant).ok());
+  ASSERT_TRUE(repo_->DeleteProject("p1").ok());  // drops the roles groups held there
+  EXPECT_EQ(repo_->ListGroupAssignments("", "", "")->size(), 0u);
+}
+
 TEST_P(IdentityRepositoryTest, Tokens) {
   ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
   ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());

@@ -238,6 +238,40 @@ inline constexpr char kListAssignments[] =
     "WHERE (?1 = '' OR project_id = ?1) AND (?2 = '' OR user_id = ?2) "
     "AND (?3 = '' OR role_id = ?3) ORDER BY project_id, user_id, role_id";
 
+#define GLIMMER_GROUP_COLUMNS "id, name, domain_id, description"
+inline constexpr char kInsertGroup[] =
+    "INSERT INTO identity_groups (" GLIMMER_GROUP_COLUMNS ") VALUES (?1, ?2, ?3, ?4)";
+inline constexpr char kSelectGroupById[] =
+    "SELECT " GLIMMER_GROUP_COLUMNS " FROM identity_groups WHERE id = ?1";
+inline constexpr char kSelectGroupByName[] =
+    "SELECT " GLIMMER_GROUP_COLUMNS " FROM identity_groups WHERE domain_id = ?1 AND name = ?2";
+inline constexpr char kListGroups[] =
+    "SELECT " GLIMMER_GROUP_COLUMNS " FROM identity_groups ORDER BY name, id";
+#undef GLIMMER_GROUP_COLUMNS
+inline constexpr char kUpdateGroup[] =
+    "UPDATE identity_groups SET name = ?2, domain_id = ?3, description = ?4 WHERE id = ?1";
+inline constexpr char kDeleteGroup[] = "DELETE FROM identity_groups WHERE id = ?1";
+
+inline constexpr char kInsertGroupMember[] =
+    "INSERT INTO group_members (group_id, user_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+inline constexpr char kDeleteGroupMember[] =
+    "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2";
+// Empty parameters match everything.
+inline constexpr char kListGroupMembers[] =
+    "SELECT group_id, user_id FROM group_members "
+    "WHERE (?1 = '' OR group_id = ?1) AND (?2 = '' OR user_id = ?2) ORDER BY group_id, user_id";
+
+inline constexpr char kInsertGroupAssignment[] =
+    "INSERT INTO group_role_assignments (project_id, group_id, role_id) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT DO NOTHING";
+inline constexpr char kDeleteGroupAssignment[] =
+    "DELETE FROM group_role_assignments WHERE project_id = ?1 AND group_id = ?2 AND role_id = ?3";
+// Empty parameters match everything.
+inline constexpr char kListGroupAssignments[] =
+    "SELECT project_id, group_id, role_id FROM group_role_assignments "
+    "WHERE (?1 = '' OR project_id = ?1) AND (?2 = '' OR group_id = ?2) "
+    "AND (?3 = '' OR role_id = ?3) ORDER BY project_id, group_id, role_id";
+
 inline constexpr char kInsertToken[] =
     "INSERT INTO tokens (digest, user_id, project_id, audit_id, issued_at, expires_at, revoked) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";

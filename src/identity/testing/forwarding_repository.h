@@ -69,6 +69,36 @@ class ForwardingIdentityRepository : public db::IdentityRepository {
     return base_.ListAssignments(project_id, user_id, role_id);
   }
 
+  Status CreateGroup(const domain::Group& g) override { return base_.CreateGroup(g); }
+  StatusOr<domain::Group> GetGroup(std::string_view id) override { return base_.GetGroup(id); }
+  StatusOr<domain::Group> GetGroupByName(std::string_view domain_id,
+                                         std::string_view name) override {
+    return base_.GetGroupByName(domain_id, name);
+  }
+  StatusOr<std::vector<domain::Group>> ListGroups() override { return base_.ListGroups(); }
+  Status UpdateGroup(const domain::Group& g) override { return base_.UpdateGroup(g); }
+  Status DeleteGroup(std::string_view id) override { return base_.DeleteGroup(id); }
+  Status AddGroupMember(const domain::GroupMembership& m) override {
+    return base_.AddGroupMember(m);
+  }
+  Status RemoveGroupMember(const domain::GroupMembership& m) override {
+    return base_.RemoveGroupMember(m);
+  }
+  StatusOr<std::vector<domain::GroupMembership>> ListGroupMembers(
+      std::string_view group_id, std::string_view user_id) override {
+    return base_.ListGroupMembers(group_id, user_id);
+  }
+  Status AddGroupAssignment(const domain::RoleAssignment& a) override {
+    return base_.AddGroupAssignment(a);
+  }
+  Status RemoveGroupAssignment(const domain::RoleAssignment& a) override {
+    return base_.RemoveGroupAssignment(a);
+  }
+  StatusOr<std::vector<domain::RoleAssignment>> ListGroupAssignments(
+      std::string_view project_id, std::string_view group_id, std::string_view role_id) override {
+    return base_.ListGroupAssignments(project_id, group_id, role_id);
+  }
+
   Status SaveToken(const domain::Token& t) override { return base_.SaveToken(t); }
   StatusOr<domain::Token> GetToken(std::string_view digest) override {
     return base_.GetToken(digest);
