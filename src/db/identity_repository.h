@@ -87,6 +87,18 @@ class IdentityRepository {
   virtual StatusOr<std::vector<domain::RoleAssignment>> ListGroupAssignments(
       std::string_view project_id, std::string_view group_id, std::string_view role_id) = 0;
 
+  // Application credentials (name unique per user). Create stores the record and its roles in
+  // one transaction (NotFound when the user, project or a role is missing). Deleting one deletes
+  // the tokens issued for it.
+  virtual Status CreateApplicationCredential(const domain::ApplicationCredential& c) = 0;
+  virtual StatusOr<domain::ApplicationCredential> GetApplicationCredential(
+      std::string_view id) = 0;
+  virtual StatusOr<domain::ApplicationCredential> GetApplicationCredentialByName(
+      std::string_view user_id, std::string_view name) = 0;
+  virtual StatusOr<std::vector<domain::ApplicationCredential>> ListApplicationCredentials(
+      std::string_view user_id) = 0;
+  virtual Status DeleteApplicationCredential(std::string_view id) = 0;
+
   // Tokens
   virtual Status SaveToken(const domain::Token& t) = 0;
   virtual StatusOr<domain::Token> GetToken(std::string_view digest) = 0;

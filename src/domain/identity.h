@@ -65,6 +65,21 @@ struct GroupMembership {
   std::string user_id;
 };
 
+// A user's named secret for one project (Keystone v3 application credential), holding a subset
+// of the user's roles there (each only while the user still holds it).
+struct ApplicationCredential {
+  std::string id;  // 32 lowercase hex
+  std::string user_id;
+  std::string project_id;
+  std::string name;  // unique per user
+  std::string description;
+  std::string secret_hash;  // PHC-style string, never rendered
+  std::optional<UnixMicros> expires_at;  // nullopt: never
+  bool unrestricted = false;  // may create and delete application credentials
+  UnixMicros created_at = 0;
+  std::vector<std::string> role_ids;
+};
+
 // A token record. The bearer string itself is never stored: only its SHA-256 digest.
 struct Token {
   std::string digest;  // hex sha256 of the bearer token
@@ -74,6 +89,7 @@ struct Token {
   UnixMicros issued_at = 0;
   UnixMicros expires_at = 0;
   bool revoked = false;
+  std::string application_credential_id = {};  // "" unless issued for one
 };
 
 }  // namespace glimmer::domain

@@ -317,8 +317,10 @@ StatusOr<std::vector<domain::Role>> IdentityService::EffectiveRoles(std::string_
 
 StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
                                                     LoginAttempt* attempt) {
-  if (request.password.has_value() == request.token.has_value()) {
-    return UnauthenticatedError("Expecting exactly one of the password and token methods.");
+  if (int{request.password.has_value()} + int{request.token.has_value()} +
+          int{request.application_credential.has_value()} != 1) {
+    return UnauthenticatedError(
+        "Expecting exactly one of the password, token and application_credential methods.");
   }
   // Read before anything is loaded: a revocation or a user change that runs while this token
   // is issued keeps it out of the cache (it is then validated against the database).
@@ -330,11 +332,30 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
     ASSIGN_OR_RETURN(info.user, AuthenticatePassword(*request.password, attempt));
     verified_hash = info.user.password_hash;
     info.methods = {"password"};
+  } else if (request.application_credential) {
+    ASSIGN_OR_RETURN(domain::ApplicationCredential cred,
+                     AuthenticateAppCredential(*request.application_credential, attempt));
+    ASSIGN_OR_RETURN(info.user, repo_.GetUser(cred.user_id));
+    if (!info.user.enabled) {
+      return UnauthenticatedError("The request you have made requires authentication.");
+    }
+    if (request.unscoped) {
+      return UnauthenticatedError("An application credential's token is always scoped to its "
+                                  "project; no other scope may be requested.");
+    }
+    info.methods = {"application_credential"};
+    cred.secret_hash.clear();
+    info.application_credential = std::move(cred);
   } else {
     auto described = DescribeToken(*request.token);
     if (!described.ok()) {
       if (!IsNotFound(described.status())) return described.status();
       return UnauthenticatedError("The request you have made requires authentication.");
+    }
+    if (described->application_credential) {
+      // Rescoping would drop the credential's restrictions.
+      return PermissionDeniedError(
+          "A token issued for an application credential cannot be rescoped.");
     }
     parent = std::move(*described);
     info.user = parent->user;
@@ -347,7 +368,16 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
   ASSIGN_OR_RETURN(info.user_domain, repo_.GetDomain(info.user.domain_id));
 
   std::optional<domain::Project> project;
-  if (request.project) {
+  if (info.application_credential) {
+    ASSIGN_OR_RETURN(project, ResolveProjectScope({.id = info.application_credential->project_id}));
+    if (request.project) {  // allowed when it names the credential's own project
+      ASSIGN_OR_RETURN(domain::Project asked, ResolveProjectScope(*request.project));
+      if (asked.id != project->id) {
+        return UnauthenticatedError("An application credential's token is always scoped to "
+                                    "its project; no other scope may be requested.");
+      }
+    }
+  } else if (request.project) {
     ASSIGN_OR_RETURN(project, ResolveProjectScope(*request.project));
   } else if (!request.unscoped && info.user.default_project_id &&
              !info.user.default_project_id->empty()) {
@@ -360,7 +390,11 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
     }
   }
   if (project) {
-    ASSIGN_OR_RETURN(info.roles, EffectiveRoles(project->id, info.user.id));
+    if (info.application_credential) {
+      ASSIGN_OR_RETURN(info.roles, AppCredentialRoles(*info.application_credential));
+    } else {
+      ASSIGN_OR_RETURN(info.roles, EffectiveRoles(project->id, info.user.id));
+    }
     if (info.roles.empty()) {
       return UnauthenticatedError("User " + info.user.id + " has no access to project " +
                                   project->id);
@@ -373,6 +407,9 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
   info.issued_at = now;
   info.expires_at = now + options_.token_ttl;
   info.audit_ids = {platform::RandomUrlSafe(kAuditIdBytes)};
+  if (info.application_credential && info.application_credential->expires_at) {
+    info.expires_at = std::min(info.expires_at, *info.application_credential->expires_at);
+  }
   if (parent) {
     info.expires_at = std::min(info.expires_at, parent->expires_at);
     if (!parent->audit_ids.empty()) info.audit_ids.push_back(parent->audit_ids.front());
@@ -388,8 +425,14 @@ StatusOr<IssuedToken> IdentityService::Authenticate(const AuthRequest& request,
                                                                      : std::string(),
                                    .audit_id = issued.info.audit_ids.front(),
                                    .issued_at = issued.info.issued_at,
-                                   .expires_at = issued.info.expires_at}));
-  RETURN_IF_ERROR(CheckStillValid(digest, issued.info.user.id, verified_hash, request.token));
+                                   .expires_at = issued.info.expires_at,
+                                   .application_credential_id =
+                                       issued.info.application_credential
+                                           ? issued.info.application_credential->id
+                                           : std::string()}));
+  if (!issued.info.application_credential) {  // deleting a credential deletes its tokens
+    RETURN_IF_ERROR(CheckStillValid(digest, issued.info.user.id, verified_hash, request.token));
+  }
   cache_.Insert(std::move(digest), issued.info.ToContext(), now, issued.info.expires_at,
                 generation);
   return issued;
@@ -446,6 +489,19 @@ StatusOr<TokenInfo> IdentityService::LoadToken(std::string_view digest) {
   if (!user_domain->enabled) return NotFoundError("Token domain is disabled");
   info.user_domain = std::move(*user_domain);
 
+  if (!token->application_credential_id.empty()) {
+    auto cred = repo_.GetApplicationCredential(token->application_credential_id);
+    if (!cred.ok()) {
+      if (IsNotFound(cred.status())) return NotFoundError("Application credential is gone");
+      return cred.status();
+    }
+    if (cred->expires_at && clock_.Now() >= *cred->expires_at) {
+      return NotFoundError("Application credential has expired");
+    }
+    cred->secret_hash.clear();
+    info.methods = {"application_credential"};
+    info.application_credential = std::move(*cred);
+  }
   if (!token->project_id.empty()) {
     auto project = repo_.GetProject(token->project_id);
     if (!project.ok()) {
@@ -453,7 +509,11 @@ StatusOr<TokenInfo> IdentityService::LoadToken(std::string_view digest) {
       return project.status();
     }
     if (!project->enabled) return NotFoundError("Token project is disabled");
-    ASSIGN_OR_RETURN(info.roles, EffectiveRoles(project->id, info.user.id));
+    if (info.application_credential) {
+      ASSIGN_OR_RETURN(info.roles, AppCredentialRoles(*info.application_credential));
+    } else {
+      ASSIGN_OR_RETURN(info.roles, EffectiveRoles(project->id, info.user.id));
+    }
     if (info.roles.empty()) return NotFoundError("Token user has no role on the project");
     auto project_domain = repo_.GetDomain(project->domain_id);
     if (!project_domain.ok()) {

@@ -83,10 +83,21 @@ struct PasswordCredentials {
   std::string password;
 };
 
-// A POST /v3/auth/tokens request. Exactly one of `password` / `token` must be set.
+// The "application_credential" method: the credential by id, or by name and its user.
+struct AppCredentialAuth {
+  std::string id;
+  std::string name;
+  EntityRef user;
+  std::string secret;
+};
+
+// A POST /v3/auth/tokens request. Exactly one of `password` / `token` /
+// `application_credential` must be set.
 struct AuthRequest {
   std::optional<PasswordCredentials> password;  // "password" method
   std::optional<std::string> token;             // "token" method: re-scope this bearer token
+  // Scoped to the credential's project, with its roles; no other scope may be asked for.
+  std::optional<AppCredentialAuth> application_credential;
   std::optional<EntityRef> project;             // project scope
   // Without `project`, the token is scoped to the user's default project when the user has a
   // role there, unless `unscoped` is set.
@@ -107,6 +118,8 @@ struct TokenInfo {
   std::optional<domain::IdentityDomain> project_domain;
   std::vector<domain::Role> roles;  // implied roles expanded, sorted by name
   std::vector<std::string> methods;
+  // Set for a token issued for an application credential (without its secret hash).
+  std::optional<domain::ApplicationCredential> application_credential;
   std::vector<std::string> audit_ids;
   UnixMicros issued_at = 0;
   UnixMicros expires_at = 0;
@@ -148,6 +161,20 @@ struct UserPatch {
   std::optional<std::string> email;               // "" clears it
   std::optional<std::string> description;
   std::optional<bool> enabled;
+};
+
+struct AppCredentialSpec {
+  std::string name;
+  std::string description;
+  std::optional<std::string> secret;  // absent: one is generated
+  std::optional<UnixMicros> expires_at;
+  std::vector<EntityRef> roles;  // by id or name; empty: the caller token's roles
+  bool unrestricted = false;
+};
+
+struct CreatedAppCredential {
+  domain::ApplicationCredential credential;  // without its secret hash
+  std::string secret;  // shown once
 };
 
 struct GroupPatch {
@@ -249,6 +276,23 @@ class IdentityService {
   Status CheckGroupRole(std::string_view project_id, std::string_view group_id,
                         std::string_view role_id);  // NotFound when not assigned
 
+  // Application credentials (identity_app_credentials.cc), returned without secret hashes.
+  // Create: for the caller itself (`caller_bearer`'s user must be `user_id`; the API checks
+  // who may call), on the caller token's project, with roles the token holds there.
+  // PermissionDenied when the caller's token was itself issued for a restricted application
+  // credential (also for Delete), InvalidArgument without a project-scoped token or with bad
+  // input, NotFound for a role the token does not hold, AlreadyExists for a taken name.
+  StatusOr<CreatedAppCredential> CreateApplicationCredential(std::string_view caller_bearer,
+                                                            std::string_view user_id,
+                                                            AppCredentialSpec spec);
+  StatusOr<std::vector<domain::ApplicationCredential>> ListApplicationCredentials(
+      std::string_view user_id, const std::optional<std::string>& name);
+  StatusOr<domain::ApplicationCredential> GetApplicationCredential(std::string_view user_id,
+                                                                   std::string_view id);
+  // Tokens issued for it stop working at once (on other nodes within token_cache_max_age).
+  Status DeleteApplicationCredential(std::string_view caller_bearer, std::string_view user_id,
+                                     std::string_view id);
+
   // Role assignments on projects. Grant is idempotent; NotFound when any entity is missing.
   Status GrantRole(std::string_view project_id, std::string_view user_id,
                    std::string_view role_id);
@@ -268,6 +312,12 @@ class IdentityService {
   StatusOr<domain::IdentityDomain> ResolveDomain(std::string_view id, std::string_view name);
   StatusOr<domain::User> AuthenticatePassword(const PasswordCredentials& creds,
                                               LoginAttempt* attempt);
+  // The credential, once its secret is checked (throttled like passwords).
+  StatusOr<domain::ApplicationCredential> AuthenticateAppCredential(const AppCredentialAuth& auth,
+                                                                    LoginAttempt* attempt);
+  // The user's roles on the credential's project that the credential carries (with the roles
+  // they imply), sorted by name; empty when the user no longer holds any of them there.
+  StatusOr<std::vector<domain::Role>> AppCredentialRoles(const domain::ApplicationCredential& c);
   // ResourceExhausted for a throttled attempt; records the wait in `attempt`.
   static Status Throttled(UnixMicros wait, LoginAttempt* attempt);
   StatusOr<domain::Project> ResolveProjectScope(const EntityRef& ref);

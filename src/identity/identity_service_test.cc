@@ -736,5 +736,101 @@ TEST_F(IdentityServiceTest, GroupManagement) {
   EXPECT_EQ(service_->DeleteGroup(a->id).code(), StatusCode::kNotFound);
 }
 
+TEST_F(IdentityServiceTest, ApplicationCredentials) {
+  auto [uid, pid] = MakeUser("carl", "member", "ci");
+  auto tok = service_->Authenticate(PasswordAuth("carl", "carlpw", "ci"));
+  ASSERT_TRUE(tok.ok());
+  const std::string reader_id = (*service_->ListRoles({.name = "reader"}))[0].id;
+
+  // Roles: the token's by default; a role the token lacks is refused.
+  EXPECT_EQ(service_->CreateApplicationCredential(tok->bearer, uid,
+                                                  {.name = "x", .roles = {{.name = "admin"}}})
+                .status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->CreateApplicationCredential(tok->bearer, boot_.admin_user_id, {.name = "x"})
+                .status().code(),
+            StatusCode::kPermissionDenied);  // only for oneself
+  auto full = service_->CreateApplicationCredential(tok->bearer, uid, {.name = "deploy"});
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_EQ(full->secret.size(), 86u);
+  EXPECT_EQ(full->credential.project_id, pid);
+  EXPECT_EQ(full->credential.secret_hash, "");
+  EXPECT_EQ(full->credential.role_ids.size(), 2u);  // member and the reader it implies
+  EXPECT_EQ(service_->CreateApplicationCredential(tok->bearer, uid, {.name = "deploy"})
+                .status().code(),
+            StatusCode::kAlreadyExists);
+  auto ro = service_->CreateApplicationCredential(
+      tok->bearer, uid, {.name = "read-only", .secret = "s3cret", .roles = {{.id = reader_id}}});
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_EQ(ro->secret, "s3cret");
+  EXPECT_EQ(service_->ListApplicationCredentials(uid, std::nullopt)->size(), 2u);
+  EXPECT_EQ(service_->ListApplicationCredentials(uid, "deploy")->size(), 1u);
+  EXPECT_EQ(service_->GetApplicationCredential(boot_.admin_user_id, ro->credential.id)
+                .status().code(),
+            StatusCode::kNotFound);  // not that user's
+
+  // Authenticating: by id, or by name and user; scoped to the project with the carried roles.
+  AuthRequest by_id;
+  by_id.application_credential = AppCredentialAuth{.id = ro->credential.id, .secret = "s3cret"};
+  auto app_tok = service_->Authenticate(by_id);
+  ASSERT_TRUE(app_tok.ok()) << app_tok.status().ToString();
+  EXPECT_EQ(app_tok->info.project->id, pid);
+  EXPECT_EQ(RoleNames(app_tok->info), (std::vector<std::string>{"reader"}));
+  EXPECT_EQ(app_tok->info.methods, (std::vector<std::string>{"application_credential"}));
+  ASSERT_TRUE(app_tok->info.application_credential.has_value());
+  auto ctx = service_->ValidateToken(app_tok->bearer);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_FALSE(ctx->IsMember());
+  AuthRequest by_name;
+  by_name.application_credential = AppCredentialAuth{
+      .name = "deploy", .user = {.name = "carl", .domain_name = "Default"},
+      .secret = full->secret};
+  auto deploy_tok = service_->Authenticate(by_name);
+  ASSERT_TRUE(deploy_tok.ok()) << deploy_tok.status().ToString();
+  EXPECT_EQ(RoleNames(deploy_tok->info), (std::vector<std::string>{"member", "reader"}));
+  by_id.application_credential->secret = "wrong";
+  EXPECT_EQ(service_->Authenticate(by_id).status().code(), StatusCode::kUnauthenticated);
+  AuthRequest other_scope = by_name;
+  other_scope.project = EntityRef{.name = "admin", .domain_name = "Default"};
+  EXPECT_EQ(service_->Authenticate(other_scope).status().code(), StatusCode::kUnauthenticated);
+
+  // A restricted credential's token cannot make or remove credentials, nor be rescoped.
+  EXPECT_EQ(service_->CreateApplicationCredential(deploy_tok->bearer, uid, {.name = "more"})
+                .status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(service_->DeleteApplicationCredential(deploy_tok->bearer, uid, ro->credential.id)
+                .code(),
+            StatusCode::kPermissionDenied);
+  AuthRequest rescope;
+  rescope.token = deploy_tok->bearer;
+  rescope.project = EntityRef{.id = pid};
+  EXPECT_EQ(service_->Authenticate(rescope).status().code(), StatusCode::kPermissionDenied);
+
+  // The user losing the role takes it from the credential; deleting the credential kills its
+  // tokens at once.
+  const std::string member_id = (*service_->ListRoles({.name = "member"}))[0].id;
+  ASSERT_TRUE(service_->RevokeRole(pid, uid, member_id).ok());
+  EXPECT_FALSE(service_->ValidateToken(deploy_tok->bearer).ok());
+  ASSERT_TRUE(service_->GrantRole(pid, uid, member_id).ok());
+  EXPECT_TRUE(service_->ValidateToken(deploy_tok->bearer).ok());
+  ASSERT_TRUE(service_->DeleteApplicationCredential(tok->bearer, uid, full->credential.id).ok());
+  EXPECT_FALSE(service_->ValidateToken(deploy_tok->bearer).ok());
+  EXPECT_EQ(service_->Authenticate(by_name).status().code(), StatusCode::kUnauthenticated);
+
+  // Expiry: the credential's tokens end with it.
+  auto brief = service_->CreateApplicationCredential(
+      tok->bearer, uid, {.name = "brief", .expires_at = clock_.Now() + 60'000'000});
+  ASSERT_TRUE(brief.ok());
+  AuthRequest brief_auth;
+  brief_auth.application_credential =
+      AppCredentialAuth{.id = brief->credential.id, .secret = brief->secret};
+  auto brief_tok = service_->Authenticate(brief_auth);
+  ASSERT_TRUE(brief_tok.ok());
+  EXPECT_EQ(brief_tok->info.expires_at, clock_.Now() + 60'000'000);
+  clock_.Advance(61'000'000);
+  EXPECT_FALSE(service_->ValidateToken(brief_tok->bearer).ok());
+  EXPECT_EQ(service_->Authenticate(brief_auth).status().code(), StatusCode::kUnauthenticated);
+}
+
 }  // namespace
 }  // namespace glimmer::identity

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/identity/app_credentials_api.h"
 #include "api/identity/groups_api.h"
 #include "api/identity/identity_call.h"
 #include "api/identity/keystone_json.h"
@@ -73,6 +74,9 @@ class IdentityApi::Call : public IdentityCall {
     size_t n = seg.size();
     const std::span<const std::string_view> resource(seg.begin() + 1, seg.end());
     if (GroupsCall::Handles(resource)) return GroupsCall(svc_, options_, req_).Serve(resource);
+    if (AppCredentialsCall::Handles(resource)) {
+      return AppCredentialsCall(svc_, options_, req_).Serve(resource);
+    }
     if (collection == "auth" && n == 3) {
       if (seg[2] == "tokens") {
         if (req_.method == "POST") return IssueToken();

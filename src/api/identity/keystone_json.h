@@ -39,6 +39,10 @@ nlohmann::json ProjectJson(const domain::Project& p, std::string_view identity_u
 nlohmann::json UserJson(const domain::User& u, std::string_view identity_url);
 nlohmann::json RoleJson(const domain::Role& r, std::string_view identity_url);
 nlohmann::json GroupJson(const domain::Group& g, std::string_view identity_url);
+// `roles`: the records of c.role_ids.
+nlohmann::json AppCredentialJson(const domain::ApplicationCredential& c,
+                                 const std::vector<domain::Role>& roles,
+                                 std::string_view identity_url);
 nlohmann::json CatalogJson(const Catalog& catalog);
 nlohmann::json ServiceJson(const CatalogService& s, std::string_view identity_url);
 // Endpoints of all services, optionally filtered (empty = any).
@@ -62,6 +66,7 @@ StatusOr<svc::UserPatch> ParseUserPatch(const nlohmann::json& body);
 StatusOr<domain::Role> ParseRoleCreate(const nlohmann::json& body);
 StatusOr<domain::Group> ParseGroupCreate(const nlohmann::json& body);
 StatusOr<svc::GroupPatch> ParseGroupPatch(const nlohmann::json& body);
+StatusOr<svc::AppCredentialSpec> ParseAppCredentialCreate(const nlohmann::json& body);
 // {"user": {"password", "original_password"}} of POST /v3/users/{id}/password.
 struct PasswordChange {
   std::string original_password;

@@ -9,6 +9,7 @@
 namespace glimmer::db::sql {
 namespace {
 
+using domain::ApplicationCredential;
 using domain::Group;
 using domain::GroupMembership;
 using domain::IdentityDomain;
@@ -64,7 +65,22 @@ Token ReadToken(const Statement& st) {
   t.issued_at = st.Int(4);
   t.expires_at = st.Int(5);
   t.revoked = st.Int(6) != 0;
+  t.application_credential_id = st.Text(7);  // NULL reads as ""
   return t;
+}
+
+ApplicationCredential ReadAppCred(const Statement& st) {
+  ApplicationCredential c;
+  c.id = st.Text(0);
+  c.user_id = st.Text(1);
+  c.project_id = st.Text(2);
+  c.name = st.Text(3);
+  c.description = st.Text(4);
+  c.secret_hash = st.Text(5);
+  c.expires_at = st.OptInt(6);
+  c.unrestricted = st.Int(7) != 0;
+  c.created_at = st.Int(8);
+  return c;
 }
 
 Group ReadGroup(const Statement& st) {
@@ -434,6 +450,73 @@ StatusOr<std::vector<RoleAssignment>> SqlIdentityRepository::ListGroupAssignment
       });
 }
 
+// ---- Application credentials ----
+
+Status SqlIdentityRepository::CreateApplicationCredential(const ApplicationCredential& c) {
+  Status st = db_.Write([&](Connection& conn) -> Status {
+    {
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(queries::kInsertAppCred));
+      s.BindStatic(1, c.id)
+          .BindStatic(2, c.user_id)
+          .BindStatic(3, c.project_id)
+          .BindStatic(4, c.name)
+          .BindStatic(5, c.description)
+          .BindStatic(6, c.secret_hash)
+          .Bind(7, c.expires_at)
+          .Bind(8, int64_t{c.unrestricted ? 1 : 0})
+          .Bind(9, c.created_at);
+      RETURN_IF_ERROR(s.Run());
+    }
+    for (const std::string& role_id : c.role_ids) {
+      ASSIGN_OR_RETURN(Statement s, conn.Prepare(queries::kInsertAppCredRole));
+      s.BindStatic(1, c.id).BindStatic(2, role_id);
+      RETURN_IF_ERROR(s.Run());
+    }
+    return OkStatus();
+  });
+  return Describe(st, "application credential " + c.name);
+}
+
+StatusOr<ApplicationCredential> SqlIdentityRepository::GetApplicationCredential(
+    std::string_view id) {
+  ASSIGN_OR_RETURN(ApplicationCredential c,
+                   GetOne<ApplicationCredential>(db_, queries::kSelectAppCredById, {id},
+                                                 ReadAppCred,
+                                                 "application credential " + std::string(id)));
+  ASSIGN_OR_RETURN(c.role_ids, GetAll<std::string>(db_, queries::kListAppCredRoles, {c.id},
+                                                   +[](const Statement& st) { return st.Text(0); }));
+  return c;
+}
+
+StatusOr<ApplicationCredential> SqlIdentityRepository::GetApplicationCredentialByName(
+    std::string_view user_id, std::string_view name) {
+  ASSIGN_OR_RETURN(ApplicationCredential c,
+                   GetOne<ApplicationCredential>(db_, queries::kSelectAppCredByName,
+                                                 {user_id, name}, ReadAppCred,
+                                                 "application credential " + std::string(name)));
+  ASSIGN_OR_RETURN(c.role_ids, GetAll<std::string>(db_, queries::kListAppCredRoles, {c.id},
+                                                   +[](const Statement& st) { return st.Text(0); }));
+  return c;
+}
+
+StatusOr<std::vector<ApplicationCredential>> SqlIdentityRepository::ListApplicationCredentials(
+    std::string_view user_id) {
+  ASSIGN_OR_RETURN(auto all, GetAll<ApplicationCredential>(db_, queries::kListAppCreds,
+                                                           {user_id}, ReadAppCred));
+  for (ApplicationCredential& c : all) {
+    ASSIGN_OR_RETURN(c.role_ids,
+                     GetAll<std::string>(db_, queries::kListAppCredRoles, {c.id},
+                                         +[](const Statement& st) { return st.Text(0); }));
+  }
+  return all;
+}
+
+Status SqlIdentityRepository::DeleteApplicationCredential(std::string_view id) {
+  return WriteOne(
+      db_, queries::kDeleteAppCred, [&](Statement& st) { st.BindStatic(1, id); },
+      "application credential " + std::string(id), true);
+}
+
 // ---- Tokens ----
 
 Status SqlIdentityRepository::SaveToken(const Token& t) {
@@ -450,6 +533,11 @@ Status SqlIdentityRepository::SaveToken(const Token& t) {
                             .Bind(5, t.issued_at)
                             .Bind(6, t.expires_at)
                             .Bind(7, int64_t{t.revoked ? 1 : 0});
+                        if (t.application_credential_id.empty()) {
+                          st.BindNull(8);
+                        } else {
+                          st.BindStatic(8, t.application_credential_id);
+                        }
                       },
                       "token", false),
                   "token");

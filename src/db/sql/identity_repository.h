@@ -76,6 +76,14 @@ class SqlIdentityRepository final : public IdentityRepository {
   StatusOr<std::vector<domain::RoleAssignment>> ListGroupAssignments(
       std::string_view project_id, std::string_view group_id, std::string_view role_id) override;
 
+  Status CreateApplicationCredential(const domain::ApplicationCredential& c) override;
+  StatusOr<domain::ApplicationCredential> GetApplicationCredential(std::string_view id) override;
+  StatusOr<domain::ApplicationCredential> GetApplicationCredentialByName(
+      std::string_view user_id, std::string_view name) override;
+  StatusOr<std::vector<domain::ApplicationCredential>> ListApplicationCredentials(
+      std::string_view user_id) override;
+  Status DeleteApplicationCredential(std::string_view id) override;
+
   Status SaveToken(const domain::Token& t) override;
   StatusOr<domain::Token> GetToken(std::string_view digest) override;
   Status RevokeToken(std::string_view digest) override;

@@ -285,6 +285,63 @@ TEST_P(IdentityRepositoryTest, GroupsMembershipsAndGroupRoles) {
   EXPECT_EQ(repo_->ListGroupAssignments("", "", "")->size(), 0u);
 }
 
+TEST_P(IdentityRepositoryTest, ApplicationCredentials) {
+  ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());
+  ASSERT_TRUE(repo_->CreateUser(MakeUser("u2", "bob")).ok());
+  ASSERT_TRUE(repo_->CreateRole({"r1", "member", std::nullopt, ""}).ok());
+  ASSERT_TRUE(repo_->CreateRole({"r2", "reader", std::nullopt, ""}).ok());
+  domain::ApplicationCredential c{.id = "c1", .user_id = "u1", .project_id = "p1",
+                                  .name = "ci", .description = "for CI", .secret_hash = "h",
+                                  .expires_at = 5000, .unrestricted = false, .created_at = 10,
+                                  .role_ids = {"r2", "r1"}};
+  ASSERT_TRUE(repo_->CreateApplicationCredential(c).ok());
+  auto dup = c;
+  dup.id = "c2";
+  EXPECT_EQ(repo_->CreateApplicationCredential(dup).code(), StatusCode::kAlreadyExists);
+  dup.user_id = "u2";  // the name is unique per user only
+  dup.expires_at.reset();
+  dup.role_ids = {"r1"};
+  ASSERT_TRUE(repo_->CreateApplicationCredential(dup).ok());
+  auto bad = c;
+  bad.id = "c3";
+  bad.name = "other";
+  bad.role_ids = {"r9"};  // no such role: nothing of it is stored
+  EXPECT_EQ(repo_->CreateApplicationCredential(bad).code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetApplicationCredential("c3").status().code(), StatusCode::kNotFound);
+
+  auto got = repo_->GetApplicationCredential("c1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->name, "ci");
+  EXPECT_EQ(got->description, "for CI");
+  EXPECT_EQ(got->secret_hash, "h");
+  EXPECT_EQ(got->expires_at, 5000);
+  EXPECT_FALSE(got->unrestricted);
+  EXPECT_EQ(got->created_at, 10);
+  EXPECT_EQ(got->role_ids, (std::vector<std::string>{"r1", "r2"}));
+  EXPECT_EQ(repo_->GetApplicationCredential("c2")->expires_at, std::nullopt);
+  EXPECT_EQ(repo_->GetApplicationCredentialByName("u2", "ci")->id, "c2");
+  EXPECT_EQ(repo_->ListApplicationCredentials("u1")->size(), 1u);
+
+  // A token issued for one goes with it.
+  domain::Token t = MakeToken("d1", "u1", "p1", 100);
+  t.application_credential_id = "c1";
+  ASSERT_TRUE(repo_->SaveToken(t).ok());
+  EXPECT_EQ(repo_->GetToken("d1")->application_credential_id, "c1");
+  ASSERT_TRUE(repo_->SaveToken(MakeToken("d2", "u1", "p1", 100)).ok());
+  EXPECT_EQ(repo_->GetToken("d2")->application_credential_id, "");
+  ASSERT_TRUE(repo_->DeleteApplicationCredential("c1").ok());
+  EXPECT_EQ(repo_->DeleteApplicationCredential("c1").code(), StatusCode::kNotFound);
+  EXPECT_EQ(repo_->GetToken("d1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(repo_->GetToken("d2").ok());
+
+  // Deleting the role drops it from the credential; deleting the user drops the credential.
+  ASSERT_TRUE(repo_->DeleteRole("r1").ok());
+  EXPECT_TRUE(repo_->GetApplicationCredential("c2")->role_ids.empty());
+  ASSERT_TRUE(repo_->DeleteUser("u2").ok());
+  EXPECT_EQ(repo_->ListApplicationCredentials("u2")->size(), 0u);
+}
+
 TEST_P(IdentityRepositoryTest, Tokens) {
   ASSERT_TRUE(repo_->CreateProject(MakeProject("p1", "one")).ok());
   ASSERT_TRUE(repo_->CreateUser(MakeUser("u1", "alice")).ok());

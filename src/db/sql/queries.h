@@ -272,12 +272,34 @@ inline constexpr char kListGroupAssignments[] =
     "WHERE (?1 = '' OR project_id = ?1) AND (?2 = '' OR group_id = ?2) "
     "AND (?3 = '' OR role_id = ?3) ORDER BY project_id, group_id, role_id";
 
+#define GLIMMER_APP_CRED_COLUMNS \
+  "id, user_id, project_id, name, description, secret_hash, expires_at, unrestricted, created_at"
+inline constexpr char kInsertAppCred[] =
+    "INSERT INTO application_credentials (" GLIMMER_APP_CRED_COLUMNS ") "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+inline constexpr char kInsertAppCredRole[] =
+    "INSERT INTO application_credential_roles (application_credential_id, role_id) "
+    "VALUES (?1, ?2) ON CONFLICT DO NOTHING";
+inline constexpr char kSelectAppCredById[] =
+    "SELECT " GLIMMER_APP_CRED_COLUMNS " FROM application_credentials WHERE id = ?1";
+inline constexpr char kSelectAppCredByName[] =
+    "SELECT " GLIMMER_APP_CRED_COLUMNS " FROM application_credentials "
+    "WHERE user_id = ?1 AND name = ?2";
+inline constexpr char kListAppCreds[] =
+    "SELECT " GLIMMER_APP_CRED_COLUMNS " FROM application_credentials WHERE user_id = ?1 "
+    "ORDER BY name, id";
+#undef GLIMMER_APP_CRED_COLUMNS
+inline constexpr char kListAppCredRoles[] =
+    "SELECT role_id FROM application_credential_roles WHERE application_credential_id = ?1 "
+    "ORDER BY role_id";
+inline constexpr char kDeleteAppCred[] = "DELETE FROM application_credentials WHERE id = ?1";
+
 inline constexpr char kInsertToken[] =
-    "INSERT INTO tokens (digest, user_id, project_id, audit_id, issued_at, expires_at, revoked) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO tokens (digest, user_id, project_id, audit_id, issued_at, expires_at, revoked, "
+    "application_credential_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 inline constexpr char kSelectToken[] =
-    "SELECT digest, user_id, project_id, audit_id, issued_at, expires_at, revoked FROM tokens "
-    "WHERE digest = ?1";
+    "SELECT digest, user_id, project_id, audit_id, issued_at, expires_at, revoked, "
+    "application_credential_id FROM tokens WHERE digest = ?1";
 inline constexpr char kRevokeToken[] = "UPDATE tokens SET revoked = 1 WHERE digest = ?1";
 inline constexpr char kRevokeUserTokens[] =
     "UPDATE tokens SET revoked = 1 WHERE user_id = ?1 AND revoked = 0";

@@ -99,6 +99,24 @@ class ForwardingIdentityRepository : public db::IdentityRepository {
     return base_.ListGroupAssignments(project_id, group_id, role_id);
   }
 
+  Status CreateApplicationCredential(const domain::ApplicationCredential& c) override {
+    return base_.CreateApplicationCredential(c);
+  }
+  StatusOr<domain::ApplicationCredential> GetApplicationCredential(std::string_view id) override {
+    return base_.GetApplicationCredential(id);
+  }
+  StatusOr<domain::ApplicationCredential> GetApplicationCredentialByName(
+      std::string_view user_id, std::string_view name) override {
+    return base_.GetApplicationCredentialByName(user_id, name);
+  }
+  StatusOr<std::vector<domain::ApplicationCredential>> ListApplicationCredentials(
+      std::string_view user_id) override {
+    return base_.ListApplicationCredentials(user_id);
+  }
+  Status DeleteApplicationCredential(std::string_view id) override {
+    return base_.DeleteApplicationCredential(id);
+  }
+
   Status SaveToken(const domain::Token& t) override { return base_.SaveToken(t); }
   StatusOr<domain::Token> GetToken(std::string_view digest) override {
     return base_.GetToken(digest);
