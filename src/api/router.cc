@@ -10,19 +10,21 @@ namespace glimmer::api {
 
 Router::Router(glimmer::identity::IdentityService& identity, identity::IdentityApi& identity_api,
                images::ImagesApi& images_api, metadefs::MetadefsApi& metadefs_api,
-               RouterOptions options)
+               v1::ImagesV1Api& images_v1_api, RouterOptions options)
     : identity_(identity),
       identity_api_(identity_api),
       images_api_(images_api),
       metadefs_api_(metadefs_api),
+      images_v1_api_(images_v1_api),
       options_(std::move(options)) {}
 
 http::Response Router::Versions(const http::Request& req, int status) const {
   http::Response r;
   r.status = status;
   r.headers.Set("Content-Type", "application/json");
-  r.body = VersionsDocument(options_.public_endpoint.empty() ? req.BaseUrl()
-                                                            : options_.public_endpoint);
+  r.body = VersionsDocument(
+      options_.public_endpoint.empty() ? req.BaseUrl() : options_.public_endpoint,
+      options_.enable_v1_api);
   return r;
 }
 
@@ -58,7 +60,8 @@ http::Response Router::Handle(http::Request& req) {
     return Versions(req, 200);
   }
   if (auto health = HandleInline(req)) return std::move(*health);
-  if (!IsKnownVersionPrefix(segments[0])) return Versions(req, 300);
+  const bool v1 = options_.enable_v1_api && IsV1Prefix(segments[0]);
+  if (!v1 && !IsKnownVersionPrefix(segments[0])) return Versions(req, 300);
 
   std::string auth_uri = (options_.public_endpoint.empty() ? req.BaseUrl()
                                                            : options_.public_endpoint) +
@@ -82,6 +85,7 @@ http::Response Router::Handle(http::Request& req) {
     return ErrorResponse(404, "The resource could not be found.", req);
   }
   segments.erase(segments.begin());
+  if (v1) return images_v1_api_.Handle(req, *ctx, segments);
   if (!segments.empty() && segments[0] == "metadefs") return metadefs_api_.Handle(req, *ctx, segments);
   return images_api_.Handle(req, *ctx, segments);
 }

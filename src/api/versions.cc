@@ -5,7 +5,7 @@
 
 namespace glimmer::api {
 
-std::string VersionsDocument(std::string_view base_url) {
+std::string VersionsDocument(std::string_view base_url, bool v1) {
   while (base_url.ends_with('/')) base_url.remove_suffix(1);
   const std::string href = std::string(base_url) + "/v2/";
   nlohmann::ordered_json versions = nlohmann::ordered_json::array();
@@ -15,6 +15,16 @@ std::string VersionsDocument(std::string_view base_url) {
         {"status", minor == kNewestMinorVersion ? "CURRENT" : "SUPPORTED"},
         {"links", nlohmann::ordered_json::array({{{"rel", "self"}, {"href", href}}})},
     });
+  }
+  if (v1) {
+    const std::string v1_href = std::string(base_url) + "/v1/";
+    for (const char* id : {"v1.1", "v1.0"}) {
+      versions.push_back({
+          {"id", id},
+          {"status", "SUPPORTED"},
+          {"links", nlohmann::ordered_json::array({{{"rel", "self"}, {"href", v1_href}}})},
+      });
+    }
   }
   nlohmann::ordered_json doc;
   doc["versions"] = std::move(versions);
@@ -30,6 +40,10 @@ bool IsKnownVersionPrefix(std::string_view segment) {
   auto [ptr, ec] = std::from_chars(minor.data(), minor.data() + minor.size(), value);
   return ec == std::errc() && ptr == minor.data() + minor.size() && value >= 0 &&
          value <= kNewestMinorVersion;
+}
+
+bool IsV1Prefix(std::string_view segment) {
+  return segment == "v1" || segment == "v1.0" || segment == "v1.1";
 }
 
 }  // namespace glimmer::api

@@ -41,5 +41,24 @@ TEST(IsKnownVersionPrefixTest, AcceptsExactlyV2Minors) {
   }
 }
 
+TEST(VersionsDocumentTest, V1FollowsV2WhenEnabled) {
+  nlohmann::json doc = nlohmann::json::parse(VersionsDocument("http://h:9292", /*v1=*/true));
+  const nlohmann::json& versions = doc.at("versions");
+  ASSERT_EQ(versions.size(), 21u);
+  EXPECT_EQ(versions[19].at("id"), "v1.1");
+  EXPECT_EQ(versions[20].at("id"), "v1.0");
+  for (size_t i : {19u, 20u}) {
+    EXPECT_EQ(versions[i].at("status"), "SUPPORTED");
+    EXPECT_EQ(versions[i].at("links")[0].at("href"), "http://h:9292/v1/");
+  }
+}
+
+TEST(IsV1PrefixTest, AcceptsV1AndItsTwoMinors) {
+  for (const char* good : {"v1", "v1.0", "v1.1"}) EXPECT_TRUE(IsV1Prefix(good)) << good;
+  for (const char* bad : {"v1.2", "v1.", "v2", "V1", "v10", ""}) {
+    EXPECT_FALSE(IsV1Prefix(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace glimmer::api

@@ -57,6 +57,11 @@ struct VisibilityScope {
   bool visibility_all = false;  // ?visibility=all
   // Member status for shared images the caller is a member of; nullopt = all.
   std::optional<MemberStatus> member_status = MemberStatus::kAccepted;
+  // Images API v1 (is_public absent or True): an admin sees what a user of its project sees.
+  bool admin_as_user = false;
+  // Only shared images that have this project as a member, in any member status
+  // (GET /v1/shared-images/{tenant}).
+  std::optional<std::string> member_of;
 };
 
 struct ListQuery {

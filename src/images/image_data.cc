@@ -28,7 +28,8 @@ using internal::ResetData;
 ImageData::ImageData(const ImageEnv& env) : env_(env) {}
 
 Status ImageData::Upload(const RequestContext& ctx, std::string_view id, const ReadFn& read,
-                         std::optional<int64_t> size_hint, std::string_view store_id) {
+                         std::optional<int64_t> size_hint, std::string_view store_id,
+                         std::optional<std::string> expected_md5) {
   store::Store* chosen = store_id.empty() ? env_.stores.Default() : env_.stores.ById(store_id);
   if (!chosen) {
     if (!store_id.empty()) {
@@ -94,6 +95,12 @@ Status ImageData::Upload(const RequestContext& ctx, std::string_view id, const R
   if (!pumped.ok()) {
     (*writer)->Abort();
     return fail(pumped.status());
+  }
+  if (expected_md5 && pumped->md5_hex != *expected_md5) {
+    (*writer)->Abort();
+    return fail(InvalidArgumentError("Supplied checksum (" + *expected_md5 +
+                                     ") and checksum generated from uploaded image (" +
+                                     pumped->md5_hex + ") did not match."));
   }
   if (InspectsContainer(image.container_format) && !pumped->stream_failure.empty()) {
     (*writer)->Abort();

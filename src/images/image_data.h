@@ -31,9 +31,11 @@ class ImageData {
   // PUT /v2/images/{id}/file. size_hint: x-openstack-image-size or Content-Length.
   // `store_id` (X-Image-Meta-Store, used with several stores only): the store to write to;
   // empty = the default store. InvalidArgument for an unknown store ("Store for identifier X
-  // not found", as Glance).
+  // not found", as Glance). `expected_md5` (Images v1's x-image-meta-checksum, lowercase hex):
+  // the data's md5 must be this, else InvalidArgument and nothing is kept.
   Status Upload(const domain::RequestContext& ctx, std::string_view id, const ReadFn& read,
-                std::optional<int64_t> size_hint, std::string_view store_id = {});
+                std::optional<int64_t> size_hint, std::string_view store_id = {},
+                std::optional<std::string> expected_md5 = std::nullopt);
 
   // GET /v2/images/{id}/file. reader is null when the image has no data (204). Locations are
   // tried in order (store weight, then recorded order) until one opens. `prefer` (?prefer=a,b):

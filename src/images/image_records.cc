@@ -183,7 +183,7 @@ StatusOr<std::vector<Image>> ImageRecords::List(const RequestContext& ctx,
     return PermissionDeniedError("You are not authorized to complete get_images action.");
   }
   query.scope.project_id = ctx.project_id;
-  query.scope.is_admin = ctx.IsAdmin();
+  query.scope.is_admin = ctx.IsAdmin() && !query.scope.admin_as_user;
   auto rows = env_.repo.List(query);
   if (!rows.ok() && rows.status().code() == StatusCode::kNotFound && query.marker) {
     // Glance: an unknown marker is 400; another project's image used as marker is 403.

@@ -33,6 +33,16 @@ ImageSharing::ImageSharing(const ImageEnv& env) : env_(env) {}
 
 StatusOr<Member> ImageSharing::AddMember(const RequestContext& ctx, std::string_view id,
                                          std::string_view member_id) {
+  return Add(ctx, id, member_id, domain::MemberStatus::kPending);
+}
+
+StatusOr<Member> ImageSharing::AddAcceptedMember(const RequestContext& ctx, std::string_view id,
+                                                 std::string_view member_id) {
+  return Add(ctx, id, member_id, domain::MemberStatus::kAccepted);
+}
+
+StatusOr<Member> ImageSharing::Add(const RequestContext& ctx, std::string_view id,
+                                   std::string_view member_id, domain::MemberStatus status) {
   ASSIGN_OR_RETURN(auto loaded, internal::LoadVisible(env_, ctx, id));
   RETURN_IF_ERROR(internal::Authorize(env_, ImageAction::kAddMember, ctx, loaded));
   RETURN_IF_ERROR(RequireShared(loaded.image));
@@ -54,7 +64,7 @@ StatusOr<Member> ImageSharing::AddMember(const RequestContext& ctx, std::string_
   Member m;
   m.image_id = std::string(id);
   m.member_id = std::string(member_id);
-  m.status = domain::MemberStatus::kPending;
+  m.status = status;
   m.created_at = m.updated_at = env_.clock.Now();
   Status st = env_.repo.AddMember(m);
   if (st.code() == StatusCode::kAlreadyExists) {

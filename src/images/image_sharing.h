@@ -22,6 +22,11 @@ class ImageSharing {
 
   StatusOr<domain::Member> AddMember(const domain::RequestContext& ctx, std::string_view id,
                                      std::string_view member_id);
+  // Images API v1's member: v1 had no member status and showed every shared image to its
+  // members (member_status 'all'), so its members are added already accepted. The same rules
+  // as AddMember otherwise (owner or admin, shared images only, member quota).
+  StatusOr<domain::Member> AddAcceptedMember(const domain::RequestContext& ctx,
+                                             std::string_view id, std::string_view member_id);
   // The owner (or admin) sees every member; a member sees only its own row.
   StatusOr<std::vector<domain::Member>> ListMembers(const domain::RequestContext& ctx,
                                                     std::string_view id);
@@ -34,6 +39,9 @@ class ImageSharing {
                       std::string_view member_id);
 
  private:
+  StatusOr<domain::Member> Add(const domain::RequestContext& ctx, std::string_view id,
+                               std::string_view member_id, domain::MemberStatus status);
+
   const ImageEnv& env_;
 };
 

@@ -324,6 +324,7 @@ const std::vector<OptionDef>& Options() {
        Int64Opt(&Config::image_location_quota, -1, std::numeric_limits<int32_t>::max())},
       {kDefaultSection, "show_image_direct_url", BoolOpt(&Config::show_image_direct_url)},
       {kDefaultSection, "show_multiple_locations", BoolOpt(&Config::show_multiple_locations)},
+      {kDefaultSection, "enable_v1_api", BoolOpt(&Config::enable_v1_api)},
       {kDefaultSection, "enabled_import_methods",
        [](Config& c, std::string_view v) -> Status {
          static const std::set<std::string, std::less<>> kKnown = {"glance-direct", "web-download",
@@ -665,7 +666,7 @@ const std::map<std::string, std::set<std::string, std::less<>>, std::less<>>& Ig
         "location_strategy", "show_image_direct_url_for_admins",
         // Options of older glance-api.conf files (eventlet server, v1, registry).
         "tcp_keepidle", "cert_file", "key_file", "ca_file",
-        "secure_proxy_ssl_header", "enable_v1_api",
+        "secure_proxy_ssl_header",
         "enable_v2_api", "enable_v1_registry", "enable_v2_registry", "data_api", "registry_host",
         "registry_port", "owner_is_tenant", "admin_role", "allow_additional_image_properties",
         "use_user_token", "image_location_quota_enabled", "executor_thread_pool_size",

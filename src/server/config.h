@@ -43,6 +43,9 @@ struct Config {
   int64_t image_location_quota = 10;
   bool show_image_direct_url = false;
   bool show_multiple_locations = false;
+  // The Images API v1 at /v1 (and its entries in the versions document); off: /v1 answers as
+  // an unknown version does.
+  bool enable_v1_api = true;
   std::vector<std::string> enabled_import_methods = {"glance-direct", "web-download", "copy-image"};
   std::string hashing_algorithm = "sha512";  // only sha512 is accepted
   int workers = 0;  // accepted for glance-api.conf compatibility; Glimmer is one process

@@ -86,8 +86,9 @@ int Serve(const std::optional<std::string>& config_file, const std::string& list
     std::cerr << "glimmer: cannot start: " << service.status().ToString() << "\n";
     return 1;
   }
-  spdlog::info("Glimmer is serving the Images API v2 on http://{}:{} (identity at /identity/v3)",
-               config->bind_host, (*service)->port());
+  spdlog::info("Glimmer is serving the Images API {} on http://{}:{} (identity at /identity/v3)",
+               config->enable_v1_api ? "v2 and v1" : "v2", config->bind_host,
+               (*service)->port());
   spdlog::info("Point the openstack CLI at it with: source {}/openrc-admin", config->data_dir);
 
   int sig = 0;

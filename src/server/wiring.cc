@@ -439,6 +439,7 @@ class EmbeddedService final : public Service {
   std::unique_ptr<api::identity::IdentityApi> identity_api_;
   std::unique_ptr<api::images::ImagesApi> images_api_;
   std::unique_ptr<api::metadefs::MetadefsApi> metadefs_api_;
+  std::unique_ptr<api::v1::ImagesV1Api> images_v1_api_;
   std::unique_ptr<api::Router> router_;
   std::unique_ptr<dashboard::SessionStore> dashboard_sessions_;
   std::unique_ptr<dashboard::DashboardHandler> dashboard_;  // null with [dashboard] enabled=false
@@ -480,9 +481,19 @@ Status EmbeddedService::Start(const Config& config) {
   mopts.limits = aopts.limits;
   mopts.max_json_body_bytes = aopts.max_json_body_bytes;
   metadefs_api_ = std::make_unique<api::metadefs::MetadefsApi>(core_->metadefs(), mopts);
+  api::v1::ImagesV1ApiOptions v1opts;
+  v1opts.limits = aopts.limits;
+  v1opts.disk_formats = config.disk_formats;
+  v1opts.container_formats = config.container_formats;
+  v1opts.max_json_body_bytes = aopts.max_json_body_bytes;
+  images_v1_api_ = std::make_unique<api::v1::ImagesV1Api>(
+      api::images::ImageComponents{core_->image_records(), core_->image_data(),
+                                   core_->image_sharing(), core_->imports()},
+      v1opts);
   router_ = std::make_unique<api::Router>(
-      core_->identity(), *identity_api_, *images_api_, *metadefs_api_,
-      api::RouterOptions{config.public_endpoint, config.healthcheck_disable_file});
+      core_->identity(), *identity_api_, *images_api_, *metadefs_api_, *images_v1_api_,
+      api::RouterOptions{config.public_endpoint, config.healthcheck_disable_file,
+                         config.enable_v1_api});
 
   // The dashboard (docs/design/dashboard.md): in front of the Router, which it calls for every
   // request that is not its own and, with the session's token, for its API edge.

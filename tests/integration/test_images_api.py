@@ -66,7 +66,8 @@ def test_root_answers_300_with_versions_document(admin):
     for v in versions:
         assert v["status"] in ("CURRENT", "SUPPORTED")
         selfs = [link["href"] for link in v["links"] if link["rel"] == "self"]
-        assert selfs == [anon.base_url + "/v2/"]
+        # v1.1 and v1.0 (Glimmer's Images API v1, on by default) link to /v1/.
+        assert selfs == [anon.base_url + ("/v1/" if v["id"].startswith("v1") else "/v2/")]
 
 
 def test_versions_answers_200_with_same_document(admin):
@@ -76,7 +77,8 @@ def test_versions_answers_200_with_same_document(admin):
     assert r.json() == anon.get("/").json()
 
 
-@pytest.mark.parametrize("path", ["/v1/images", "/v3/images", "/v2.99/images"])
+# /v1 is served unless enable_v1_api is false (test_images_v1_http.py).
+@pytest.mark.parametrize("path", ["/v1.2/images", "/v3/images", "/v2.99/images"])
 def test_unknown_version_prefix_answers_300(admin, path):
     r = admin.api.get(path)
     assert r.status_code == 300

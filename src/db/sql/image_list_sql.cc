@@ -93,6 +93,10 @@ void AppendScope(const domain::VisibilityScope& scope, const Dialect& dialect, S
       out.sql += dialect.scope_no_project;
     }
   }
+  if (scope.member_of) {
+    out.sql += queries::kSharedWithMember;
+    out.binds.emplace_back(*scope.member_of);
+  }
   if (scope.visibility_all) return;
   if (scope.visibility) {
     out.sql += queries::kVisibilityEquals;

@@ -131,6 +131,10 @@ inline constexpr char kScopeProjectClose[] = ")))";
 // Scope without a project, and community-image hiding: Dialect::scope_no_project,
 // hide_others_community, hide_all_community.
 inline constexpr char kVisibilityEquals[] = " AND i.visibility = ?";
+// Shared images with a given member, whatever its status (Images v1's shared-images).
+inline constexpr char kSharedWithMember[] =
+    " AND i.visibility = 'shared' AND EXISTS (SELECT 1 FROM image_members mo "
+    "WHERE mo.image_id = i.id AND mo.member = ?)";
 // Tag/property conditions come in two shapes: a per-row probe (cheap while walking the sort
 // index when many images match) and a driving IN list (when few images match; rows are then
 // fetched by id and sorted). image_list_sql.cc picks one with the bounded counts below.
