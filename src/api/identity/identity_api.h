@@ -3,8 +3,9 @@
 // image API's listener (so OS_AUTH_URL=http://HOST:PORT/identity/v3). Bodies and status codes
 // follow Keystone closely enough for the unmodified openstack/glance CLIs and keystonemiddleware:
 // discovery (300/200), POST/GET/HEAD/DELETE /v3/auth/tokens with X-Subject-Token, the service
-// catalog (identity + image endpoints derived from the public base URL), and admin management of
-// projects, users, roles, role assignments and domains. Errors use Keystone's body
+// catalog (identity + image endpoints derived from the public base URL), admin management of
+// projects, users, roles, role assignments and domains, groups (groups_api.h) and application
+// credentials (app_credentials_api.h). Errors use Keystone's body
 // {"error": {"code", "message", "title"}}; 401s carry WWW-Authenticate: Keystone uri="...".
 //
 // Ownership: borrows the IdentityService, which must outlive the API object.
