@@ -3,7 +3,8 @@
 # everything, starts a throwaway PostgreSQL and single-node Ceph on loopback (stopped by PID at
 # the end), runs the unit tests (ctest: the repository contract tests on SQLite and PostgreSQL,
 # the RBD and S3 store tests against the cluster), the dashboard's front-end unit tests (node
-# --test), the integration tests twice, the two passes side by side (pytest with the real
+# --test), the integration tests twice, the two passes side by side except for the crowd and
+# timing tests, which run alone (pytest with the real
 # openstack/glance CLIs against the real server binary: one on the embedded default, SQLite +
 # filesystem, one on PostgreSQL + RBD with the two-node tests; each pass includes the
 # dashboard's end-to-end run in headless Chromium), the disk-format tests
@@ -26,7 +27,8 @@ ctest --test-dir build --output-on-failure -j"$jobs" --timeout 600
 echo "== dashboard front-end unit tests (node --test)"
 (cd dashboard && node --test test/)
 echo "== integration tests: embedded default (SQLite, filesystem store) and distributed"
-echo "   (PostgreSQL, Ceph RBD; two nodes with RBD and S3), the two passes side by side"
+echo "   (PostgreSQL, Ceph RBD; two nodes with RBD and S3), side by side; the crowd and timing"
+echo "   tests (marked exclusive) then alone"
 scripts/integration-passes.sh
 echo "== disk-format tests: glimmer-img against qemu-img, hostile corpus"
 GLIMMER_BUILD_DIR="$PWD/build" /usr/bin/python3 -m pytest tests/formats -q -p no:cacheprovider

@@ -14,7 +14,7 @@ import pytest
 import glimmer_testlib as lib
 from conftest import make_principal
 
-pytestmark = [pytest.mark.glimmer_only]
+pytestmark = [pytest.mark.glimmer_only, pytest.mark.exclusive]
 
 
 def conn(srv, timeout=10):

@@ -25,7 +25,7 @@ import glimmer_testlib as lib
 import test_crash_safety as crash
 from conftest import make_principal
 
-pytestmark = [pytest.mark.glimmer_only, pytest.mark.slow]
+pytestmark = [pytest.mark.glimmer_only, pytest.mark.slow, pytest.mark.exclusive]
 
 MiB = 1 << 20
 HERE = pathlib.Path(__file__).parent
