@@ -47,20 +47,6 @@ int HttpCode(StatusCode code) {
 
 }  // namespace
 
-http::Response JsonResponse(int status, const json& body) {
-  http::Response resp;
-  resp.status = status;
-  resp.headers.Set("Content-Type", "application/json");
-  resp.body = body.dump();
-  return resp;
-}
-
-http::Response NoContent() {
-  http::Response resp;
-  resp.status = 204;
-  return resp;
-}
-
 http::Response KeystoneError(int code, std::string message, std::string_view identity_url) {
   http::Response resp = JsonResponse(
       code, json{{"error", {{"code", code}, {"message", std::move(message)}, {"title", Title(code)}}}});

@@ -14,6 +14,7 @@
 
 #include "api/identity/identity_api.h"
 #include "api/identity/keystone_json.h"
+#include "api/responses.h"
 #include "common/status.h"
 #include "domain/context.h"
 #include "http/message.h"
@@ -23,8 +24,8 @@ namespace glimmer::api::identity {
 inline constexpr std::string_view kAuthRequired =
     "The request you have made requires authentication.";
 
-http::Response JsonResponse(int status, const nlohmann::json& body);
-http::Response NoContent();
+// A 204 without a body.
+inline http::Response NoContent() { return EmptyResponse(204); }
 // Keystone's error body {"error": {"code", "message", "title"}}; a 401 names the identity URL
 // in WWW-Authenticate.
 http::Response KeystoneError(int code, std::string message, std::string_view identity_url);

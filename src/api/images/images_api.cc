@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/errors.h"
+#include "api/responses.h"
 
 namespace glimmer::api::images {
 namespace {
@@ -18,20 +19,6 @@ using json = nlohmann::ordered_json;
 
 constexpr std::string_view kPatchV21 = "application/openstack-images-v2.1-json-patch";
 constexpr std::string_view kPatchV20 = "application/openstack-images-v2.0-json-patch";
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", "application/json");
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-http::Response Empty(int status) {
-  http::Response r;
-  r.status = status;
-  return r;
-}
 
 // The media type without parameters, lower-cased.
 std::string MediaType(const http::Request& req) {
@@ -173,13 +160,13 @@ http::Response ImagesApi::Handle(http::Request& req, const domain::RequestContex
     if (s.size() == 4 && s[2] == "tags") {
       if (m != "PUT" && m != "DELETE") return MethodNotAllowedResponse("PUT, DELETE", req);
       Status st = m == "PUT" ? services_.records.AddTag(ctx, id, s[3]) : services_.records.RemoveTag(ctx, id, s[3]);
-      return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+      return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
     }
     if (s.size() == 4 && s[2] == "actions" && (s[3] == "deactivate" || s[3] == "reactivate")) {
       if (m != "POST") return MethodNotAllowedResponse("POST", req);
       Status st = s[3] == "deactivate" ? services_.records.Deactivate(ctx, id)
                                        : services_.records.Reactivate(ctx, id);
-      return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+      return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
     }
     return ErrorResponse(404, "", req);
   }
@@ -270,7 +257,7 @@ http::Response ImagesApi::Delete(http::Request& req, const domain::RequestContex
                                  const std::string& id) {
   if (RejectBody(req)) return ErrorResponse(400, "A body is not expected with this request.", req);
   Status st = services_.records.Delete(ctx, id);
-  return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+  return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
 }
 
 http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContext& ctx,
@@ -308,7 +295,7 @@ http::Response ImagesApi::Upload(http::Request& req, const domain::RequestContex
     }
     return ErrorFromStatus(st, req);
   }
-  return Empty(204);
+  return EmptyResponse(204);
 }
 
 http::Response ImagesApi::Download(http::Request& req, const domain::RequestContext& ctx,
@@ -336,7 +323,7 @@ http::Response ImagesApi::Download(http::Request& req, const domain::RequestCont
   }
   auto dl = services_.data.OpenDownload(ctx, id, prefer);
   if (!dl.ok()) return ErrorFromStatus(dl.status(), req);
-  if (!dl->reader) return Empty(204);
+  if (!dl->reader) return EmptyResponse(204);
   int64_t size = dl->reader->size();
   auto range = ParseRange(req, size);
   if (!range.ok()) {
@@ -418,7 +405,7 @@ http::Response ImagesApi::Members(http::Request& req, const domain::RequestConte
   }
   if (m == "DELETE") {
     Status st = services_.sharing.RemoveMember(ctx, id, member_id);
-    return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
   }
   return MethodNotAllowedResponse("GET, PUT, DELETE", req);
 }
@@ -538,7 +525,7 @@ http::Response ImagesApi::Stage(http::Request& req, const domain::RequestContext
     }
     return r;
   }
-  http::Response r = Empty(204);
+  http::Response r = EmptyResponse(204);
   if (auto staged = services_.imports.StagedBytes(ctx, id); staged.ok()) {
     r.headers.Set("Upload-Offset", std::to_string(*staged));
   }
@@ -549,7 +536,7 @@ http::Response ImagesApi::StageOffset(http::Request& req, const domain::RequestC
                                       const std::string& id) {
   auto staged = services_.imports.StagedBytes(ctx, id);
   if (!staged.ok()) return ErrorFromStatus(staged.status(), req);
-  http::Response r = Empty(200);
+  http::Response r = EmptyResponse(200);
   r.headers.Set("Upload-Offset", std::to_string(*staged));
   r.headers.Set("Cache-Control", "no-store");
   return r;
@@ -577,7 +564,7 @@ http::Response ImagesApi::Import(http::Request& req, const domain::RequestContex
   }
   auto task = services_.imports.StartImport(ctx, id, *parsed);
   if (!task.ok()) return ErrorFromStatus(task.status(), req);
-  return Empty(202);
+  return EmptyResponse(202);
 }
 
 http::Response ImagesApi::DeleteFromStore(http::Request& req, const domain::RequestContext& ctx,
@@ -591,7 +578,7 @@ http::Response ImagesApi::DeleteFromStore(http::Request& req, const domain::Requ
     }
     return ErrorFromStatus(st, req);
   }
-  return Empty(204);
+  return EmptyResponse(204);
 }
 
 http::Response ImagesApi::Tasks(http::Request& req, const domain::RequestContext& ctx,

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/errors.h"
+#include "api/responses.h"
 #include "api/metadefs/metadef_json.h"
 
 namespace glimmer::api::metadefs {
@@ -12,20 +13,6 @@ namespace {
 
 using db::MetadefElement;
 using glimmer::metadefs::NamespaceListRequest;
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", "application/json");
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-http::Response Empty(int status) {
-  http::Response r;
-  r.status = status;
-  return r;
-}
 
 std::optional<MetadefElement> ElementKind(const std::string& kind) {
   if (kind == "properties") return MetadefElement::kProperty;
@@ -178,7 +165,7 @@ http::Response MetadefsApi::Namespace(http::Request& req, const domain::RequestC
   }
   if (m == "DELETE") {
     Status st = service_.DeleteNamespace(ctx, ns);
-    return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
   }
   return MethodNotAllowedResponse("GET, PUT, DELETE", req);
 }
@@ -210,7 +197,7 @@ http::Response MetadefsApi::Collection(http::Request& req, const domain::Request
   const MetadefElement element = *ElementKind(kind);
   if (m == "DELETE") {
     Status st = service_.DeleteContents(ctx, ns, element);
-    return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
   }
   if (m == "GET") {
     switch (element) {
@@ -281,13 +268,13 @@ http::Response MetadefsApi::Element(http::Request& req, const domain::RequestCon
   if (kind == "resource_types") {
     if (m != "DELETE") return MethodNotAllowedResponse("DELETE", req);
     Status st = service_.DeleteAssociation(ctx, ns, name);
-    return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
   }
   const MetadefElement element = *ElementKind(kind);
   const bool tag = element == MetadefElement::kTag;
   if (m == "DELETE") {
     Status st = service_.DeleteElement(ctx, ns, element, name);
-    return st.ok() ? Empty(204) : ErrorFromStatus(st, req);
+    return st.ok() ? EmptyResponse(204) : ErrorFromStatus(st, req);
   }
   if (m == "GET") {
     switch (element) {

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/errors.h"
+#include "api/responses.h"
 #include "api/v1/v1_headers.h"
 #include "api/v1/v1_list.h"
 #include "domain/image_attributes.h"
@@ -19,20 +20,6 @@ using domain::ImageChanges;
 using domain::ImageStatus;
 using domain::PatchStep;
 using domain::Visibility;
-
-http::Response JsonResponse(int status, const json& body) {
-  http::Response r;
-  r.status = status;
-  r.headers.Set("Content-Type", "application/json");
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
-
-http::Response Empty(int status) {
-  http::Response r;
-  r.status = status;
-  return r;
-}
 
 // v1 had no 415: a format refused by the inspection is a 400 there.
 http::Response V1Error(const Status& st, const http::Request& req) {
@@ -222,7 +209,7 @@ http::Response ImagesV1Api::Meta(http::Request& req, const domain::RequestContex
                                  const std::string& id) {
   auto image = services_.records.Get(ctx, id);
   if (!image.ok()) return V1Error(image.status(), req);
-  http::Response r = Empty(200);
+  http::Response r = EmptyResponse(200);
   WriteV1Headers(*image, r.headers);
   SetEtag(*image, r);
   return r;
@@ -237,7 +224,7 @@ http::Response ImagesV1Api::Show(http::Request& req, const domain::RequestContex
                               "is forbidden.", req);
   }
   if (!dl->reader) return ErrorResponse(404, "Image " + id + " is not active", req);
-  http::Response r = Empty(200);
+  http::Response r = EmptyResponse(200);
   WriteV1Headers(dl->image, r.headers);
   SetEtag(dl->image, r);
   r.headers.Set("Content-Type", "application/octet-stream");
@@ -356,7 +343,7 @@ http::Response ImagesV1Api::Delete(http::Request& req, const domain::RequestCont
                                    const std::string& id) {
   Status st = services_.records.Delete(ctx, id);
   if (!st.ok()) return V1Error(st, req);
-  return Empty(200);
+  return EmptyResponse(200);
 }
 
 http::Response ImagesV1Api::Members(http::Request& req, const domain::RequestContext& ctx,
@@ -443,7 +430,7 @@ http::Response ImagesV1Api::Members(http::Request& req, const domain::RequestCon
         auto member = services_.sharing.AddAcceptedMember(ctx, id, w);
         if (!member.ok()) return V1Error(member.status(), req);
       }
-      return Empty(204);
+      return EmptyResponse(204);
     }
     return MethodNotAllowedResponse("GET, PUT", req);
   }
@@ -470,11 +457,11 @@ http::Response ImagesV1Api::Members(http::Request& req, const domain::RequestCon
     if (!member.ok() && member.status().code() != StatusCode::kAlreadyExists) {
       return V1Error(member.status(), req);
     }
-    return Empty(204);
+    return EmptyResponse(204);
   }
   if (m == "DELETE") {
     Status st = services_.sharing.RemoveMember(ctx, id, member_id);
-    return st.ok() ? Empty(204) : V1Error(st, req);
+    return st.ok() ? EmptyResponse(204) : V1Error(st, req);
   }
   return MethodNotAllowedResponse("GET, PUT, DELETE", req);
 }
