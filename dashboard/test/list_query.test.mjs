@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import {test} from 'node:test';
 
-import {imagesQuery, inList, listStateFromParams, listStateToParams, nextMarker, refreshQuery,
+import {imagesQuery, inList, listStateFromParams, listStateToParams, mergeFilterForm, nextMarker, refreshQuery,
         validateFilters} from '../src/lib/list_query.js';
 import {formatHash, parseHash} from '../src/lib/router.js';
 
@@ -72,4 +72,16 @@ test('one refresh request for the changing rows', () => {
 test('next marker from Glance\'s next link', () => {
   assert.equal(nextMarker({next: '/v2/images?limit=25&marker=abc&sort=name%3Aasc'}), 'abc');
   assert.equal(nextMarker({}), null);
+});
+
+test('the filter form keeps a field typed while an applied change loads', () => {
+  const before = {status: '', format: '', size_min: '', markers: []};
+  const after = {status: 'active', format: 'qcow2', size_min: '', markers: []};
+  // size typed after the format select applied, before its list arrived: kept
+  assert.deepEqual(mergeFilterForm({...before, format: 'qcow2', size_min: '100'}, before, after),
+                   {...after, size_min: '100'});
+  // nothing typed: the form shows the new state
+  assert.deepEqual(mergeFilterForm(before, before, after), after);
+  // a field the change itself set (clear, reload) takes the state's value over the typed one
+  assert.deepEqual(mergeFilterForm({...before, status: 'queued'}, before, after), after);
 });

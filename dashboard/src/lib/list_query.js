@@ -60,6 +60,17 @@ export function activeFilters(state) {
 }
 
 /**
+ * The filter form after the list state changed from `before` to `after`: fields the user edited
+ * since `before` was applied (form differs from it) and that the change did not touch keep the
+ * user's value; every other field shows the new state. A select applies at once, so a size typed
+ * while that list loads must not be wiped when it arrives.
+ */
+export function mergeFilterForm(form, before, after) {
+  return Object.fromEntries(Object.keys(after).map((k) =>
+    [k, form[k] !== before[k] && after[k] === before[k] ? form[k] : after[k]]));
+}
+
+/**
  * Checks the filter inputs. Returns {field: message} for the ones Glance would refuse (it answers
  * 400 to a non-integer size), so the message can sit next to the field instead.
  */

@@ -1,14 +1,14 @@
 // The images panel: tabs, filters, server-side paging (marker/limit) and sorting over
 // GET /v2/images, with the whole list state in the URL hash (lib/list_query.js). Rows still
 // changing (queued, saving, importing, …) are refreshed every 2 s with one id=in: request.
-import {useEffect, useMemo, useState} from 'preact/hooks';
+import {useEffect, useMemo, useRef, useState} from 'preact/hooks';
 
 import {Field, Status} from '../components/field.jsx';
 import {Tabs} from '../components/tabs.jsx';
 import {toast} from '../components/toast.jsx';
 import {allProjectNames, explain, listImages, setMemberStatus} from '../lib/api.js';
 import {MEMBER_STATUSES, PAGE_SIZES, STATUSES, TABS, TRANSITIONAL, VISIBILITIES, activeFilters,
-        imagesQuery, listStateFromParams, listStateToParams, refreshQuery,
+        imagesQuery, listStateFromParams, listStateToParams, mergeFilterForm, refreshQuery,
         validateFilters} from '../lib/list_query.js';
 import {formatHash, navigate} from '../lib/router.js';
 import {DISK_FORMATS} from '../lib/formats.js';
@@ -210,7 +210,12 @@ export function ImagesPanel({session, params}) {
 
 function Filters({state, go}) {
   const [form, setForm] = useState(state);
-  useEffect(() => setForm(state), [state]);
+  const applied = useRef(state);
+  useEffect(() => {
+    const before = applied.current;
+    applied.current = state;
+    setForm((f) => mergeFilterForm(f, before, state));
+  }, [state]);
   const errors = validateFilters(form);
   const set = (key) => (e) => setForm({...form, [key]: e.currentTarget.value});
   const setNow = (key) => (e) => {
@@ -272,8 +277,12 @@ function Filters({state, go}) {
       <div class="filter-actions">
         <button type="submit" class="primary" disabled={Object.keys(errors).length > 0}>Apply filters</button>
         {anySet && (
-          <button type="button" onClick={() => go({name: '', status: '', visibility: '', format: '', tags: '',
-                                                  protected: '', size_min: '', size_max: ''})}>Clear filters</button>
+          <button type="button" onClick={() => {
+            const cleared = {name: '', status: '', visibility: '', format: '', tags: '', protected: '',
+                             size_min: '', size_max: ''};
+            setForm({...form, ...cleared});
+            go(cleared);
+          }}>Clear filters</button>
         )}
       </div>
     </form>
